@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up carbonpeak in ./.venv from the pinned versions, then run the main job or the tests.
+#
+#   bash bootstrap.sh run     # set up, then ingest + validate + build + print the KPI status table
+#   bash bootstrap.sh test    # set up (with test extras), then run the test suite
+#
+# Needs Python 3.11 and access to a Python package index; nothing is downloaded at run time.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+what="${1:-}"
+case "$what" in
+  run|test) ;;
+  *) echo "usage: bash bootstrap.sh run|test" >&2; exit 2 ;;
+esac
+
+python="${PYTHON:-}"
+if [ -z "$python" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      python="$candidate"; break
+    fi
+  done
+fi
+if [ -z "$python" ]; then
+  echo "bootstrap.sh: Python 3.11 is needed (set PYTHON=/path/to/python3.11)" >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $python" >&2
+  "$python" -m venv .venv
+fi
+
+# Reinstall only when the pins changed.
+stamp=.venv/.carbonpeak-installed
+want="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing pinned dependencies (about a minute the first time)" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
+  echo "$want" > "$stamp"
+fi
+
+if [ "$what" = run ]; then
+  exec .venv/bin/carbonpeak run
+else
+  exec .venv/bin/python -m pytest "${@:2}"
+fi

@@ -1,0 +1,1 @@
+"""Fetch and parse departmental data: nothing here touches DuckDB or Great Expectations."""

@@ -1,0 +1,32 @@
+"""Errors of carbonpeak's connectors, and the root exception every package's errors derive from."""
+
+from __future__ import annotations
+
+
+class CarbonpeakError(Exception):
+    """Root of every error carbonpeak raises on purpose; the CLI turns these into one clean line."""
+
+
+class ConfigError(CarbonpeakError):
+    """A source configuration is wrong; raised before any data moves."""
+
+    def __init__(self, file: str, source: str | None, key: str, problem: str) -> None:
+        self.file, self.source, self.key, self.problem = file, source, key, problem
+        where = f"source `{source}`" if source else "top level"
+        super().__init__(f"`{file}`: {where}, key `{key}`: {problem}")
+
+
+class SourceError(CarbonpeakError):
+    """A departmental source could not be read."""
+
+    def __init__(self, source: str, url: str, problem: str) -> None:
+        self.source, self.url, self.problem = source, url, problem
+        super().__init__(f"source `{source}` ({url}): {problem}")
+
+
+class SourceUnavailable(SourceError):
+    """Retriable failure (timeout, connection refused, 429/5xx, truncated body) that outlived its retries."""
+
+
+class SourceRejected(SourceError):
+    """Fatal failure: a 4xx other than 429, or a payload that is not what the configuration says."""

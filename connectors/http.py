@@ -1,0 +1,112 @@
+"""One HTTP GET with timeouts and retries: the only retry layer for transient source failures.
+
+Retried: connection errors, timeouts, truncated bodies, 429 and 5xx (honouring `Retry-After`).
+Not retried: other 4xx and bodies that are not JSON. The bearer token never reaches a log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import requests
+
+from connectors.errors import SourceRejected, SourceUnavailable
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_S = 60.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    timeout_connect_s: float = 3.0
+    timeout_read_s: float = 10.0
+    max_attempts: int = 4
+    backoff_s: float = 0.5  # doubled after each failed attempt
+
+
+@dataclass(frozen=True)
+class JsonResponse:
+    url: str
+    body: object
+    sha256: str
+
+
+def make_session(token: str | None) -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = "carbonpeak"
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def get_json(session: requests.Session, url: str, params: dict, *, source: str,
+             policy: RetryPolicy) -> JsonResponse:
+    """GET `url` and decode its JSON body, retrying transient failures with backoff."""
+    shown = requests.Request("GET", url, params=params).prepare().url or url
+    problem = "no attempt made"
+    for attempt in range(1, policy.max_attempts + 1):
+        wait = policy.backoff_s * 2 ** (attempt - 1)
+        try:
+            response = session.get(url, params=params,
+                                   timeout=(policy.timeout_connect_s, policy.timeout_read_s))
+            payload = response.content  # reads the whole body: truncation raises here
+        except requests.Timeout:
+            problem = f"timed out (connect {policy.timeout_connect_s} s, read {policy.timeout_read_s} s)"
+        except requests.ConnectionError as exc:
+            problem = f"connection failed ({_short(exc)})"
+        except requests.exceptions.ChunkedEncodingError as exc:
+            problem = f"body truncated ({_short(exc)})"
+        else:
+            if response.status_code in RETRY_STATUSES:
+                problem = f"HTTP {response.status_code}"
+                wait = _retry_after(response, default=wait)
+            elif response.status_code >= 400:
+                raise SourceRejected(source, shown, f"HTTP {response.status_code}: "
+                                     f"{response.text[:200]}" + _hint(response.status_code))
+            else:
+                try:
+                    body = json.loads(payload)
+                except ValueError:
+                    # A short body is a transfer problem (retry); a full non-JSON one is fatal.
+                    declared = response.headers.get("Content-Length")
+                    if declared is not None and int(declared) != len(payload):
+                        problem = f"body truncated ({len(payload)} of {declared} bytes)"
+                    else:
+                        raise SourceRejected(source, shown, "response is not JSON") from None
+                else:
+                    return JsonResponse(url=shown, body=body,
+                                        sha256=hashlib.sha256(payload).hexdigest())
+        if attempt < policy.max_attempts:
+            log.warning("source %s: %s on %s; retry %d/%d in %.1f s", source, problem, shown,
+                        attempt, policy.max_attempts - 1, wait)
+            time.sleep(wait)
+    raise SourceUnavailable(source, shown, f"{problem} after {policy.max_attempts} attempts; "
+                            "check that the department's server is up and reachable")
+
+
+def _retry_after(response: requests.Response, default: float) -> float:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return default
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
+    except ValueError:  # an HTTP date: not worth parsing for a local source, use the backoff
+        return default
+
+
+def _hint(status: int) -> str:
+    if status in (401, 403):
+        return " (check the department's token variable)"
+    if status == 404:
+        return " (check the dataset `path` in sources.yml)"
+    return ""
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).split("(Caused by")[0].strip()[:160]

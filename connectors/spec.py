@@ -1,0 +1,180 @@
+"""Declarative source configuration (`sources.yml`): parsed into frozen specs and checked up front.
+
+Every mistake is reported before any data moves, naming the file, the source and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from connectors.errors import ConfigError
+from connectors.units import CONVERSIONS, known_units
+
+FORMATS = ("json_api",)
+TYPES = ("integer", "double", "varchar", "boolean", "date")
+CADENCES = ("daily", "monthly", "quarterly", "yearly")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column: where it comes from in the feed, its type and published unit."""
+
+    name: str
+    source_field: str
+    type: str
+    unit: str | None = None  # published unit, converted to the canonical one on read
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PaginationSpec:
+    page_param: str = "page"
+    size_param: str = "page_size"
+    page_size: int = 100
+    next_key: str = "next_page"
+    records_key: str = "data"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset of a department: a raw table in the warehouse and a suite in expectations/."""
+
+    name: str
+    department: str
+    format: str
+    path: str
+    primary_key: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    pagination: PaginationSpec = field(default_factory=PaginationSpec)
+    description: str = ""
+
+    @property
+    def source_name(self) -> str:
+        return f"{self.department}.{self.name}"
+
+    @property
+    def table_name(self) -> str:
+        """Name of the raw table and of the suite file: `<department>__<dataset>`."""
+        return f"{self.department}__{self.name}"
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class DepartmentSpec:
+    """A department: one base URL, one token, one cadence, several datasets."""
+
+    name: str
+    name_zh: str
+    cadence: str
+    url_env: str
+    token_env: str
+    datasets: tuple[DatasetSpec, ...]
+    timeout_connect_s: float = 3.0
+    timeout_read_s: float = 10.0
+    max_attempts: int = 4
+    backoff_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    file: str
+    departments: tuple[DepartmentSpec, ...]
+
+    def department(self, name: str) -> DepartmentSpec:
+        for dept in self.departments:
+            if dept.name == name:
+                return dept
+        known = ", ".join(d.name for d in self.departments)
+        raise ConfigError(self.file, None, "departments", f"no department `{name}`; known: {known}")
+
+    def datasets(self) -> list[DatasetSpec]:
+        return [ds for dept in self.departments for ds in dept.datasets]
+
+
+def load_sources(path: Path) -> SourcesConfig:
+    """Read and check a `sources.yml`."""
+    file = str(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(file, None, "-", "file not found; set CARBONPEAK_CONFIG_DIR to the folder "
+                          "holding sources.yml") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(file, None, "-", f"not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("departments"), dict):
+        raise ConfigError(file, None, "departments", "expected a mapping of departments")
+    departments = tuple(_department(file, name, body) for name, body in doc["departments"].items())
+    return SourcesConfig(file=file, departments=departments)
+
+
+def _require(file: str, source: str, body: dict, key: str) -> object:
+    if key not in body or body[key] in (None, ""):
+        raise ConfigError(file, source, key, "is required")
+    return body[key]
+
+
+def _department(file: str, name: str, body: dict) -> DepartmentSpec:
+    if not isinstance(body, dict):
+        raise ConfigError(file, name, name, "expected a mapping")
+    cadence = _require(file, name, body, "cadence")
+    if cadence not in CADENCES:
+        raise ConfigError(file, name, "cadence", f"unknown cadence `{cadence}`; expected one of "
+                          + ", ".join(CADENCES))
+    datasets = body.get("datasets") or {}
+    if not datasets:
+        raise ConfigError(file, name, "datasets", "a department needs at least one dataset")
+    http = body.get("http", {})
+    return DepartmentSpec(
+        name=name, name_zh=str(body.get("name_zh", "")), cadence=cadence,
+        url_env=str(_require(file, name, body, "url_env")),
+        token_env=str(_require(file, name, body, "token_env")),
+        datasets=tuple(_dataset(file, name, ds_name, ds) for ds_name, ds in datasets.items()),
+        timeout_connect_s=float(http.get("timeout_connect_s", 3.0)),
+        timeout_read_s=float(http.get("timeout_read_s", 10.0)),
+        max_attempts=int(http.get("max_attempts", 4)),
+        backoff_s=float(http.get("backoff_s", 0.5)),
+    )
+
+
+def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
+    source = f"{department}.{name}"
+    fmt = _require(file, source, body, "format")
+    if fmt not in FORMATS:
+        raise ConfigError(file, source, "format", f"unknown format `{fmt}`; expected one of "
+                          + ", ".join(FORMATS))
+    columns = []
+    for col_name, col in (_require(file, source, body, "columns") or {}).items():
+        col = col or {}
+        col_type = col.get("type", "varchar")
+        if col_type not in TYPES:
+            raise ConfigError(file, source, f"columns.{col_name}.type",
+                              f"unknown type `{col_type}`; expected one of " + ", ".join(TYPES))
+        unit = col.get("unit")
+        if unit is not None and unit not in CONVERSIONS:
+            raise ConfigError(file, source, f"columns.{col_name}.unit",
+                              f"unknown unit `{unit}`; known units: " + ", ".join(known_units()))
+        if unit is not None and col_type != "double":
+            raise ConfigError(file, source, f"columns.{col_name}.unit",
+                              "only `double` columns can carry a unit to convert")
+        columns.append(ColumnSpec(name=col_name, source_field=str(col.get("from", col_name)),
+                                  type=col_type, unit=unit, description=col.get("description", "")))
+    names = {c.name for c in columns}
+    primary_key = tuple(_require(file, source, body, "primary_key"))
+    for key in primary_key:
+        if key not in names:
+            raise ConfigError(file, source, "primary_key", f"`{key}` is not one of the columns")
+    page = body.get("pagination") or {}
+    unknown = set(page) - set(PaginationSpec.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(file, source, "pagination", f"unknown keys {sorted(unknown)}; expected "
+                          + ", ".join(PaginationSpec.__dataclass_fields__))
+    return DatasetSpec(
+        name=name, department=department, format=fmt, path=str(_require(file, source, body, "path")),
+        primary_key=primary_key, columns=tuple(columns), description=body.get("description", ""),
+        pagination=PaginationSpec(**page),
+    )

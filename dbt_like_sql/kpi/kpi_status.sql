@@ -1,0 +1,145 @@
+{{ config(materialized='view') }}
+
+-- One row per KPI checkpoint of the plan, with its latest value and a status:
+--   achieved           the checkpoint year has data and the target is met
+--   off_track          the checkpoint year has passed and the target was missed, or the trend
+--                      leads well away from the target
+--   on_track           the trend of the last five years, projected to the checkpoint, meets it
+--   at_risk            meets it today but the trend leads away, or the projection misses by < 5 %
+--   insufficient_data  no data, or fewer than three years to project from
+-- "about" targets count as met within their tolerance; "strive" targets are judged the same way
+-- (they differ in alerting, not in status).
+
+with kpis as (
+    select * from {{ source('config', 'kpis') }}
+),
+
+checkpoints as (
+    select * from {{ source('config', 'kpi_checkpoints') }}
+),
+
+series as (
+    select * from {{ ref('kpi_series') }}
+),
+
+latest as (
+    select kpi_id, max(year) as latest_year
+    from series
+    group by kpi_id
+),
+
+trend as (
+    -- least-squares slope over the last five observed years
+    select s.kpi_id, regr_slope(s.value, s.year) as slope_per_year, count(*) as trend_points
+    from series s
+    join latest l using (kpi_id)
+    where s.year > l.latest_year - 5
+    group by s.kpi_id
+),
+
+joined as (
+    select
+        c.kpi_id,
+        c.checkpoint_year,
+        c.target_value,
+        c.qualifier,
+        k.name_zh,
+        k.name_en,
+        k.unit,
+        k.section,
+        k.position,
+        case when k.direction = 'higher_is_better' then 1 else -1 end as sense,
+        case when c.qualifier = 'about' then coalesce(c.tolerance, 0) else 0 end as slack,
+        l.latest_year,
+        lv.value as latest_value,
+        cv.value as checkpoint_value,
+        t.slope_per_year,
+        t.trend_points
+    from checkpoints c
+    join kpis k using (kpi_id)
+    left join latest l using (kpi_id)
+    left join series lv on lv.kpi_id = c.kpi_id and lv.year = l.latest_year
+    left join series cv on cv.kpi_id = c.kpi_id and cv.year = c.checkpoint_year
+    left join trend t on t.kpi_id = c.kpi_id
+),
+
+projected as (
+    select
+        *,
+        case
+            when latest_year >= checkpoint_year then checkpoint_value
+            when trend_points >= 3
+                then latest_value + slope_per_year * (checkpoint_year - latest_year)
+        end as projected_value,
+        case when qualifier = 'about' then '≈' when sense = 1 then '≥' else '≤' end as relation
+    from joined
+),
+
+judged as (
+    select
+        *,
+        -- positive = on the good side of the target, in the KPI's unit
+        sense * (latest_value - target_value) as latest_margin,
+        sense * (projected_value - target_value) as projected_margin,
+        format('{} {} {}', relation, target_value, unit) as target_text
+    from projected
+),
+
+statused as (
+    select
+        *,
+        case
+            when latest_year is null then 'insufficient_data'
+            when latest_year >= checkpoint_year and checkpoint_value is null then 'insufficient_data'
+            when latest_year >= checkpoint_year and projected_margin >= -slack then 'achieved'
+            when latest_year >= checkpoint_year then 'off_track'
+            when projected_value is null then 'insufficient_data'
+            when projected_margin >= -slack then 'on_track'
+            when latest_margin >= -slack then 'at_risk'
+            when projected_margin >= -slack - 0.05 * abs(target_value) then 'at_risk'
+            else 'off_track'
+        end as status
+    from judged
+),
+
+final as (
+    select
+        kpi_id,
+        name_zh,
+        name_en,
+        checkpoint_year,
+        target_value,
+        qualifier,
+        unit,
+        latest_year,
+        latest_value,
+        round(projected_value, 2) as projected_value,
+        round(projected_value - target_value, 2) as gap,
+        status,
+        case
+            when latest_year is null
+                then 'no observations yet: the departmental data this KPI needs is not ingested'
+            when status = 'insufficient_data' and latest_year >= checkpoint_year
+                then format('no value for {} although data runs to {}', checkpoint_year, latest_year)
+            when status = 'insufficient_data'
+                then format('only {} year(s) of data up to {}: at least 3 are needed to project to {}',
+                            trend_points, latest_year, checkpoint_year)
+            when status = 'achieved'
+                then format('{} value {:.2f} {} meets the target {}', checkpoint_year,
+                            checkpoint_value, unit, target_text)
+            when latest_year >= checkpoint_year
+                then format('missed: {} value {:.2f} {} against the target {}', checkpoint_year,
+                            checkpoint_value, unit, target_text)
+            when status = 'on_track'
+                then format('trend projects {:.2f} {} in {} (latest {}: {:.2f}), meeting the target {}',
+                            projected_value, unit, checkpoint_year, latest_year, latest_value, target_text)
+            else format('trend projects {:.2f} {} in {} (latest {}: {:.2f}) against the target {}',
+                        projected_value, unit, checkpoint_year, latest_year, latest_value, target_text)
+        end as status_reason,
+        section as plan_section,
+        position as catalogue_position
+    from statused
+)
+
+select * from final
+order by catalogue_position, checkpoint_year

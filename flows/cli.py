@@ -1,0 +1,307 @@
+"""`carbonpeak`: run the pipeline, read KPI status, query the warehouse, serve the demo source.
+
+Domain errors end as one line on stderr and exit code 1 (2 for usage errors), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+
+from flows.settings import Settings, prefect_defaults
+
+log = logging.getLogger("carbonpeak")
+
+STATUS_ZH = {"achieved": "已实现", "on_track": "按计划", "at_risk": "有风险", "off_track": "偏离",
+             "insufficient_data": "数据不足", "stale": "数据过期"}
+
+
+def _epilog(*examples: str) -> str:
+    return "Examples:\n" + "\n".join(f"  {e}" for e in examples)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="carbonpeak", formatter_class=fmt,
+        description="Is the city on track for its carbon-peak plan? Ingest departmental data, "
+                    "validate it, build the DuckDB warehouse and report every KPI of the plan.",
+        epilog=_epilog("carbonpeak run", "carbonpeak kpi status",
+                       'carbonpeak sql "select * from kpi.kpi_status"') +
+        "\n\nEnvironment: CARBONPEAK_WAREHOUSE (default data/warehouse.duckdb), "
+        "CARBONPEAK_CONFIG_DIR (default config/mianyang); see .env.example.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", formatter_class=fmt, help="ingest every department, build, evaluate",
+                       description="Run the whole pipeline (Prefect flow `run-all`): ingest every "
+                       "department, validate with Great Expectations, load the warehouse, build "
+                       "the SQL models and print the KPI status table. When a department's URL "
+                       "variable (e.g. CARBONPEAK_ENERGY_URL) is unset, the embedded demo source "
+                       "server is started on 127.0.0.1 for the run.",
+                       epilog=_epilog("carbonpeak run",
+                                      "CARBONPEAK_WAREHOUSE=/tmp/w.duckdb carbonpeak run"))
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ingest", formatter_class=fmt, help="ingest one department",
+                       description="Run one department's ingest flow (e.g. `ingest-energy`). Its "
+                       "URL and token variables must be set, or use `--embedded`.",
+                       epilog=_epilog("carbonpeak ingest energy --embedded",
+                                      "CARBONPEAK_ENERGY_URL=http://10.0.0.5:8080 "
+                                      "CARBONPEAK_ENERGY_TOKEN=... carbonpeak ingest energy"))
+    p.add_argument("department", help="department name from sources.yml, e.g. energy")
+    p.add_argument("--embedded", action="store_true",
+                   help="start the embedded demo source for departments with no URL set")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build", formatter_class=fmt, help="build the SQL models",
+                       description="Load the KPI catalogue and build the models of dbt_like_sql/ "
+                       "in dependency order (Prefect flow `build-warehouse`).",
+                       epilog=_epilog("carbonpeak build", "carbonpeak build --select stg_energy__gdp+"))
+    p.add_argument("--select", help="`model` builds just it; `model+` builds it and its children")
+    p.set_defaults(func=cmd_build)
+
+    kpi = sub.add_parser("kpi", formatter_class=fmt, help="read KPI results",
+                         description="Read KPI results from the warehouse (read-only).",
+                         epilog=_epilog("carbonpeak kpi status"))
+    kpi_sub = kpi.add_subparsers(dest="kpi_command", metavar="KPI_COMMAND")
+    p = kpi_sub.add_parser("status", formatter_class=fmt, help="one line per KPI checkpoint",
+                           description="Print kpi.kpi_status: every checkpoint of the plan with "
+                           "its latest value, status and reason.",
+                           epilog=_epilog("carbonpeak kpi status",
+                                          "carbonpeak kpi status --status off_track",
+                                          "carbonpeak kpi status --kpi clean_power_capacity"))
+    p.add_argument("--kpi", help="only this KPI id")
+    p.add_argument("--status", help="only checkpoints with this status")
+    p.add_argument("--all", action="store_true", help="also list KPIs with no data yet")
+    p.set_defaults(func=cmd_kpi_status)
+    kpi.set_defaults(func=lambda args: _usage(kpi))
+
+    p = sub.add_parser("sql", formatter_class=fmt, help="run a read-only SQL query",
+                       description="Run one SQL query on the warehouse, opened read-only, and "
+                       "print the result. Schemas: raw, staging, marts, kpi, meta, config.",
+                       epilog=_epilog('carbonpeak sql "select * from kpi.kpi_status"',
+                                      'carbonpeak sql "select * from meta.load_log" --csv'))
+    p.add_argument("query", help="the SQL query")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.set_defaults(func=cmd_sql)
+
+    source = sub.add_parser("source", formatter_class=fmt, help="the embedded departmental source",
+                            description="The departmental-source server shipped with carbonpeak "
+                            "(token-protected, paginated JSON on 127.0.0.1).",
+                            epilog=_epilog("carbonpeak source serve --port 8765"))
+    source_sub = source.add_subparsers(dest="source_command", metavar="SOURCE_COMMAND")
+    p = source_sub.add_parser("serve", formatter_class=fmt, help="serve until Ctrl-C",
+                              description="Serve the demo departments in the foreground and print "
+                              "the variables that point carbonpeak at it.",
+                              epilog=_epilog("carbonpeak source serve --port 8765 --token secret"))
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    p.add_argument("--token", help="bearer token (default: a random one, printed)")
+    p.set_defaults(func=cmd_source_serve)
+    source.set_defaults(func=lambda args: _usage(source))
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+# --- commands ---------------------------------------------------------------------------------
+@contextlib.contextmanager
+def embedded_sources(only: list[str] | None = None) -> Iterator[list[str]]:
+    """Start the embedded source for every department whose URL variable is unset."""
+    from connectors.spec import load_sources
+    from source_server.server import SourceServer
+
+    config = load_sources(Settings.from_env().sources_file)
+    departments = [d for d in config.departments if only is None or d.name in only]
+    missing = [d for d in departments if not os.environ.get(d.url_env)]
+    if not missing:
+        yield []
+        return
+    server = SourceServer().start()
+    saved = {k: os.environ.get(k) for d in missing for k in (d.url_env, d.token_env)}
+    for dept in missing:
+        os.environ[dept.url_env] = server.url
+        os.environ[dept.token_env] = server.token
+    print(f"embedded departmental source on {server.url} for: "
+          + ", ".join(d.name for d in missing), file=sys.stderr)
+    try:
+        yield [d.name for d in missing]
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def fast_prefect() -> Iterator[None]:
+    """No per-run heartbeat thread: it costs ~1 s per flow run and only serves remote workers."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def _finish(state, what: str) -> int:
+    if state.is_failed():
+        print(f"carbonpeak: {what} failed: {state.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.pipeline import run_all
+
+    with embedded_sources(), fast_prefect():
+        state = run_all(return_state=True)
+    settings = Settings.from_env()
+    if settings.warehouse.exists():
+        print(render_kpi_status(settings))
+    return _finish(state, "run")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from flows.pipeline import INGEST_FLOWS
+
+    if args.department not in INGEST_FLOWS:
+        raise UsageError(f"unknown department `{args.department}`; known: "
+                         + ", ".join(sorted(INGEST_FLOWS)))
+    sources = embedded_sources([args.department]) if args.embedded else contextlib.nullcontext()
+    with sources, fast_prefect():
+        state = INGEST_FLOWS[args.department](return_state=True)
+    if not state.is_failed():
+        for r in state.result():
+            print(f"{r.dataset}: {r.status}, {r.rows_in} in = {r.rows_loaded} loaded + "
+                  f"{r.rows_quarantined} quarantined + {r.rows_unchanged} unchanged + "
+                  f"{r.rows_duplicate} duplicate")
+    return _finish(state, f"ingest-{args.department}")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from flows.pipeline import build_warehouse
+
+    with fast_prefect():
+        state = build_warehouse(select=args.select, return_state=True)
+    if not state.is_failed():
+        print("\n".join(state.result()))
+    return _finish(state, "build-warehouse")
+
+
+def render_kpi_status(settings: Settings, kpi: str | None = None, status: str | None = None,
+                      show_all: bool = True) -> str:
+    from flows.table import render
+    from warehouse.db import connect
+
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        rows = con.execute("""
+            select kpi_id, name_zh, name_en, checkpoint_year, qualifier, target_value, unit,
+                   latest_year, latest_value, status, status_reason
+            from kpi.kpi_status
+            where (? is null or kpi_id = ?) and (? is null or status = ?)
+            order by latest_year is null, catalogue_position, checkpoint_year
+        """, [kpi, kpi, status, status]).fetchall()
+    finally:
+        con.close()
+    hidden = 0
+    if not show_all:
+        hidden = sum(1 for r in rows if r[7] is None)
+        rows = [r for r in rows if r[7] is not None]
+    table = render(
+        ["KPI 指标", "year", "target 目标", "latest 最新", "status 状态", "reason 原因"],
+        [[f"{r[1]} {r[2]}", r[3], f"{r[4]} {r[5]:g} {r[6]}",
+          f"{r[8]:g} ({r[7]})" if r[8] is not None else "–",
+          f"{r[9]} {STATUS_ZH.get(r[9], '')}", r[10]] for r in rows])
+    summary = f"\n{len(rows)} checkpoint(s) shown"
+    if hidden:
+        summary += f"; {hidden} more have no data yet (insufficient_data): use --all to list them"
+    return table + summary
+
+
+def cmd_kpi_status(args: argparse.Namespace) -> int:
+    print(render_kpi_status(Settings.from_env(), args.kpi, args.status,
+                            show_all=args.all or bool(args.kpi or args.status)))
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import csv
+
+    import duckdb
+
+    from flows.table import render
+    from warehouse.db import connect
+
+    con = connect(Settings.from_env().warehouse, read_only=True)
+    try:
+        cursor = con.execute(args.query)
+        if cursor.description is None:
+            return 0
+        headers = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    else:
+        print(render(headers, [list(r) for r in rows]))
+        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return 0
+
+
+def cmd_source_serve(args: argparse.Namespace) -> int:
+    from connectors.spec import load_sources
+    from source_server.server import SourceServer
+
+    server = SourceServer(port=args.port, token=args.token)
+    config = load_sources(Settings.from_env().sources_file)
+    print(textwrap.dedent(f"""\
+        Serving the demo departments on {server.url} (Ctrl-C to stop). Point carbonpeak at it:"""))
+    for dept in config.departments:
+        print(f"  export {dept.url_env}={server.url} {dept.token_env}={server.token}")
+    sys.stdout.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+# --- entry point --------------------------------------------------------------------------------
+class UsageError(Exception):
+    """A mistake in how the command was called."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    prefect_defaults()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    from connectors.errors import CarbonpeakError
+
+    try:
+        return func(args)
+    except (CarbonpeakError, UsageError) as exc:
+        print(f"carbonpeak: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("carbonpeak: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

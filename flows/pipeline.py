@@ -1,0 +1,148 @@
+"""Prefect flows: ingest a department, build the warehouse, evaluate the KPIs, and all three.
+
+Tasks are thin: each calls one function of connectors/, expectations/ or warehouse/. Transient
+source failures are retried in the HTTP layer only, so tasks have no Prefect retries.
+A department whose source fails ends as a Failed state with one clear message; the others go on.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
+
+from connectors.errors import CarbonpeakError, ConfigError
+from connectors.http import RetryPolicy
+from connectors.json_api import FetchResult, fetch_json_api
+from connectors.spec import DatasetSpec, DepartmentSpec, load_sources
+from expectations.gate import Batch, check_batch
+from flows.settings import Settings, source_token, source_url
+from warehouse.catalogue import load_catalogue, read_catalogue
+from warehouse.db import connect
+from warehouse.load import LoadResult, load_batches
+from warehouse.models import build_models
+
+
+@task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-{spec.name}")
+def extract(spec: DatasetSpec, department: DepartmentSpec) -> FetchResult:
+    url = source_url(department)
+    if url is None:
+        raise ConfigError(Settings.from_env().sources_file.name, department.name, department.url_env,
+                          "is not set: point it at the department's server, or use "
+                          "`carbonpeak run`, which starts the embedded one")
+    policy = RetryPolicy(department.timeout_connect_s, department.timeout_read_s,
+                         department.max_attempts, department.backoff_s)
+    return fetch_json_api(spec, url, source_token(department), policy)
+
+
+@task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{fetched.dataset.name}")
+def validate(fetched: FetchResult) -> Batch:
+    return check_batch(fetched)
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load(batches: list[Batch]) -> list[LoadResult]:
+    con = connect(Settings.from_env().warehouse)
+    try:
+        return load_batches(con, batches)
+    finally:
+        con.close()
+
+
+def ingest_department(name: str) -> list[LoadResult]:
+    """Extract every dataset of a department, validate each, then load them all at once.
+
+    Nothing is written until every dataset has been fetched, so a source that dies mid-run
+    leaves the warehouse exactly as it was.
+    """
+    logger = get_run_logger()
+    settings = Settings.from_env()
+    department = load_sources(settings.sources_file).department(name)
+    batches = [validate(extract(spec, department)) for spec in department.datasets]
+    results = load(batches)
+    for r in results:
+        logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate",
+                    r.dataset, r.status, r.rows_in, r.rows_loaded, r.rows_quarantined,
+                    r.rows_unchanged, r.rows_duplicate)
+    return results
+
+
+def _as_failed_state(exc: CarbonpeakError) -> Failed:
+    get_run_logger().error("%s", exc)
+    return Failed(message=str(exc))
+
+
+@flow(name="ingest-energy", log_prints=False)
+def ingest_energy() -> list[LoadResult]:
+    """Energy / statistics department (发展改革委 / 统计局): energy balance, GDP, coal, capacity."""
+    try:
+        return ingest_department("energy")
+    except CarbonpeakError as exc:
+        return _as_failed_state(exc)
+
+
+INGEST_FLOWS = {"energy": ingest_energy}
+
+
+@flow(name="build-warehouse")
+def build_warehouse(select: str | None = None) -> list[str]:
+    """Load the KPI catalogue and build the SQL models (staging → marts → kpi) in one transaction."""
+    logger = get_run_logger()
+    settings = Settings.from_env()
+    catalogue = read_catalogue(settings.kpis_file)
+    con = connect(settings.warehouse)
+    try:
+        load_catalogue(con, catalogue)
+        built = build_models(con, settings.sql_dir, select)
+    finally:
+        con.close()
+    logger.info("built %d models", len(built))
+    return [m.relation for m in built]
+
+
+@flow(name="evaluate-kpis")
+def evaluate_kpis() -> list[dict]:
+    """Read `kpi.kpi_status` and report how many checkpoints are in each status."""
+    logger = get_run_logger()
+    con = connect(Settings.from_env().warehouse)
+    try:
+        cursor = con.execute("select * from kpi.kpi_status order by kpi_id, checkpoint_year")
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+    missing = [r["kpi_id"] for r in rows if not r["status"] or not r["status_reason"]]
+    if missing:
+        raise RuntimeError(f"kpi.kpi_status rows without a status or reason: {missing}")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    logger.info("%d checkpoints: %s", len(rows),
+                ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return rows
+
+
+@flow(name="run-all")
+def run_all(departments: list[str] | None = None) -> list[dict]:
+    """Ingest every department (a failing one does not stop the others), build, evaluate."""
+    logger = get_run_logger()
+    names = departments or list(INGEST_FLOWS)
+    unknown = sorted(set(names) - set(INGEST_FLOWS))
+    if unknown:
+        raise ConfigError("sources.yml", None, "departments",
+                          f"no ingest flow for {unknown}; known: {sorted(INGEST_FLOWS)}")
+    failures = {}
+    for name in names:
+        state = INGEST_FLOWS[name](return_state=True)
+        if state.is_failed():
+            failures[name] = state.message
+    if len(failures) == len(names):
+        return Failed(message="every department failed; the warehouse was not touched: "
+                      + "; ".join(failures.values()))
+    build_warehouse()
+    rows = evaluate_kpis()
+    if failures:
+        logger.error("built with the data of the departments that succeeded; failed: %s",
+                     "; ".join(failures.values()))
+        return Failed(message="; ".join(failures.values()))
+    return rows

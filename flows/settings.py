@@ -1,0 +1,64 @@
+"""Settings, read once from `CARBONPEAK_*` environment variables (see `.env.example`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.spec import DepartmentSpec
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Secret(str):
+    """A string that never shows itself in a repr or a log line."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    config_dir: Path
+    sql_dir: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            warehouse=Path(env.get("CARBONPEAK_WAREHOUSE") or "data/warehouse.duckdb"),
+            config_dir=Path(env.get("CARBONPEAK_CONFIG_DIR") or PROJECT_ROOT / "config" / "mianyang"),
+            sql_dir=PROJECT_ROOT / "dbt_like_sql",
+        )
+
+    @property
+    def sources_file(self) -> Path:
+        return self.config_dir / "sources.yml"
+
+    @property
+    def kpis_file(self) -> Path:
+        return self.config_dir / "kpis.yml"
+
+
+def source_url(department: DepartmentSpec) -> str | None:
+    return os.environ.get(department.url_env) or None
+
+
+def source_token(department: DepartmentSpec) -> Secret | None:
+    token = os.environ.get(department.token_env)
+    return Secret(token) if token else None
+
+
+def prefect_defaults() -> None:
+    """Quiet, offline-safe Prefect defaults; call before importing prefect. User values win."""
+    defaults = {
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # else the telemetry thread hits a locked DB
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",  # fresh DB on 2 cores: ~10 s
+        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "connectors,expectations,warehouse,source_server",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,226 @@
+"""The embedded departmental-source server: token-protected, paginated JSON over loopback.
+
+It stands in for the departments' own systems so that carbonpeak runs end to end on a fresh
+machine, and it can inject the faults real feeds have (5xx bursts, slowness, truncated bodies,
+a source that dies mid-run) so the connectors can be tested against them.
+
+    GET /health                                          no auth
+    GET /api/v1/<department>                             datasets of a department
+    GET /api/v1/<department>/<dataset>?page=1&page_size=100
+    POST /_faults                                        set faults (JSON body, see `Faults`)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from source_server import energy_data
+
+log = logging.getLogger(__name__)
+
+DEPARTMENTS = {"energy": energy_data.DATASETS}
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass
+class Faults:
+    """Faults to inject into the next data requests (counts go down as they are used)."""
+
+    fail_next: int = 0  # answer this many data requests with `fail_status`
+    fail_status: int = 503
+    retry_after: float | None = None  # seconds, sent as Retry-After with the failures
+    delay_seconds: float = 0.0  # sleep this long before answering ...
+    delay_next: int = 0  # ... this many data requests (0 with a delay = every request)
+    truncate_next: int = 0  # cut this many response bodies in half
+    stop_after: int | None = None  # after this many data requests, the server goes away
+
+
+class SourceServer:
+    """A departmental source on 127.0.0.1, started in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
+        self.token = token or secrets.token_urlsafe(16)
+        self.faults = Faults()
+        self.requests_served = 0
+        self._lock = threading.Lock()
+        self._pages = {dept: {name: build() for name, build in datasets.items()}
+                       for dept, datasets in DEPARTMENTS.items()}
+        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SourceServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="source-server",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted."""
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._httpd.server_close()
+
+    def set_faults(self, **faults) -> None:
+        with self._lock:
+            self.faults = Faults(**faults)
+
+    def __enter__(self) -> SourceServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- request handling, called from the handler threads --------------------------------
+    def take_fault(self) -> dict:
+        """Count one data request and return the faults that apply to it."""
+        with self._lock:
+            self.requests_served += 1
+            f = self.faults
+            taken = {}
+            if f.stop_after is not None and self.requests_served > f.stop_after:
+                taken["stop"] = True
+            if f.fail_next > 0:
+                f.fail_next -= 1
+                taken["fail"] = (f.fail_status, f.retry_after)
+            if f.delay_seconds and (f.delay_next > 0 or not f.delay_next):
+                taken["delay"] = f.delay_seconds
+                if f.delay_next > 0:
+                    f.delay_next -= 1
+                    if f.delay_next == 0:
+                        f.delay_seconds = 0.0
+            if f.truncate_next > 0:
+                f.truncate_next -= 1
+                taken["truncate"] = True
+            return taken
+
+    def page(self, department: str, dataset: str, page: int, page_size: int) -> dict:
+        rows = self._pages[department][dataset]
+        start = (page - 1) * page_size
+        last_page = max(1, -(-len(rows) // page_size))
+        return {
+            "department": department, "dataset": dataset, "page": page, "page_size": page_size,
+            "total": len(rows), "next_page": page + 1 if page < last_page else None,
+            "synthetic": True, "note": "Demo data calibrated on published figures; see DATA.md",
+            "data": rows[start:start + page_size],
+        }
+
+
+def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt: str, *args) -> None:  # route to logging, not stderr
+            log.debug("source-server: " + fmt, *args)
+
+        def _send(self, status: int, body: dict, headers: dict | None = None,
+                  truncate: bool = False) -> None:
+            payload = json.dumps(body, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            if truncate:  # promise the full length, send half, and hang up
+                self.wfile.write(payload[: len(payload) // 2])
+                self.close_connection = True
+                return
+            self.wfile.write(payload)
+
+        def _authorised(self) -> bool:
+            expected = f"Bearer {server.token}"
+            if secrets.compare_digest(self.headers.get("Authorization", ""), expected):
+                return True
+            self._send(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong bearer token"})
+            return False
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            parts = [p for p in url.path.split("/") if p]
+            if parts == ["health"]:
+                self._send(HTTPStatus.OK, {"status": "ok"})
+                return
+            if len(parts) < 3 or parts[:2] != ["api", "v1"]:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {url.path}",
+                                                  "departments": sorted(DEPARTMENTS)})
+                return
+            if not self._authorised():
+                return
+            department = parts[2]
+            if department not in DEPARTMENTS:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"unknown department {department}",
+                                                  "departments": sorted(DEPARTMENTS)})
+                return
+            if len(parts) == 3:
+                self._send(HTTPStatus.OK, {"department": department,
+                                           "datasets": sorted(DEPARTMENTS[department])})
+                return
+            dataset = parts[3]
+            if dataset not in DEPARTMENTS[department]:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"unknown dataset {dataset}",
+                                                  "datasets": sorted(DEPARTMENTS[department])})
+                return
+            self._serve_page(department, dataset, parse_qs(url.query))
+
+        def _serve_page(self, department: str, dataset: str, query: dict) -> None:
+            try:
+                page = int(query.get("page", ["1"])[0])
+                page_size = int(query.get("page_size", ["100"])[0])
+            except ValueError:
+                self._send(HTTPStatus.BAD_REQUEST, {"error": "page and page_size must be integers"})
+                return
+            if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+                self._send(HTTPStatus.BAD_REQUEST,
+                           {"error": f"page >= 1 and 1 <= page_size <= {MAX_PAGE_SIZE}"})
+                return
+            fault = server.take_fault()
+            if fault.get("stop"):
+                # The department's system goes down: drop this connection, stop listening.
+                self.close_connection = True
+                threading.Thread(target=server.stop, daemon=True).start()
+                return
+            if "delay" in fault:
+                time.sleep(fault["delay"])
+            if "fail" in fault:
+                status, retry_after = fault["fail"]
+                headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+                self._send(status, {"error": "injected failure"}, headers)
+                return
+            body = server.page(department, dataset, page, page_size)
+            self._send(HTTPStatus.OK, body, truncate=fault.get("truncate", False))
+
+        def do_POST(self) -> None:
+            if urlparse(self.path).path != "/_faults":
+                self._send(HTTPStatus.NOT_FOUND, {"error": "only /_faults accepts POST"})
+                return
+            if not self._authorised():
+                return
+            length = int(self.headers.get("Content-Length", "0"))
+            try:
+                server.set_faults(**json.loads(self.rfile.read(length) or b"{}"))
+            except (TypeError, ValueError) as exc:
+                self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc),
+                                                    "faults": list(asdict(Faults()))})
+                return
+            self._send(HTTPStatus.OK, {"faults": asdict(server.faults)})
+
+    return Handler

@@ -1,0 +1,46 @@
+"""Opening the warehouse file: one writer at a time, offline, with a clear error when locked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import WarehouseError
+
+SCHEMAS = ("raw", "staging", "marts", "kpi", "meta", "config")
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; never downloads an extension (this must work offline)."""
+    if read_only and not path.exists():
+        raise WarehouseError(f"warehouse `{path}` does not exist yet; run `carbonpeak run` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseError(
+                f"warehouse `{path}` is locked by another process (DuckDB allows one writer); "
+                "wait for the running flow to finish, or close the other session"
+            ) from None
+        raise WarehouseError(f"cannot open warehouse `{path}`: {exc}") from None
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every base table, by `schema.table`."""
+    tables = con.execute("select schema_name, table_name from duckdb_tables() "
+                         "where database_name = current_database() order by 1, 2").fetchall()
+    return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]
+            for s, t in tables}
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for the few statements (COMMENT ON) that take no parameters."""
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,196 @@
+"""A small dbt-like runner: `.sql` models with `ref`, `source` and `config`, built in order.
+
+Models live in `dbt_like_sql/<layer>/<name>.sql`; the layer folder is the schema (staging, marts,
+kpi). Everything is built in one transaction, so a failing model leaves the previous warehouse.
+A `<name>.yml` beside a model describes it; descriptions become `COMMENT ON` in the warehouse.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from warehouse.db import sql_literal
+from warehouse.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+LAYERS = ("staging", "marts", "kpi")
+_REF = re.compile(r"\{\{\s*ref\(\s*['\"]([\w]+)['\"]\s*\)\s*\}\}")
+_SOURCE = re.compile(r"\{\{\s*source\(\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]\s*\)\s*\}\}")
+_CONFIG = re.compile(r"\{\{\s*config\((.*?)\)\s*\}\}", re.S)
+_MATERIALIZED = re.compile(r"materialized\s*=\s*['\"](view|table)['\"]")
+_LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    schema: str
+    path: Path
+    sql: str  # with refs and sources still in place
+    materialized: str
+    refs: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]
+    description: str = ""
+    columns: tuple[tuple[str, str], ...] = ()  # (column, description)
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def _read_yaml(path: Path, model: str) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ModelError(model, f"`{path}` is not valid YAML: {str(exc).splitlines()[0]} "
+                         f"(quote text that contains ': ')") from None
+
+
+def read_sources(project: Path) -> dict[tuple[str, str], str]:
+    """(source name, table) -> relation, from `sources.yml`."""
+    doc = _read_yaml(project / "sources.yml", "sources.yml") or {}
+    found = {}
+    for source in doc.get("sources", []):
+        schema = source.get("schema", source["name"])
+        for table in source.get("tables", []):
+            found[(source["name"], table["name"])] = f"{schema}.{table['name']}"
+    return found
+
+
+def discover(project: Path) -> dict[str, Model]:
+    """Every model under the layer folders of `project`, by name."""
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((project / layer).glob("*.sql")):
+            sql = path.read_text(encoding="utf-8")
+            config = _CONFIG.search(sql)
+            materialized = "view"
+            if config:
+                match = _MATERIALIZED.search(config.group(1))
+                if not match:
+                    raise ModelError(path.stem, f"`{path}`: config() needs materialized='view' or 'table'")
+                materialized = match.group(1)
+            doc = _read_yaml(path.with_suffix(".yml"), path.stem) or {}
+            if path.stem in models:
+                raise ModelError(path.stem, f"defined twice: `{models[path.stem].path}` and `{path}`")
+            models[path.stem] = Model(
+                name=path.stem, schema=layer, path=path, sql=sql, materialized=materialized,
+                refs=tuple(dict.fromkeys(_REF.findall(sql))),
+                sources=tuple(dict.fromkeys(_SOURCE.findall(sql))),
+                description=str(doc.get("description", "")).strip(),
+                columns=tuple((c["name"], str(c.get("description", "")).strip())
+                              for c in doc.get("columns", [])),
+            )
+    return models
+
+
+def build_order(models: dict[str, Model], select: str | None = None) -> list[Model]:
+    """Models in dependency order; `select` = `name` (just it) or `name+` (it and what follows)."""
+    graph = {}
+    for model in models.values():
+        for ref in model.refs:
+            if ref not in models:
+                known = ", ".join(sorted(models))
+                raise ModelError(model.name, f"`{{{{ ref('{ref}') }}}}` names no model; known "
+                                 f"models: {known}")
+        graph[model.name] = set(model.refs)
+    try:
+        order = list(graph_order(graph))
+    except graphlib.CycleError as exc:
+        raise ModelError(exc.args[1][0], "refs form a cycle: " + " -> ".join(exc.args[1])) from None
+    if select:
+        root = select.rstrip("+")
+        if root not in models:
+            raise ModelError(root, "no such model to select; known models: " + ", ".join(sorted(models)))
+        chosen = {root}
+        if select.endswith("+"):
+            for name in order:  # children come after their parents
+                if set(graph[name]) & chosen:
+                    chosen.add(name)
+        order = [name for name in order if name in chosen]
+    return [models[name] for name in order]
+
+
+def graph_order(graph: dict[str, set[str]]) -> list[str]:
+    """Topological order, ties broken by name so builds are repeatable."""
+    sorter = graphlib.TopologicalSorter(graph)
+    sorter.prepare()
+    order = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order.extend(ready)
+        sorter.done(*ready)
+    return order
+
+
+def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str, str], str]) -> str:
+    """Replace refs and sources with relations, drop config(); refuse any other Jinja."""
+    def source(match: re.Match) -> str:
+        key = (match.group(1), match.group(2))
+        if key not in sources:
+            known = ", ".join(f"{s}.{t}" for s, t in sorted(sources))
+            raise ModelError(model.name, f"`source('{key[0]}', '{key[1]}')` is not declared in "
+                             f"sources.yml; declared: {known}")
+        return sources[key]
+
+    sql = _CONFIG.sub("", model.sql)
+    sql = _REF.sub(lambda m: models[m.group(1)].relation, sql)
+    sql = _SOURCE.sub(source, sql)
+    leftover = _LEFTOVER.search(sql)
+    if leftover:
+        raise ModelError(model.name, f"unsupported template `{leftover.group(0)}`: only ref(), "
+                         "source() and config(materialized=...) are understood")
+    return sql.strip().rstrip(";")
+
+
+def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | None = None
+                 ) -> list[Model]:
+    """Build the selected models (default all) in one transaction; returns what was built."""
+    models = discover(project)
+    sources = read_sources(project)
+    order = build_order(models, select)
+    compiled = [(m, compile_sql(m, models, sources)) for m in order]
+    con.execute("begin transaction")
+    try:
+        for schema in LAYERS:
+            con.execute(f"create schema if not exists {schema}")
+        for model, sql in compiled:
+            # A view may turn into a table (or back): drop whichever kind is there first.
+            other = "table" if model.materialized == "view" else "view"
+            exists_as_other = con.execute(
+                "select count(*) from duckdb_" + ("tables" if other == "table" else "views") +
+                "() where schema_name = ? and " + ("table_name" if other == "table" else "view_name") +
+                " = ? and database_name = current_database()", [model.schema, model.name]).fetchone()[0]
+            if exists_as_other:
+                con.execute(f"drop {other} {model.relation}")
+            try:
+                con.execute(f"create or replace {model.materialized} {model.relation} as\n{sql}")
+            except duckdb.Error as exc:
+                raise ModelError(model.name, f"`{model.path}` failed to build: "
+                                 f"{str(exc).splitlines()[0]}") from None
+            _comment(con, model)
+            log.info("built %s %s", model.materialized, model.relation)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return order
+
+
+def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    kind = model.materialized.upper()
+    if model.description:
+        con.execute(f"comment on {kind} {model.relation} is {sql_literal(model.description)}")
+    for column, text in model.columns:
+        if text:
+            con.execute(f"comment on column {model.relation}.\"{column}\" is {sql_literal(text)}")

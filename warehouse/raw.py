@@ -1,0 +1,74 @@
+"""DDL of the raw layer and of the load bookkeeping (`meta.load_log`, `meta.quarantine`)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from connectors.spec import DatasetSpec
+from warehouse.db import ensure_schemas, sql_literal
+
+SQL_TYPES = {"integer": "BIGINT", "double": "DOUBLE", "varchar": "VARCHAR", "boolean": "BOOLEAN",
+             "date": "DATE"}
+# Columns every raw row carries besides the dataset's own.
+LINEAGE_COLUMNS = {
+    "_row_hash": "VARCHAR NOT NULL",  # md5 of the canonical values: same hash = same fact
+    "_load_id": "VARCHAR NOT NULL",
+    "_load_seq": "BIGINT NOT NULL",  # orders vintages: the highest is the current one
+    "_source": "VARCHAR NOT NULL",
+    "_source_url": "VARCHAR",
+    "_row_number": "BIGINT",  # position in the feed it came from
+    "_fetched_at": "TIMESTAMPTZ",
+    "_loaded_at": "TIMESTAMPTZ NOT NULL",
+}
+
+META_DDL = """
+create sequence if not exists meta.load_seq;
+create table if not exists meta.load_log (
+    load_id varchar primary key,
+    load_seq bigint not null,
+    department varchar not null,
+    dataset varchar not null,
+    status varchar not null,            -- loaded | rejected
+    source_url varchar,
+    payload_sha256 varchar not null,
+    fetched_at timestamptz,
+    first_seen_at timestamptz not null,
+    last_seen_at timestamptz not null,
+    times_seen integer not null,
+    rows_in bigint not null,            -- records received
+    rows_loaded bigint not null,        -- new facts or new vintages written to raw
+    rows_quarantined bigint not null,   -- failed parsing or an error-level row expectation
+    rows_unchanged bigint not null,     -- identical to the current vintage: skipped
+    rows_duplicate bigint not null,     -- exact repeats inside the batch: skipped
+    detail varchar,
+    unique (dataset, payload_sha256, status)
+);
+create table if not exists meta.quarantine (
+    dataset varchar not null,
+    row_hash varchar not null,          -- md5 of the raw record as received
+    row_key varchar,                    -- primary-key fields as received, e.g. year=2021, fuel_code=coal
+    row_number bigint,
+    source_url varchar,
+    failed_checks varchar not null,     -- the expectations (or parse errors) it failed
+    raw_values json not null,
+    load_id varchar not null,
+    first_seen_at timestamptz not null,
+    last_seen_at timestamptz not null,
+    primary key (dataset, row_hash)
+);
+"""
+
+
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_schemas(con)
+    con.execute(META_DDL)
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
+    """Create `raw.<department>__<dataset>` from its spec (new columns need a migration)."""
+    columns = [f'"{c.name}" {SQL_TYPES[c.type]}' for c in spec.columns]
+    columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]
+    con.execute(f"create table if not exists raw.{spec.table_name} ({', '.join(columns)})")
+    comment = (f"{spec.description} Source: {spec.source_name}. Every vintage is kept; "
+               "the highest _load_seq per key is current.")
+    con.execute(f"comment on table raw.{spec.table_name} is {sql_literal(comment)}")
