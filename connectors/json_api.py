@@ -75,8 +75,10 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
     rows: list[dict] = []
     rejects: list[Reject] = []
     first_url, pages, records = "", 0, 0
+    seen_fields: set[str] = set()
     for url, page_records, page_sha in iter_pages(spec, base_url, token, policy):
         first_url = first_url or url
+        seen_fields.update(k for r in page_records if isinstance(r, dict) for k in r)
         pages += 1
         digest.update(page_sha.encode())
         parsed, bad = parse_records(spec, page_records, first_row_number=records + 1)
@@ -84,7 +86,20 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
         rejects.extend(bad)
         records += len(page_records)
         log.info("%s: page %d, %d records so far", spec.source_name, pages, records)
+    _check_fields(spec, first_url, seen_fields, records)
     provenance = Provenance(source=spec.source_name, url=first_url, fetched_at=fetched_at,
                             sha256=digest.hexdigest(), pages=pages, records=records)
     return FetchResult(dataset=spec, frame=to_frame(spec, rows), rejects=tuple(rejects),
                        provenance=provenance)
+
+
+def _check_fields(spec: DatasetSpec, url: str, seen: set[str], records: int) -> None:
+    """A configured field absent from every record means the feed changed: refuse the batch."""
+    if not records:
+        return
+    missing = [c for c in spec.columns if c.source_field not in seen]
+    if missing:
+        names = ", ".join(f"`{c.source_field}` (column `{c.name}`)" for c in missing)
+        raise SourceRejected(spec.source_name, url, f"field(s) {names} missing from every record; "
+                             f"the department may have renamed them. Fields present: "
+                             f"{', '.join(sorted(seen))}. Fix the column map in sources.yml")

@@ -41,6 +41,11 @@ class Faults:
     delay_next: int = 0  # ... this many data requests (0 with a delay = every request)
     truncate_next: int = 0  # cut this many response bodies in half
     stop_after: int | None = None  # after this many data requests, the server goes away
+    # Data faults, applied to every page while set:
+    rename_field: dict[str, str] | None = None  # {"published name": "new name"}
+    duplicate_rows: int = 0  # repeat the first N records of each page
+    scale_field: dict[str, float] | None = None  # {"field": factor}, e.g. a ×10 000 unit slip
+    revise: dict | None = None  # {"year": 2020, "field": "...", "factor": 1.05}: a revised past value
 
 
 class SourceServer:
@@ -116,12 +121,26 @@ class SourceServer:
         rows = self._pages[department][dataset]
         start = (page - 1) * page_size
         last_page = max(1, -(-len(rows) // page_size))
+        data = [self._apply_data_faults(dict(r)) for r in rows[start:start + page_size]]
+        data = data[: self.faults.duplicate_rows] + data
         return {
             "department": department, "dataset": dataset, "page": page, "page_size": page_size,
             "total": len(rows), "next_page": page + 1 if page < last_page else None,
             "synthetic": True, "note": "Demo data calibrated on published figures; see DATA.md",
-            "data": rows[start:start + page_size],
+            "data": data,
         }
+
+    def _apply_data_faults(self, row: dict) -> dict:
+        f = self.faults
+        for field, factor in (f.scale_field or {}).items():
+            if isinstance(row.get(field), (int, float)):
+                row[field] = round(row[field] * factor, 6)
+        if f.revise and row.get("year") == f.revise["year"] and f.revise["field"] in row:
+            row[f.revise["field"]] = round(row[f.revise["field"]] * f.revise["factor"], 6)
+        for old, new in (f.rename_field or {}).items():
+            if old in row:
+                row[new] = row.pop(old)
+        return row
 
 
 def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:

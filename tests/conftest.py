@@ -1,0 +1,62 @@
+"""Shared fixtures: a live departmental source on 127.0.0.1, real DuckDB files, real Prefect runs."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Before Prefect is imported anywhere: a private PREFECT_HOME (its task cache must not leak
+# between test sessions), no telemetry, and room for a fresh database on a slow CI machine.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="carbonpeak-prefect-")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+for key in ("CARBONPEAK_ENERGY_URL", "CARBONPEAK_ENERGY_TOKEN", "CARBONPEAK_WAREHOUSE",
+            "CARBONPEAK_CONFIG_DIR", "PREFECT_API_URL"):
+    os.environ.pop(key, None)
+
+import pytest  # noqa: E402
+
+from connectors.spec import SourcesConfig, load_sources  # noqa: E402
+from flows.settings import PROJECT_ROOT  # noqa: E402
+from source_server.server import SourceServer  # noqa: E402
+
+MIANYANG = PROJECT_ROOT / "config" / "mianyang"
+
+
+@pytest.fixture
+def source_server():
+    server = SourceServer().start()
+    yield server
+    try:
+        server.stop()
+    except OSError:  # a test may have taken it down already
+        pass
+
+
+@pytest.fixture(scope="session")
+def mianyang_sources() -> SourcesConfig:
+    return load_sources(MIANYANG / "sources.yml")
+
+
+@pytest.fixture
+def energy_env(source_server, tmp_path, monkeypatch) -> Path:
+    """Point the flows at the live source and a fresh warehouse file; returns the warehouse path."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CARBONPEAK_ENERGY_URL", source_server.url)
+    monkeypatch.setenv("CARBONPEAK_ENERGY_TOKEN", source_server.token)
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse))
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A real Prefect API for the session, with the per-run heartbeat thread off (1 s per run)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield

@@ -1,0 +1,124 @@
+"""The JSON-API connector against the live embedded source: pagination, retries, timeouts, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+
+from connectors.errors import SourceRejected, SourceUnavailable
+from connectors.http import RetryPolicy
+from connectors.json_api import fetch_json_api
+from source_server import energy_data
+
+FAST = RetryPolicy(timeout_connect_s=1, timeout_read_s=2, max_attempts=3, backoff_s=0.05)
+
+
+def spec_of(config, name, **changes):
+    spec = next(s for s in config.datasets() if s.name == name)
+    if "page_size" in changes:
+        pagination = dataclasses.replace(spec.pagination, page_size=changes.pop("page_size"))
+        spec = dataclasses.replace(spec, pagination=pagination)
+    return dataclasses.replace(spec, **changes)
+
+
+def test_fetches_every_page_with_provenance(source_server, mianyang_sources):
+    spec = spec_of(mianyang_sources, "balance", page_size=40)
+    result = fetch_json_api(spec, source_server.url, source_server.token, FAST)
+
+    expected = energy_data.energy_balance()
+    assert result.provenance.records == len(expected) == 189
+    assert result.provenance.pages == 5  # 40 + 40 + 40 + 40 + 29
+    assert len(result.frame) == 189 and not result.rejects
+    assert len(result.provenance.sha256) == 64
+    assert result.provenance.url.startswith(source_server.url + "/api/v1/energy/energy_balance?")
+    # 万吨标准煤 converted to tce on the way in
+    coal_2016 = result.frame[(result.frame.year == 2016) & (result.frame.fuel_code == "raw_coal")]
+    published = next(r for r in expected if r["year"] == 2016 and r["fuel_code"] == "raw_coal")
+    assert coal_2016.consumption_tce.iloc[0] == pytest.approx(published["standard_coal_10k_tce"] * 1e4)
+
+
+def test_same_payload_gives_same_checksum(source_server, mianyang_sources):
+    spec = spec_of(mianyang_sources, "gdp")
+    first = fetch_json_api(spec, source_server.url, source_server.token, FAST)
+    second = fetch_json_api(spec, source_server.url, source_server.token, FAST)
+    assert first.provenance.sha256 == second.provenance.sha256
+
+
+def test_503_then_success_is_retried_honouring_retry_after(source_server, mianyang_sources, caplog):
+    source_server.set_faults(fail_next=2, fail_status=503, retry_after=0.2)
+    spec = spec_of(mianyang_sources, "gdp")
+    with caplog.at_level(logging.WARNING, logger="connectors.http"):
+        result = fetch_json_api(spec, source_server.url, source_server.token, FAST)
+    assert len(result.frame) == 21
+    retries = [r for r in caplog.records if "HTTP 503" in r.getMessage()]
+    assert len(retries) == 2
+    assert all("in 0.2 s" in r.getMessage() for r in retries)  # Retry-After, not the backoff
+    assert source_server.token not in caplog.text
+
+
+def test_429_burst_longer_than_the_retries_fails_naming_the_source(source_server, mianyang_sources):
+    source_server.set_faults(fail_next=10, fail_status=429, retry_after=0)
+    with pytest.raises(SourceUnavailable) as err:
+        fetch_json_api(spec_of(mianyang_sources, "gdp"), source_server.url, source_server.token, FAST)
+    assert "energy.gdp" in str(err.value) and "HTTP 429 after 3 attempts" in str(err.value)
+
+
+def test_one_slow_response_times_out_and_is_retried(source_server, mianyang_sources):
+    source_server.set_faults(delay_seconds=1.5, delay_next=1)
+    policy = dataclasses.replace(FAST, timeout_read_s=0.5)
+    result = fetch_json_api(spec_of(mianyang_sources, "gdp"), source_server.url,
+                            source_server.token, policy)
+    assert len(result.frame) == 21
+
+
+def test_a_source_that_stays_slow_fails_with_a_read_timeout(source_server, mianyang_sources):
+    source_server.set_faults(delay_seconds=1.0)
+    policy = dataclasses.replace(FAST, timeout_read_s=0.3, max_attempts=2)
+    with pytest.raises(SourceUnavailable, match=r"timed out .* after 2 attempts"):
+        fetch_json_api(spec_of(mianyang_sources, "gdp"), source_server.url, source_server.token, policy)
+
+
+def test_truncated_body_is_retried(source_server, mianyang_sources):
+    source_server.set_faults(truncate_next=1)
+    result = fetch_json_api(spec_of(mianyang_sources, "power_capacity"), source_server.url,
+                            source_server.token, FAST)
+    assert len(result.frame) == 126
+
+
+def test_wrong_token_is_fatal_with_a_hint(source_server, mianyang_sources):
+    with pytest.raises(SourceRejected, match="HTTP 401.*token"):
+        fetch_json_api(spec_of(mianyang_sources, "gdp"), source_server.url, "wrong", FAST)
+
+
+def test_dead_source_names_the_source_and_url(mianyang_sources):
+    with pytest.raises(SourceUnavailable) as err:
+        fetch_json_api(spec_of(mianyang_sources, "gdp"), "http://127.0.0.1:9", "t", FAST)
+    assert err.value.source == "energy.gdp"
+    assert "connection failed" in str(err.value) and "127.0.0.1:9" in str(err.value)
+
+
+def test_renamed_field_is_refused_before_anything_moves(source_server, mianyang_sources):
+    source_server.set_faults(rename_field={"capacity_10mw": "装机容量"})
+    with pytest.raises(SourceRejected) as err:
+        fetch_json_api(spec_of(mianyang_sources, "power_capacity"), source_server.url,
+                       source_server.token, FAST)
+    message = str(err.value)
+    assert "`capacity_10mw` (column `capacity_mw`)" in message and "装机容量" in message
+
+
+def test_unparseable_value_becomes_a_reject_with_its_raw_record(source_server, mianyang_sources):
+    from connectors.parse import parse_records
+
+    spec = spec_of(mianyang_sources, "gdp")
+    rows, rejects = parse_records(spec, [
+        {"year": 2020, "gdp_current_100m_cny": "3,010.0", "gdp_2020_prices_100m_cny": 3010,
+         "real_growth_pct": 4.0},
+        {"year": "二〇二一", "gdp_current_100m_cny": 1, "gdp_2020_prices_100m_cny": 1,
+         "real_growth_pct": None},
+    ])
+    assert rows[0]["gdp_current_cny"] == pytest.approx(3010.0e8)
+    assert len(rejects) == 1 and rejects[0].row_number == 2
+    assert "`year` = '二〇二一' is not a valid integer" in rejects[0].reason
+    assert rejects[0].raw["year"] == "二〇二一"

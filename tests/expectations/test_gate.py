@@ -1,0 +1,95 @@
+"""The quality gate: bad rows go to quarantine with the expectation they failed; a failing batch
+is not loaded and the previous data stays."""
+
+from __future__ import annotations
+
+import json
+
+from connectors.json_api import fetch_json_api
+from expectations.gate import check_batch
+from source_server import energy_data
+from tests.helpers import fingerprint, ingest_and_build
+from warehouse.db import connect
+from warehouse.load import load_batches
+
+
+def fetch(config, server, name):
+    spec = next(s for s in config.datasets() if s.name == name)
+    return fetch_json_api(spec, server.url, server.token)
+
+
+def test_out_of_range_row_is_quarantined_with_its_expectation(source_server, mianyang_sources, tmp_path):
+    fetched = fetch(mianyang_sources, source_server, "power_capacity")
+    frame = fetched.frame
+    bad = frame.index[(frame.year == 2021) & (frame.plant_type == "wind")][0]
+    frame.loc[bad, "capacity_mw"] = -12.0  # a negative capacity: physically impossible
+
+    batch = check_batch(fetched)
+    assert batch.rejected_reason is None
+    assert len(batch.quarantined) == 1
+    row = batch.quarantined[0]
+    assert row.raw["year"] == 2021 and row.raw["plant_type"] == "wind"
+    assert any("expect_column_values_to_be_between(column=capacity_mw" in c for c in row.failed_checks)
+
+    warehouse = tmp_path / "w.duckdb"
+    con = connect(warehouse)
+    [result] = load_batches(con, [batch])
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (126, 125, 1)
+    stored = con.execute("select dataset, row_key, failed_checks, raw_values from meta.quarantine").fetchall()
+    assert len(stored) == 1
+    dataset, key, checks, raw = stored[0]
+    assert dataset == "energy__power_capacity"
+    assert key == "year=2021, plant_type=wind"
+    assert "capacity_mw" in checks and json.loads(raw)["plant_type"] == "wind"
+    assert con.execute("select count(*) from raw.energy__power_capacity "
+                       "where year = 2021 and plant_type = 'wind'").fetchone()[0] == 0
+    con.close()
+
+
+def test_duplicated_records_load_once(source_server, mianyang_sources, tmp_path):
+    source_server.set_faults(duplicate_rows=5)
+    batch = check_batch(fetch(mianyang_sources, source_server, "gdp"))
+    assert batch.duplicates == 5 and not batch.quarantined
+    con = connect(tmp_path / "w.duckdb")
+    [result] = load_batches(con, [batch])
+    assert (result.rows_in, result.rows_loaded, result.rows_duplicate) == (26, 21, 5)
+    assert con.execute("select count(*) from raw.energy__gdp").fetchone()[0] == 21
+    con.close()
+
+
+def test_unit_slip_quarantines_every_row_and_keeps_the_previous_data(source_server, mianyang_sources,
+                                                                     tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    # 万千瓦 published as 千瓦 (×10 000): every row out of range
+    source_server.set_faults(scale_field={"capacity_10mw": 10_000})
+    batch = check_batch(fetch(mianyang_sources, source_server, "power_capacity"))
+    too_large = [r for r in energy_data.power_capacity() if r["capacity_10mw"] * 10 * 10_000 > 100_000]
+    assert len(batch.quarantined) == len(too_large) > 80  # zero-capacity years still pass
+    con = connect(warehouse)
+    load_batches(con, [batch])
+    value = con.execute("select value from kpi.kpi_power__clean_power_capacity where year = 2025"
+                        ).fetchone()[0]
+    con.close()
+    assert value == 218.7
+
+
+def test_failing_batch_is_not_loaded_and_old_data_stays(source_server, mianyang_sources, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    before = fingerprint(warehouse)
+
+    fetched = fetch(mianyang_sources, source_server, "gdp")
+    broken = fetched.frame.drop(columns=["gdp_2020_prices_cny"])  # a column vanished
+    batch = check_batch(type(fetched)(fetched.dataset, broken, fetched.rejects, fetched.provenance))
+    assert batch.rejected_reason and "expect_table_columns_to_match_set" in batch.rejected_reason
+
+    con = connect(warehouse)
+    [result] = load_batches(con, [batch])
+    logged = con.execute("select status, detail from meta.load_log where status = 'rejected'").fetchall()
+    con.close()
+    assert result.status == "rejected" and result.rows_loaded == 0
+    assert logged and "gdp_2020_prices_cny" in logged[0][1]
+    after = fingerprint(warehouse)
+    changed = {t for t in before if before[t] != after[t]}
+    assert changed == {"meta.load_log"}  # only the rejection was recorded

@@ -1,0 +1,44 @@
+"""Every dataset has a suite, and every expectation in every suite file is loaded by GX."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from expectations.errors import SuiteError
+from expectations.suites import SUITES_DIR, list_suites, load_suite
+
+
+@pytest.mark.parametrize("name", list_suites())
+def test_suite_loads_every_expectation(name):
+    declared = json.loads((SUITES_DIR / f"{name}.json").read_text(encoding="utf-8"))["expectations"]
+    loaded = load_suite(name)
+    assert len(loaded.suite.expectations) == len(declared) > 0
+    assert [e.expectation_type for e in loaded.suite.expectations] == [d["type"] for d in declared]
+    assert set(loaded.severities) <= {"error", "warn"}
+
+
+def test_every_configured_dataset_has_a_suite(mianyang_sources):
+    missing = [s.table_name for s in mianyang_sources.datasets() if s.table_name not in list_suites()]
+    assert not missing, f"datasets without a suite in expectations/: {missing}"
+
+
+def test_a_suite_with_an_invalid_expectation_is_refused(tmp_path):
+    (tmp_path / "broken.json").write_text(json.dumps({"name": "broken", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "year"}},
+        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["year"]}},
+    ]}), encoding="utf-8")
+    with pytest.raises(SuiteError, match="`.*broken.json`: GX refused an expectation"):
+        load_suite("broken", tmp_path)
+
+
+def test_a_suite_named_unlike_its_file_is_refused(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"name": "b", "expectations": []}), encoding="utf-8")
+    with pytest.raises(SuiteError, match="must equal the file stem"):
+        load_suite("a", tmp_path)
+
+
+def test_a_dataset_without_a_suite_is_refused():
+    with pytest.raises(SuiteError, match="every dataset needs `expectations/nope.json`"):
+        load_suite("nope")

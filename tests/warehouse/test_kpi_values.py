@@ -1,0 +1,83 @@
+"""KPI values recomputed by hand from the raw rows, and the statuses they lead to."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import ingest_and_build
+from warehouse.db import connect
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, mianyang_sources):
+    from source_server.server import SourceServer
+
+    warehouse = tmp_path_factory.mktemp("kpi") / "w.duckdb"
+    with SourceServer() as server:
+        ingest_and_build(mianyang_sources, server.url, server.token, warehouse)
+    con = connect(warehouse, read_only=True)
+    yield con
+    con.close()
+
+
+def kpi_value(con, view, year):
+    return con.execute(f"select value from kpi.{view} where year = ?", [year]).fetchone()[0]
+
+
+def test_nonfossil_share_matches_a_hand_computation(built):
+    rows = built.execute("select year, is_fossil, consumption_tce from raw.energy__balance").fetchall()
+    for year in (2020, 2024):
+        total = sum(tce for y, _, tce in rows if y == year)
+        nonfossil = sum(tce for y, fossil, tce in rows if y == year and not fossil)
+        assert kpi_value(built, "kpi_energy__nonfossil_energy_share", year) == \
+            pytest.approx(round(100 * nonfossil / total, 2))
+    # calibrated on the published 43.2 % (2020) and 49.7 % (2024)
+    assert kpi_value(built, "kpi_energy__nonfossil_energy_share", 2020) == pytest.approx(43.2, abs=0.01)
+    assert kpi_value(built, "kpi_energy__nonfossil_energy_share", 2024) == pytest.approx(49.7, abs=0.01)
+
+
+def test_energy_intensity_change_matches_a_hand_computation(built):
+    energy = dict(built.execute("select year, sum(consumption_tce) from raw.energy__balance "
+                                "group by year").fetchall())
+    gdp = dict(built.execute("select year, gdp_2020_prices_cny from raw.energy__gdp").fetchall())
+    intensity = {y: energy[y] / gdp[y] for y in gdp}
+    expected = round(100 * (intensity[2025] / intensity[2020] - 1), 2)
+    assert kpi_value(built, "kpi_economy__energy_intensity_change", 2025) == pytest.approx(expected)
+    assert kpi_value(built, "kpi_economy__energy_intensity_change", 2020) == 0
+
+
+def test_clean_capacity_and_raw_coal_match_the_raw_rows(built):
+    clean = built.execute("select sum(capacity_mw) from raw.energy__power_capacity where year = 2025 "
+                          "and plant_type in ('hydro', 'wind', 'solar', 'biomass')").fetchone()[0]
+    total = built.execute("select sum(capacity_mw) from raw.energy__power_capacity "
+                          "where year = 2025").fetchone()[0]
+    assert kpi_value(built, "kpi_power__clean_power_capacity", 2025) == pytest.approx(clean / 10)
+    assert clean / 10 == pytest.approx(218.7) and total / 10 == pytest.approx(495.64)  # published
+    coal = built.execute("select sum(raw_coal_t) from raw.energy__raw_coal_by_sector "
+                         "where year = 2025").fetchone()[0]
+    assert kpi_value(built, "kpi_energy__raw_coal_consumption", 2025) == pytest.approx(coal / 1e4)
+
+
+def test_kpi_status_has_every_checkpoint_with_a_status_and_reason(built):
+    rows = built.execute("select kpi_id, checkpoint_year, target_value, unit, latest_year, "
+                         "latest_value, status, status_reason from kpi.kpi_status").fetchall()
+    assert len(rows) == 41
+    assert len({(r[0], r[1]) for r in rows}) == 41
+    assert all(r[6] and r[7] for r in rows)
+    assert {r[6] for r in rows} <= {"achieved", "on_track", "at_risk", "off_track",
+                                    "insufficient_data", "stale"}
+
+
+@pytest.mark.parametrize("kpi_id, year, status, reason", [
+    ("clean_power_capacity", 2025, "achieved", "2025 value 218.70 万千瓦 meets the target ≥ 210.0"),
+    ("clean_power_capacity", 2030, "off_track", "against the target ≥ 450.0 万千瓦"),
+    ("nonfossil_energy_share", 2025, "achieved", "2025 value 50.60 % meets the target ≈ 45.0 %"),
+    ("energy_intensity_change", 2025, "achieved", "2025 value -14.59"),
+    ("raw_coal_consumption", 2025, "off_track", "missed: 2025 value 671.00 万吨 against the target ≤ 660.0"),
+    ("forest_coverage", 2025, "insufficient_data", "not ingested"),
+])
+def test_statuses_of_the_default_scenario(built, kpi_id, year, status, reason):
+    got = built.execute("select status, status_reason from kpi.kpi_status where kpi_id = ? "
+                        "and checkpoint_year = ?", [kpi_id, year]).fetchone()
+    assert got[0] == status
+    assert reason in got[1]

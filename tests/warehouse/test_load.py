@@ -1,0 +1,64 @@
+"""Loads are idempotent, keep vintages, and are all-or-nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from connectors.json_api import fetch_json_api
+from expectations.gate import check_batch
+from tests.helpers import fingerprint, ingest_and_build
+from warehouse.db import connect, table_counts
+from warehouse.errors import AccountingError
+from warehouse.load import load_batches
+
+
+def test_rerun_leaves_every_row_count_unchanged(source_server, mianyang_sources, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    first = ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    con = connect(warehouse)
+    counts = table_counts(con)
+    con.close()
+    second = ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    con = connect(warehouse)
+    assert table_counts(con) == counts
+    assert counts["raw.energy__balance"] == 189 and counts["meta.load_log"] == 4
+    assert [r.rows_loaded for r in first] == [189, 21, 63, 126]
+    assert [r.rows_loaded for r in second] == [0, 0, 0, 0]
+    assert [r.rows_unchanged for r in second] == [189, 21, 63, 126]
+    assert con.execute("select min(times_seen) from meta.load_log").fetchone()[0] == 2
+    con.close()
+
+
+def test_revised_past_value_wins_and_the_old_vintage_is_kept(source_server, mianyang_sources, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    source_server.set_faults(revise={"year": 2020, "field": "gdp_2020_prices_100m_cny", "factor": 1.01})
+    results = ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    gdp = next(r for r in results if r.dataset == "energy__gdp")
+    assert (gdp.rows_loaded, gdp.rows_unchanged) == (1, 20)
+    con = connect(warehouse)
+    vintages = con.execute("select gdp_2020_prices_cny from raw.energy__gdp where year = 2020 "
+                           "order by _load_seq").fetchall()
+    current = con.execute("select gdp_2020_prices_cny from staging.stg_energy__gdp where year = 2020"
+                          ).fetchone()[0]
+    con.close()
+    assert [v[0] for v in vintages] == [pytest.approx(3010e8), pytest.approx(3040.1e8)]
+    assert current == pytest.approx(3040.1e8)
+
+
+def test_a_failure_in_one_batch_writes_nothing_at_all(source_server, mianyang_sources, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    before = fingerprint(warehouse)
+    source_server.set_faults(revise={"year": 2024, "field": "capacity_10mw", "factor": 2})
+    batches = [check_batch(fetch_json_api(spec, source_server.url, source_server.token))
+               for spec in mianyang_sources.datasets()]
+    # the last batch's accounting cannot add up: the whole load must roll back
+    batches[-1].provenance = dataclasses.replace(batches[-1].provenance, records=999)
+    con = connect(warehouse)
+    with pytest.raises(AccountingError, match="999 rows in"):
+        load_batches(con, batches)
+    con.close()
+    assert fingerprint(warehouse) == before
