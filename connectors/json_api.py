@@ -12,12 +12,13 @@ import pandas as pd
 
 from connectors.errors import SourceRejected
 from connectors.http import RetryPolicy, get_json, make_session
-from connectors.parse import Reject, parse_records, to_frame
+from connectors.parse import Reject, parse_records
 from connectors.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 10_000
+PARSE_CHUNK = 50_000  # records parsed together
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,13 @@ class Provenance:
 @dataclass(frozen=True)
 class FetchResult:
     dataset: DatasetSpec
-    frame: pd.DataFrame  # canonical typed rows that parsed
+    frame: pd.DataFrame  # canonical typed rows that parsed, with their `_row_number`
     rejects: tuple[Reject, ...]  # records that did not parse, with the reason
     provenance: Provenance
+    records: tuple[dict, ...] = ()  # every record as received, in feed order (for quarantine)
+
+    def raw_record(self, row_number: int) -> dict:
+        return self.records[row_number - 1]
 
 
 def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPolicy
@@ -59,9 +64,10 @@ def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: Retr
                                      f"`{page_spec.records_key}` (pagination.records_key)")
             yield response.url, body[page_spec.records_key], response.sha256
             next_page = body.get(page_spec.next_key)
-            if next_page is not None and not isinstance(next_page, int):
+            if next_page is not None and (type(next_page) is not int or next_page <= page):
                 raise SourceRejected(spec.source_name, response.url,
-                                     f"`{page_spec.next_key}` is {next_page!r}, not a page number")
+                                     f"`{page_spec.next_key}` is {next_page!r} on page {page}; "
+                                     "expected a later page number or null")
             page = next_page
         raise SourceRejected(spec.source_name, url, f"more than {MAX_PAGES} pages; is "
                              f"`{page_spec.next_key}` ever empty?")
@@ -72,25 +78,34 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
     """Fetch every page of a dataset and return its parsed rows with provenance."""
     fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     digest = hashlib.sha256()
-    rows: list[dict] = []
+    frames: list[pd.DataFrame] = []
+    received: list[dict] = []
     rejects: list[Reject] = []
-    first_url, pages, records = "", 0, 0
+    first_url, pages, records, parsed_upto = "", 0, 0, 0
     seen_fields: set[str] = set()
     for url, page_records, page_sha in iter_pages(spec, base_url, token, policy):
         first_url = first_url or url
         seen_fields.update(k for r in page_records if isinstance(r, dict) for k in r)
         pages += 1
         digest.update(page_sha.encode())
-        parsed, bad = parse_records(spec, page_records, first_row_number=records + 1)
-        rows.extend(parsed)
-        rejects.extend(bad)
+        received.extend(page_records)
         records += len(page_records)
+        if records - parsed_upto >= PARSE_CHUNK:  # parse in large chunks: per-page pandas is slow
+            parsed, bad = parse_records(spec, received[parsed_upto:], first_row_number=parsed_upto + 1)
+            frames.append(parsed)
+            rejects.extend(bad)
+            parsed_upto = records
         log.info("%s: page %d, %d records so far", spec.source_name, pages, records)
+    if records > parsed_upto or not frames:
+        parsed, bad = parse_records(spec, received[parsed_upto:], first_row_number=parsed_upto + 1)
+        frames.append(parsed)
+        rejects.extend(bad)
     _check_fields(spec, first_url, seen_fields, records)
     provenance = Provenance(source=spec.source_name, url=first_url, fetched_at=fetched_at,
                             sha256=digest.hexdigest(), pages=pages, records=records)
-    return FetchResult(dataset=spec, frame=to_frame(spec, rows), rejects=tuple(rejects),
-                       provenance=provenance)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return FetchResult(dataset=spec, frame=frame, rejects=tuple(rejects), provenance=provenance,
+                       records=tuple(received))
 
 
 def _check_fields(spec: DatasetSpec, url: str, seen: set[str], records: int) -> None:

@@ -7,15 +7,16 @@ expectation is marked rejected, so nothing of it is loaded.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from connectors.json_api import FetchResult, Provenance
-from connectors.parse import RAW_JSON, ROW_NUMBER
+from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
+from expectations.suites import SUITES_DIR, load_suite
 from expectations.validate import Finding, validate_frame
 
 log = logging.getLogger(__name__)
@@ -34,22 +35,23 @@ class Batch:
 
     spec: DatasetSpec
     provenance: Provenance
-    rows: pd.DataFrame  # rows that passed: canonical columns + _row_number + _raw_json
+    rows: pd.DataFrame  # rows that passed: canonical columns + _row_number
     quarantined: list[QuarantinedRow] = field(default_factory=list)
     duplicates: int = 0
     rejected_reason: str | None = None  # set when an error-level table expectation failed
     warnings: list[Finding] = field(default_factory=list)
 
 
-def check_batch(fetched: FetchResult) -> Batch:
+def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR) -> Batch:
     """Run the dataset's suite on a fetched batch and sort its rows."""
     spec = fetched.dataset
     frame = fetched.frame
-    unique = frame.drop_duplicates(subset=[RAW_JSON], keep="first")
+    columns = [c.name for c in spec.columns]
+    unique = frame.drop_duplicates(subset=columns, keep="first")
     duplicates = len(frame) - len(unique)
     if duplicates:
         log.warning("%s: dropped %d exact duplicate record(s)", spec.source_name, duplicates)
-    outcome = validate_frame(spec.table_name, unique)
+    outcome = validate_frame(spec.table_name, unique, load_suite(spec.table_name, suites_dir))
     if outcome.rejected:
         log.error("%s: batch rejected, previous data kept: %s", spec.source_name,
                   outcome.rejection_reason)
@@ -58,8 +60,7 @@ def check_batch(fetched: FetchResult) -> Batch:
     failed = outcome.quarantine()
     quarantined = [QuarantinedRow(r.row_number, r.raw, (f"{r.check}: {r.reason}",))
                    for r in fetched.rejects]
-    by_number = unique.set_index(ROW_NUMBER)[RAW_JSON]
-    quarantined += [QuarantinedRow(number, json.loads(by_number[number]), tuple(checks))
+    quarantined += [QuarantinedRow(number, fetched.raw_record(number), tuple(checks))
                     for number, checks in sorted(failed.items())]
     if quarantined:
         log.warning("%s: %d row(s) quarantined", spec.source_name, len(quarantined))

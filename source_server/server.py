@@ -46,6 +46,7 @@ class Faults:
     duplicate_rows: int = 0  # repeat the first N records of each page
     scale_field: dict[str, float] | None = None  # {"field": factor}, e.g. a ×10 000 unit slip
     revise: dict | None = None  # {"year": 2020, "field": "...", "factor": 1.05}: a revised past value
+    empty: bool = False  # serve every dataset with no records (a broken export)
 
 
 class SourceServer:
@@ -118,7 +119,7 @@ class SourceServer:
             return taken
 
     def page(self, department: str, dataset: str, page: int, page_size: int) -> dict:
-        rows = self._pages[department][dataset]
+        rows = [] if self.faults.empty else self._pages[department][dataset]
         start = (page - 1) * page_size
         last_page = max(1, -(-len(rows) // page_size))
         data = [self._apply_data_faults(dict(r)) for r in rows[start:start + page_size]]

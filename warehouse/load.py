@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 import duckdb
+import pandas as pd
 
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
@@ -92,14 +93,8 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
         finally:
             con.unregister("_incoming")
 
-    for row in batch.quarantined if status == "loaded" else []:
-        raw_json = json.dumps(row.raw, ensure_ascii=False, sort_keys=True)
-        con.execute("""
-            insert into meta.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            on conflict (dataset, row_hash) do update set last_seen_at = excluded.last_seen_at,
-                failed_checks = excluded.failed_checks
-        """, [spec.table_name, hashlib.md5(raw_json.encode()).hexdigest(), _row_key(spec, row.raw),
-              row.row_number, prov.url, "; ".join(row.failed_checks), raw_json, load_id, now, now])
+    if status == "loaded" and batch.quarantined:
+        _quarantine(con, batch, load_id, now)
 
     rows_in = prov.records
     passed = len(batch.rows) if status == "loaded" else 0
@@ -123,3 +118,31 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
     log.info("%s: %s; %d in, %d loaded, %d quarantined, %d unchanged, %d duplicate", table, status,
              rows_in, inserted, quarantined, unchanged, batch.duplicates)
     return result
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, now: dt.datetime) -> None:
+    """Upsert the batch's rejected rows in one statement (row-by-row inserts take minutes at 10^4)."""
+    spec, prov = batch.spec, batch.provenance
+    records = {}
+    for row in batch.quarantined:
+        raw_json = json.dumps(row.raw, ensure_ascii=False, sort_keys=True)
+        row_hash = hashlib.md5(raw_json.encode()).hexdigest()
+        # the same record twice in one statement would break ON CONFLICT: keep the first
+        records.setdefault(row_hash, (spec.table_name, row_hash, _row_key(spec, row.raw),
+                                      row.row_number, prov.url, "; ".join(row.failed_checks),
+                                      raw_json, load_id, now, now))
+    frame = pd.DataFrame(list(records.values()), columns=[
+        "dataset", "row_hash", "row_key", "row_number", "source_url", "failed_checks",
+        "raw_values", "load_id", "first_seen_at", "last_seen_at"])
+    con.register("_quarantined", frame)
+    try:
+        con.execute("""
+            insert into meta.quarantine
+            select dataset, row_hash, row_key, row_number, source_url, failed_checks,
+                   cast(raw_values as json), load_id, first_seen_at, last_seen_at
+            from _quarantined
+            on conflict (dataset, row_hash) do update set last_seen_at = excluded.last_seen_at,
+                failed_checks = excluded.failed_checks
+        """)
+    finally:
+        con.unregister("_quarantined")

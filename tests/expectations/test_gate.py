@@ -8,9 +8,11 @@ import json
 from connectors.json_api import fetch_json_api
 from expectations.gate import check_batch
 from source_server import energy_data
+from flows.settings import PROJECT_ROOT
 from tests.helpers import fingerprint, ingest_and_build
 from warehouse.db import connect
 from warehouse.load import load_batches
+from warehouse.models import build_models
 
 
 def fetch(config, server, name):
@@ -68,6 +70,7 @@ def test_unit_slip_quarantines_every_row_and_keeps_the_previous_data(source_serv
     assert len(batch.quarantined) == len(too_large) > 80  # zero-capacity years still pass
     con = connect(warehouse)
     load_batches(con, [batch])
+    build_models(con, PROJECT_ROOT / "dbt_like_sql")  # rebuild: the marts must not change
     value = con.execute("select value from kpi.kpi_power__clean_power_capacity where year = 2025"
                         ).fetchone()[0]
     con.close()
@@ -79,17 +82,19 @@ def test_failing_batch_is_not_loaded_and_old_data_stays(source_server, mianyang_
     ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
     before = fingerprint(warehouse)
 
-    fetched = fetch(mianyang_sources, source_server, "gdp")
-    broken = fetched.frame.drop(columns=["gdp_2020_prices_cny"])  # a column vanished
-    batch = check_batch(type(fetched)(fetched.dataset, broken, fetched.rejects, fetched.provenance))
-    assert batch.rejected_reason and "expect_table_columns_to_match_set" in batch.rejected_reason
+    source_server.set_faults(empty=True)  # the department's export came out empty
+    batch = check_batch(fetch(mianyang_sources, source_server, "gdp"))
+    assert batch.rejected_reason and "expect_table_row_count_to_be_between" in batch.rejected_reason
 
     con = connect(warehouse)
     [result] = load_batches(con, [batch])
+    build_models(con, PROJECT_ROOT / "dbt_like_sql")
     logged = con.execute("select status, detail from meta.load_log where status = 'rejected'").fetchall()
+    gdp_rows = con.execute("select count(*) from staging.stg_energy__gdp").fetchone()[0]
     con.close()
     assert result.status == "rejected" and result.rows_loaded == 0
-    assert logged and "gdp_2020_prices_cny" in logged[0][1]
+    assert logged and "min_value=1" in logged[0][1]
+    assert gdp_rows == 21
     after = fingerprint(warehouse)
     changed = {t for t in before if before[t] != after[t]}
     assert changed == {"meta.load_log"}  # only the rejection was recorded
