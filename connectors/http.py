@@ -62,6 +62,8 @@ def get_json(session: requests.Session, url: str, params: dict, *, source: str,
             problem = f"connection failed ({_short(exc)})"
         except requests.exceptions.ChunkedEncodingError as exc:
             problem = f"body truncated ({_short(exc)})"
+        except requests.RequestException as exc:  # invalid URL, too many redirects, bad encoding
+            raise SourceRejected(source, shown, f"request failed: {_short(exc)}") from None
         else:
             if response.status_code in RETRY_STATUSES:
                 problem = f"HTTP {response.status_code}"
@@ -74,8 +76,8 @@ def get_json(session: requests.Session, url: str, params: dict, *, source: str,
                     body = json.loads(payload)
                 except ValueError:
                     # A short body is a transfer problem (retry); a full non-JSON one is fatal.
-                    declared = response.headers.get("Content-Length")
-                    if declared is not None and int(declared) != len(payload):
+                    declared = response.headers.get("Content-Length", "")
+                    if declared.isdigit() and int(declared) != len(payload):
                         problem = f"body truncated ({len(payload)} of {declared} bytes)"
                     else:
                         raise SourceRejected(source, shown, "response is not JSON") from None
@@ -108,5 +110,15 @@ def _hint(status: int) -> str:
     return ""
 
 
+_REASONS = (("Connection refused", "connection refused"), ("Connection reset", "connection reset"),
+            ("RemoteDisconnected", "the server closed the connection"),
+            ("Name or service not known", "host name not found"), ("timed out", "timed out"))
+
+
 def _short(exc: Exception) -> str:
-    return str(exc).split("(Caused by")[0].strip()[:160]
+    """The reason behind a requests error, without urllib3's 'Max retries exceeded' wrapping."""
+    text = str(exc)
+    for needle, reason in _REASONS:
+        if needle in text:
+            return reason
+    return text.split("(Caused by")[0].strip()[:160]

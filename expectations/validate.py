@@ -9,7 +9,6 @@ Rules (severity comes from each expectation's `meta`):
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 
@@ -63,6 +62,18 @@ class ValidationOutcome:
         return [f for f in self.findings if f.severity == "warn"]
 
 
+def _raised(exception_info: object) -> str | None:
+    """The first exception message in a GX result, flat or keyed by metric (GX 1.x nests them)."""
+    if not isinstance(exception_info, dict):
+        return None
+    infos = [exception_info, *(v for v in exception_info.values() if isinstance(v, dict))]
+    for info in infos:
+        if info.get("raised_exception"):
+            message = str(info.get("exception_message") or "unknown error")
+            return message.splitlines()[0][:200]
+    return None
+
+
 def _row_number(index: object) -> int:
     # GX lists index labels, or {index name: label} dicts when the index is named.
     return int(index[ROW_NUMBER] if isinstance(index, dict) else index)
@@ -91,21 +102,15 @@ def validate_frame(dataset: str, frame: pd.DataFrame, loaded: LoadedSuite | None
              .get_batch(batch_parameters={"dataframe": data}))
     result = batch.validate(loaded.suite, result_format={"result_format": "COMPLETE"})
     outcome = ValidationOutcome(suite=dataset, evaluated=len(result.results))
-    # GX returns results in suite order; match severities by expectation configuration.
-    severity_of = {json.dumps(e.configuration.to_json_dict()["kwargs"], sort_keys=True, default=str)
-                   + e.expectation_type: sev
-                   for e, sev in zip(loaded.suite.expectations, loaded.severities)}
     for res in result.results:
         config = res.expectation_config
-        kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id",)}
-        key = json.dumps(kwargs, sort_keys=True, default=str) + config.type
-        severity = severity_of.get(key, "error")
+        kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+        severity = (config.meta or {}).get("severity", "error")
         name = describe(config.type, kwargs)
-        exception = res.exception_info or {}
-        raised = exception.get("raised_exception") if isinstance(exception, dict) else False
-        if raised:
-            message = str(exception.get("exception_message", "")).splitlines()[0][:200]
-            outcome.findings.append(Finding(name, "error", (), f"GX could not evaluate it: {message}"))
+        raised = _raised(res.exception_info)
+        if raised is not None:
+            # An expectation GX could not evaluate (missing column, bad kwargs) must never pass.
+            outcome.findings.append(Finding(name, "error", (), f"GX could not evaluate it: {raised}"))
             continue
         if res.success:
             continue

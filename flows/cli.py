@@ -200,27 +200,26 @@ def render_kpi_status(settings: Settings, kpi: str | None = None, status: str | 
                       show_all: bool = True) -> str:
     from flows.table import render
     from warehouse.db import connect
+    from warehouse.kpi import read_kpi_status
 
     con = connect(settings.warehouse, read_only=True)
     try:
-        rows = con.execute("""
-            select kpi_id, name_zh, name_en, checkpoint_year, qualifier, target_value, unit,
-                   latest_year, latest_value, status, status_reason
-            from kpi.kpi_status
-            where (? is null or kpi_id = ?) and (? is null or status = ?)
-            order by latest_year is null, catalogue_position, checkpoint_year
-        """, [kpi, kpi, status, status]).fetchall()
+        rows = read_kpi_status(con, kpi, status)
     finally:
         con.close()
-    hidden = 0
+    if kpi and not rows:
+        raise UsageError(f"no checkpoint for KPI `{kpi}`; see `carbonpeak kpi status --all`")
+    # checkpoints with data first, then those still waiting for their department
+    rows.sort(key=lambda r: r["latest_year"] is None)
+    hidden = 0 if show_all else sum(1 for r in rows if r["latest_year"] is None)
     if not show_all:
-        hidden = sum(1 for r in rows if r[7] is None)
-        rows = [r for r in rows if r[7] is not None]
+        rows = [r for r in rows if r["latest_year"] is not None]
     table = render(
         ["KPI 指标", "year", "target 目标", "latest 最新", "status 状态", "reason 原因"],
-        [[f"{r[1]} {r[2]}", r[3], f"{r[4]} {r[5]:g} {r[6]}",
-          f"{r[8]:g} ({r[7]})" if r[8] is not None else "–",
-          f"{r[9]} {STATUS_ZH.get(r[9], '')}", r[10]] for r in rows])
+        [[f"{r['name_zh']} {r['name_en']}", r["checkpoint_year"],
+          f"{r['qualifier']} {r['target_value']:g} {r['unit']}",
+          f"{r['latest_value']:g} ({r['latest_year']})" if r["latest_value"] is not None else "–",
+          f"{r['status']} {STATUS_ZH.get(r['status'], '')}", r["status_reason"]] for r in rows])
     summary = f"\n{len(rows)} checkpoint(s) shown"
     if hidden:
         summary += f"; {hidden} more have no data yet (insufficient_data): use --all to list them"
@@ -266,7 +265,11 @@ def cmd_source_serve(args: argparse.Namespace) -> int:
     from connectors.spec import load_sources
     from source_server.server import SourceServer
 
-    server = SourceServer(port=args.port, token=args.token)
+    try:
+        server = SourceServer(port=args.port, token=args.token)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); "
+                         "choose another --port") from None
     config = load_sources(Settings.from_env().sources_file)
     print(textwrap.dedent(f"""\
         Serving the demo departments on {server.url} (Ctrl-C to stop). Point carbonpeak at it:"""))
@@ -283,6 +286,31 @@ class UsageError(Exception):
     """A mistake in how the command was called."""
 
 
+class _NoDomainTracebacks(logging.Filter):
+    """Drop the traceback from console records about carbonpeak's own errors.
+
+    Prefect logs a failing task or flow with its traceback; for a `CarbonpeakError` the message
+    already says what went wrong and what to do, so the console shows that line alone (the
+    Prefect API, and so the UI, still gets the full record).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from connectors.errors import CarbonpeakError
+
+        if record.exc_info and isinstance(record.exc_info[1], CarbonpeakError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _quiet_console_tracebacks() -> None:
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging()  # Prefect would do this at the first flow run; we need its handlers now
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoDomainTracebacks())
+
+
 def main(argv: list[str] | None = None) -> int:
     prefect_defaults()
     parser = build_parser()
@@ -293,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from connectors.errors import CarbonpeakError
 
+    if args.command in ("run", "ingest", "build"):
+        _quiet_console_tracebacks()
     try:
         return func(args)
     except (CarbonpeakError, UsageError) as exc:

@@ -19,6 +19,7 @@ from expectations.gate import Batch, check_batch
 from flows.settings import Settings, source_token, source_url
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
+from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models
 
@@ -30,6 +31,9 @@ def extract(spec: DatasetSpec, department: DepartmentSpec) -> FetchResult:
         raise ConfigError(Settings.from_env().sources_file.name, department.name, department.url_env,
                           "is not set: point it at the department's server, or use "
                           "`carbonpeak run`, which starts the embedded one")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(Settings.from_env().sources_file.name, department.name, department.url_env,
+                          f"`{url}` is not an http(s) URL, e.g. http://127.0.0.1:8765")
     policy = RetryPolicy(department.timeout_connect_s, department.timeout_read_s,
                          department.max_attempts, department.backoff_s)
     return fetch_json_api(spec, url, source_token(department), policy)
@@ -92,8 +96,8 @@ def build_warehouse(select: str | None = None) -> list[str]:
     catalogue = read_catalogue(settings.kpis_file)
     con = connect(settings.warehouse)
     try:
-        load_catalogue(con, catalogue)
-        built = build_models(con, settings.sql_dir, select)
+        built = build_models(con, settings.sql_dir, select,
+                             seed=lambda c: load_catalogue(c, catalogue))
     finally:
         con.close()
     logger.info("built %d models", len(built))
@@ -104,16 +108,12 @@ def build_warehouse(select: str | None = None) -> list[str]:
 def evaluate_kpis() -> list[dict]:
     """Read `kpi.kpi_status` and report how many checkpoints are in each status."""
     logger = get_run_logger()
-    con = connect(Settings.from_env().warehouse)
+    con = connect(Settings.from_env().warehouse, read_only=True)
     try:
-        cursor = con.execute("select * from kpi.kpi_status order by kpi_id, checkpoint_year")
-        columns = [d[0] for d in cursor.description]
-        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
+        rows = read_kpi_status(con)
     finally:
         con.close()
-    missing = [r["kpi_id"] for r in rows if not r["status"] or not r["status_reason"]]
-    if missing:
-        raise RuntimeError(f"kpi.kpi_status rows without a status or reason: {missing}")
+    check_kpi_status(rows)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -21,8 +21,8 @@ def ingest_and_build(config: SourcesConfig, url: str, token: str, warehouse: Pat
     con = connect(warehouse)
     try:
         results = load_batches(con, batches)
-        load_catalogue(con, read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"))
-        build_models(con, PROJECT_ROOT / "dbt_like_sql")
+        catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
+        build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=lambda c: load_catalogue(c, catalogue))
     finally:
         con.close()
     return results

@@ -10,6 +10,7 @@ from __future__ import annotations
 import graphlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,9 +154,13 @@ def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str,
     return sql.strip().rstrip(";")
 
 
-def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | None = None
-                 ) -> list[Model]:
-    """Build the selected models (default all) in one transaction; returns what was built."""
+def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | None = None,
+                 seed: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> list[Model]:
+    """Build the selected models (default all) in one transaction; returns what was built.
+
+    `seed` runs first inside the same transaction (e.g. loading the KPI catalogue), so a model
+    that fails also undoes it.
+    """
     models = discover(project)
     sources = read_sources(project)
     order = build_order(models, select)
@@ -164,6 +169,8 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
     try:
         for schema in LAYERS:
             con.execute(f"create schema if not exists {schema}")
+        if seed is not None:
+            seed(con)
         for model, sql in compiled:
             # A view may turn into a table (or back): drop whichever kind is there first.
             other = "table" if model.materialized == "view" else "view"

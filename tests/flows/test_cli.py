@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import build_parser, main
+from tests.helpers import fingerprint
 
 BIN = Path(sys.executable).parent
 
@@ -53,7 +54,7 @@ def run_cli(*args, env, timeout=300):
                           text=True, timeout=timeout)
 
 
-def test_main_job_end_to_end_then_sql_and_the_duckdb_cli(tmp_path):
+def test_main_job_end_to_end_then_sql_the_duckdb_cli_and_a_dying_source(tmp_path, source_server):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONPEAK_")}
     env["CARBONPEAK_WAREHOUSE"] = str(tmp_path / "warehouse.duckdb")
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
@@ -76,3 +77,44 @@ def test_main_job_end_to_end_then_sql_and_the_duckdb_cli(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert duck.returncode == 0, duck.stderr
     assert duck.stdout.split() == ["status", "off_track"]
+
+    # A rerun against a source that dies mid-run: one clear error, the warehouse untouched.
+    before = fingerprint(Path(env["CARBONPEAK_WAREHOUSE"]))
+    source_server.set_faults(stop_after=3)
+    env.update(CARBONPEAK_ENERGY_URL=source_server.url, CARBONPEAK_ENERGY_TOKEN=source_server.token)
+    failed = run_cli("run", env=env)
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr + failed.stdout
+    last = failed.stderr.strip().splitlines()[-1]
+    if "Stopping temporary server" in last:  # Prefect's own goodbye may come last
+        last = failed.stderr.strip().splitlines()[-2]
+    assert last.startswith("carbonpeak: run failed: every department failed; the warehouse was not "
+                           "touched: source `energy.")
+    assert "connection" in last and source_server.url in last
+    assert fingerprint(Path(env["CARBONPEAK_WAREHOUSE"])) == before
+    assert source_server.token not in failed.stderr + failed.stdout
+
+
+def test_kpi_status_filters_and_explains_an_unbuilt_warehouse(tmp_path, monkeypatch, capsys,
+                                                               mianyang_sources, source_server):
+    from tests.helpers import ingest_and_build
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse))
+    import duckdb
+    duckdb.connect(str(warehouse)).close()
+    assert main(["kpi", "status"]) == 1
+    assert "`kpi.kpi_status` does not exist yet" in capsys.readouterr().err
+
+    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    assert main(["kpi", "status", "--status", "off_track"]) == 0
+    out = capsys.readouterr().out
+    assert "原煤消费量 raw coal consumption" in out and "2 checkpoint(s) shown" in out
+    assert main(["kpi", "status"]) == 0
+    assert "36 more have no data yet" in capsys.readouterr().out
+
+
+def test_busy_port_is_a_clear_error(source_server, capsys):
+    port = int(source_server.url.rsplit(":", 1)[1])
+    assert main(["source", "serve", "--port", str(port)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

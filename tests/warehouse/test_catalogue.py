@@ -1,0 +1,47 @@
+"""The KPI catalogue: the real one is complete; mistakes in one name the file, KPI and key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from connectors.errors import ConfigError
+from flows.settings import PROJECT_ROOT
+from warehouse.catalogue import read_catalogue
+
+TARGETS_MD = PROJECT_ROOT.parent / "shared" / "targets.md"
+
+
+def test_mianyang_catalogue_has_every_kpi_and_checkpoint_of_the_plan():
+    catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
+    assert len(catalogue.kpis) == 34
+    assert len(catalogue.checkpoints) == 41
+    if TARGETS_MD.exists():  # the plan's table, when the shared folder is beside the checkout
+        ids = [line.split("|")[1].strip() for line in TARGETS_MD.read_text(encoding="utf-8").splitlines()
+               if line.startswith("| ") and line.count("|") > 9 and not line.startswith("| id")]
+        assert list(catalogue.kpis.kpi_id) == ids
+
+
+def write(tmp_path, **changes):
+    kpi = {"id": "k", "name_zh": "指标", "name_en": "kpi", "unit": "%", "direction": "higher_is_better",
+           "checkpoints": [{"year": 2025, "target_value": 45, "qualifier": "about", "tolerance": 1}]}
+    kpi["checkpoints"][0].update(changes.pop("checkpoint", {}))
+    kpi.update(changes)
+    path = tmp_path / "kpis.yml"
+    path.write_text(yaml.safe_dump({"kpis": [kpi]}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("changes, key, words", [
+    ({"checkpoint": {"qualifier": "roughly"}}, "checkpoints.2025.qualifier", "`roughly`"),
+    ({"checkpoint": {"tolerance": None}}, "checkpoints.2025.tolerance", "needs a tolerance"),
+    ({"checkpoint": {"qualifier": "at_most"}}, "checkpoints.2025.qualifier", "lower_is_better"),
+    ({"direction": "up"}, "direction", "expected one of"),
+    ({"name_en": None}, "name_en", "is required"),
+])
+def test_mistakes_name_file_kpi_and_key(tmp_path, changes, key, words):
+    path = write(tmp_path, **changes)
+    with pytest.raises(ConfigError) as err:
+        read_catalogue(path)
+    assert (err.value.file, err.value.source, err.value.key) == (str(path), "k", key)
+    assert words in str(err.value)
