@@ -37,6 +37,15 @@ class JsonResponse:
     sha256: str
 
 
+@dataclass(frozen=True)
+class FileResponse:
+    url: str
+    payload: bytes | None  # None when the server answered 304 Not Modified
+    sha256: str | None
+    etag: str | None
+    last_modified: str | None
+
+
 def make_session(token: str | None) -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = "carbonpeak"
@@ -45,15 +54,40 @@ def make_session(token: str | None) -> requests.Session:
     return session
 
 
+def get_file(session: requests.Session, url: str, *, source: str, policy: RetryPolicy,
+             etag: str | None = None, last_modified: str | None = None) -> FileResponse:
+    """GET a whole file, conditionally when validators from the last download are given."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    response, payload = _get(session, url, {}, source=source, policy=policy, headers=headers)
+    if response.status_code == 304:
+        return FileResponse(response.url, None, None, etag, last_modified)
+    return FileResponse(response.url, payload, hashlib.sha256(payload).hexdigest(),
+                        response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+
 def get_json(session: requests.Session, url: str, params: dict, *, source: str,
              policy: RetryPolicy) -> JsonResponse:
     """GET `url` and decode its JSON body, retrying transient failures with backoff."""
+    response, payload = _get(session, url, params, source=source, policy=policy, headers={})
+    try:
+        body = json.loads(payload)
+    except ValueError:  # complete (lengths matched) yet not JSON: retrying will not help
+        raise SourceRejected(source, response.url, "response is not JSON") from None
+    return JsonResponse(url=response.url, body=body, sha256=hashlib.sha256(payload).hexdigest())
+
+
+def _get(session: requests.Session, url: str, params: dict, *, source: str, policy: RetryPolicy,
+         headers: dict) -> tuple[requests.Response, bytes]:
     shown = requests.Request("GET", url, params=params).prepare().url or url
     problem = "no attempt made"
     for attempt in range(1, policy.max_attempts + 1):
         wait = policy.backoff_s * 2 ** (attempt - 1)
         try:
-            response = session.get(url, params=params,
+            response = session.get(url, params=params, headers=headers,
                                    timeout=(policy.timeout_connect_s, policy.timeout_read_s))
             payload = response.content  # reads the whole body: truncation raises here
         except requests.Timeout:
@@ -72,18 +106,12 @@ def get_json(session: requests.Session, url: str, params: dict, *, source: str,
                 raise SourceRejected(source, shown, f"HTTP {response.status_code}: "
                                      f"{response.text[:200]}" + _hint(response.status_code))
             else:
-                try:
-                    body = json.loads(payload)
-                except ValueError:
-                    # A short body is a transfer problem (retry); a full non-JSON one is fatal.
-                    declared = response.headers.get("Content-Length", "")
-                    if declared.isdigit() and int(declared) != len(payload):
-                        problem = f"body truncated ({len(payload)} of {declared} bytes)"
-                    else:
-                        raise SourceRejected(source, shown, "response is not JSON") from None
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) != len(payload):
+                    problem = f"body truncated ({len(payload)} of {declared} bytes)"  # retry
                 else:
-                    return JsonResponse(url=shown, body=body,
-                                        sha256=hashlib.sha256(payload).hexdigest())
+                    response.url = shown
+                    return response, payload
         if attempt < policy.max_attempts:
             log.warning("source %s: %s on %s; retry %d/%d in %.1f s", source, problem, shown,
                         attempt, policy.max_attempts - 1, wait)

@@ -62,13 +62,14 @@ def _cast(values: pd.Series, column: ColumnSpec) -> pd.Series:
                       ).astype("string")
 
 
-def parse_records(spec: DatasetSpec, records: list[dict], first_row_number: int = 1
-                  ) -> tuple[pd.DataFrame, list[Reject]]:
+def parse_records(spec: DatasetSpec, records: list[dict], first_row_number: int = 1,
+                  row_numbers: list[int] | None = None) -> tuple[pd.DataFrame, list[Reject]]:
     """Map published fields to canonical columns, cast types and convert units.
 
+    Rows are numbered from `first_row_number`, or by `row_numbers` (a file's own row numbers).
     Returns the typed rows (with `_row_number`) and the records that did not parse.
     """
-    numbers = range(first_row_number, first_row_number + len(records))
+    numbers = row_numbers or range(first_row_number, first_row_number + len(records))
     rejects = [Reject(n, {"value": r}, "record is not a JSON object")
                for n, r in zip(numbers, records) if not isinstance(r, dict)]
     kept = [(n, r) for n, r in zip(numbers, records) if isinstance(r, dict)]

@@ -13,7 +13,9 @@ import yaml
 from connectors.errors import ConfigError
 from connectors.units import CONVERSIONS, known_units
 
-FORMATS = ("json_api",)
+FORMATS = ("json_api", "csv", "xlsx")
+ENCODINGS = ("auto", "utf-8", "gb18030")
+DEFAULT_DROP = ("合计", "小计", "其中", "注")
 TYPES = ("integer", "double", "varchar", "boolean", "date")
 CADENCES = ("daily", "monthly", "quarterly", "yearly")
 
@@ -39,6 +41,16 @@ class PaginationSpec:
 
 
 @dataclass(frozen=True)
+class TabularSpec:
+    """How to read a CSV or XLSX file as a department lays it out (title, unit and header rows)."""
+
+    encoding: str = "auto"  # csv: auto = UTF-8 if it decodes, else GB18030
+    header_rows: tuple[int, ...] = (1,)  # 1-based; several rows (merged headers) are joined by "_"
+    sheet: str | None = None  # xlsx: sheet name, default the first
+    drop_rows_starting_with: tuple[str, ...] = DEFAULT_DROP  # totals and footnotes, by first cell
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """One dataset of a department: a raw table in the warehouse and a suite in expectations/."""
 
@@ -49,7 +61,10 @@ class DatasetSpec:
     primary_key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     pagination: PaginationSpec = field(default_factory=PaginationSpec)
+    tabular: TabularSpec = field(default_factory=TabularSpec)
     description: str = ""
+    landing_env: str | None = None  # when this variable names a folder, files are read from it
+    landing_pattern: str = "*"  # glob of the files in the landing folder
 
     @property
     def source_name(self) -> str:
@@ -168,13 +183,31 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
     for key in primary_key:
         if key not in names:
             raise ConfigError(file, source, "primary_key", f"`{key}` is not one of the columns")
-    page = body.get("pagination") or {}
-    unknown = set(page) - set(PaginationSpec.__dataclass_fields__)
-    if unknown:
-        raise ConfigError(file, source, "pagination", f"unknown keys {sorted(unknown)}; expected "
-                          + ", ".join(PaginationSpec.__dataclass_fields__))
+    page = _options(file, source, body, "pagination", PaginationSpec)
+    tabular = _options(file, source, body, "tabular", TabularSpec)
+    if fmt != "json_api" and "tabular" not in body:
+        raise ConfigError(file, source, "tabular", f"a `{fmt}` dataset needs `tabular:` "
+                          "(header_rows, and encoding for csv)")
+    tabular = {k: tuple(v) if isinstance(v, list) else v for k, v in tabular.items()}
+    if tabular.get("encoding", "auto") not in ENCODINGS:
+        raise ConfigError(file, source, "tabular.encoding", f"unknown encoding "
+                          f"`{tabular['encoding']}`; expected one of " + ", ".join(ENCODINGS))
+    if not all(isinstance(r, int) and r >= 1 for r in tabular.get("header_rows", (1,))):
+        raise ConfigError(file, source, "tabular.header_rows", "expected 1-based row numbers, e.g. [2, 3]")
     return DatasetSpec(
         name=name, department=department, format=fmt, path=str(_require(file, source, body, "path")),
         primary_key=primary_key, columns=tuple(columns), description=body.get("description", ""),
-        pagination=PaginationSpec(**page),
+        pagination=PaginationSpec(**page), tabular=TabularSpec(**tabular),
+        landing_env=body.get("landing_env"), landing_pattern=body.get("landing_pattern", "*"),
     )
+
+
+def _options(file: str, source: str, body: dict, key: str, kind: type) -> dict:
+    options = body.get(key) or {}
+    if not isinstance(options, dict):
+        raise ConfigError(file, source, key, "expected a mapping")
+    unknown = set(options) - set(kind.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(file, source, key, f"unknown keys {sorted(unknown)}; expected "
+                          + ", ".join(kind.__dataclass_fields__))
+    return options

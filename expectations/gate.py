@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.json_api import FetchResult, Provenance
+from connectors.result import FetchResult, Provenance
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
 from expectations.suites import SUITES_DIR, load_suite
@@ -45,6 +45,8 @@ class Batch:
 def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR) -> Batch:
     """Run the dataset's suite on a fetched batch and sort its rows."""
     spec = fetched.dataset
+    if fetched.provenance.not_modified:  # nothing new arrived: nothing to check
+        return Batch(spec, fetched.provenance, fetched.frame)
     frame = fetched.frame
     columns = [c.name for c in spec.columns]
     unique = frame.drop_duplicates(subset=columns, keep="first")

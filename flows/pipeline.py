@@ -7,41 +7,44 @@ A department whose source fails ends as a Failed state with one clear message; t
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
 from connectors.errors import CarbonpeakError, ConfigError
-from connectors.http import RetryPolicy
-from connectors.json_api import FetchResult, fetch_json_api
+from connectors.fetch import fetch_dataset
+from connectors.result import FetchResult, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec, load_sources
 from expectations.gate import Batch, check_batch
-from flows.settings import Settings, source_token, source_url
+from flows.settings import Settings, landing_folder, source_token, source_url
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models
+from warehouse.state import read_source_states
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-{spec.name}")
-def extract(spec: DatasetSpec, department: DepartmentSpec) -> FetchResult:
+def extract(spec: DatasetSpec, department: DepartmentSpec, states: dict[str, SourceState]
+            ) -> list[FetchResult]:
+    landing = landing_folder(spec)
     url = source_url(department)
-    if url is None:
-        raise ConfigError(Settings.from_env().sources_file.name, department.name, department.url_env,
-                          "is not set: point it at the department's server, or use "
-                          "`carbonpeak run`, which starts the embedded one")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(Settings.from_env().sources_file.name, department.name, department.url_env,
-                          f"`{url}` is not an http(s) URL, e.g. http://127.0.0.1:8765")
-    policy = RetryPolicy(department.timeout_connect_s, department.timeout_read_s,
-                         department.max_attempts, department.backoff_s)
-    return fetch_json_api(spec, url, source_token(department), policy)
+    if landing is None:
+        file = Settings.from_env().sources_file.name
+        if url is None:
+            raise ConfigError(file, department.name, department.url_env,
+                              "is not set: point it at the department's server, or use "
+                              "`carbonpeak run`, which starts the embedded one")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(file, department.name, department.url_env,
+                              f"`{url}` is not an http(s) URL, e.g. http://127.0.0.1:8765")
+    return fetch_dataset(spec, department, url, source_token(department), states, landing)
 
 
-@task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{fetched.dataset.name}")
-def validate(fetched: FetchResult) -> Batch:
-    return check_batch(fetched)
+@task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{spec.name}")
+def validate(spec: DatasetSpec, fetched: list[FetchResult]) -> list[Batch]:
+    return [check_batch(f) for f in fetched]
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -62,7 +65,15 @@ def ingest_department(name: str) -> list[LoadResult]:
     logger = get_run_logger()
     settings = Settings.from_env()
     department = load_sources(settings.sources_file).department(name)
-    batches = [validate(extract(spec, department)) for spec in department.datasets]
+    con = connect(settings.warehouse)
+    try:
+        states = read_source_states(con)
+    finally:
+        con.close()
+    batches = []
+    for spec in department.datasets:
+        known = {url: state for (dataset, url), state in states.items() if dataset == spec.table_name}
+        batches += validate(spec, extract(spec, department, known))
     results = load(batches)
     for r in results:
         logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate",
@@ -76,16 +87,22 @@ def _as_failed_state(exc: CarbonpeakError) -> Failed:
     return Failed(message=str(exc))
 
 
-@flow(name="ingest-energy", log_prints=False)
-def ingest_energy() -> list[LoadResult]:
-    """Energy / statistics department (发展改革委 / 统计局): energy balance, GDP, coal, capacity."""
-    try:
-        return ingest_department("energy")
-    except CarbonpeakError as exc:
-        return _as_failed_state(exc)
+def _ingest_flow(department: str, description: str) -> Flow:
+    def ingest() -> list[LoadResult]:
+        try:
+            return ingest_department(department)
+        except CarbonpeakError as exc:
+            return _as_failed_state(exc)
+
+    ingest.__name__ = ingest.__qualname__ = f"ingest_{department}"
+    return flow(ingest, name=f"ingest-{department}", description=description)
 
 
-INGEST_FLOWS = {"energy": ingest_energy}
+# One flow per department, so each can be scheduled at the cadence it publishes (sources.yml).
+ingest_energy = _ingest_flow("energy", "发展改革委 / 统计局: energy balance, GDP, raw coal, capacity.")
+ingest_forestry = _ingest_flow("forestry", "林业局: forest area, coverage and stock per county.")
+ingest_waste = _ingest_flow("waste", "生态环境局: industrial solid and hazardous waste ledger.")
+INGEST_FLOWS = {"energy": ingest_energy, "forestry": ingest_forestry, "waste": ingest_waste}
 
 
 @flow(name="build-warehouse")

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.spec import DepartmentSpec
+from connectors.spec import DatasetSpec, DepartmentSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +49,12 @@ def source_url(department: DepartmentSpec) -> str | None:
 def source_token(department: DepartmentSpec) -> Secret | None:
     token = os.environ.get(department.token_env)
     return Secret(token) if token else None
+
+
+def landing_folder(dataset: DatasetSpec) -> Path | None:
+    """The folder a department drops this dataset's files in, when its variable is set."""
+    value = os.environ.get(dataset.landing_env) if dataset.landing_env else None
+    return Path(value) if value else None
 
 
 def prefect_defaults() -> None:

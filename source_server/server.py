@@ -7,6 +7,7 @@ a source that dies mid-run) so the connectors can be tested against them.
     GET /health                                          no auth
     GET /api/v1/<department>                             datasets of a department
     GET /api/v1/<department>/<dataset>?page=1&page_size=100
+    GET /files/<department>/<file>                       CSV / XLSX, ETag + Last-Modified, 304
     POST /_faults                                        set faults (JSON body, see `Faults`)
 """
 
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from source_server import energy_data
+from source_server.files import FILES, etag, with_faults
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class SourceServer:
         self._lock = threading.Lock()
         self._pages = {dept: {name: build() for name, build in datasets.items()}
                        for dept, datasets in DEPARTMENTS.items()}
+        self._files: dict[str, bytes] = {}  # built on first request: XLSX takes a moment
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -131,6 +134,13 @@ class SourceServer:
             "data": data,
         }
 
+    def file(self, name: str) -> bytes:
+        with self._lock:
+            if name not in self._files:
+                self._files[name] = FILES[name].build()
+            payload = self._files[name]
+        return with_faults(name, payload, self.faults.rename_field, self.faults.duplicate_rows)
+
     def _apply_data_faults(self, row: dict) -> dict:
         f = self.faults
         for field, factor in (f.scale_field or {}).items():
@@ -179,6 +189,10 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             if parts == ["health"]:
                 self._send(HTTPStatus.OK, {"status": "ok"})
                 return
+            if parts[:1] == ["files"]:
+                if self._authorised():
+                    self._serve_file("/".join(parts[1:]))
+                return
             if len(parts) < 3 or parts[:2] != ["api", "v1"]:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {url.path}",
                                                   "departments": sorted(DEPARTMENTS)})
@@ -201,6 +215,53 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 return
             self._serve_page(department, dataset, parse_qs(url.query))
 
+        def _transport_faults(self) -> dict | None:
+            """Apply this request's faults; None when the response is already decided."""
+            fault = server.take_fault()
+            if fault.get("stop"):
+                # The department's system goes down: drop this connection, stop listening.
+                self.close_connection = True
+                threading.Thread(target=server.stop, daemon=True).start()
+                return None
+            if "delay" in fault:
+                time.sleep(fault["delay"])
+            if "fail" in fault:
+                status, retry_after = fault["fail"]
+                headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+                self._send(status, {"error": "injected failure"}, headers)
+                return None
+            return fault
+
+        def _serve_file(self, name: str) -> None:
+            if name not in FILES:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"no file {name}", "files": sorted(FILES)})
+                return
+            fault = self._transport_faults()
+            if fault is None:
+                return
+            payload = server.file(name)
+            tag, published = etag(payload), FILES[name].published
+            if (self.headers.get("If-None-Match") == tag
+                    or (self.headers.get("If-None-Match") is None
+                        and self.headers.get("If-Modified-Since") == published)):
+                self.send_response(HTTPStatus.NOT_MODIFIED)
+                self.send_header("ETag", tag)
+                self.send_header("Last-Modified", published)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", FILES[name].content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("ETag", tag)
+            self.send_header("Last-Modified", published)
+            self.end_headers()
+            if fault.get("truncate"):
+                self.wfile.write(payload[: len(payload) // 2])
+                self.close_connection = True
+                return
+            self.wfile.write(payload)
+
         def _serve_page(self, department: str, dataset: str, query: dict) -> None:
             try:
                 page = int(query.get("page", ["1"])[0])
@@ -212,18 +273,8 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.BAD_REQUEST,
                            {"error": f"page >= 1 and 1 <= page_size <= {MAX_PAGE_SIZE}"})
                 return
-            fault = server.take_fault()
-            if fault.get("stop"):
-                # The department's system goes down: drop this connection, stop listening.
-                self.close_connection = True
-                threading.Thread(target=server.stop, daemon=True).start()
-                return
-            if "delay" in fault:
-                time.sleep(fault["delay"])
-            if "fail" in fault:
-                status, retry_after = fault["fail"]
-                headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-                self._send(status, {"error": "injected failure"}, headers)
+            fault = self._transport_faults()
+            if fault is None:
                 return
             body = server.page(department, dataset, page, page_size)
             self._send(HTTPStatus.OK, body, truncate=fault.get("truncate", False))

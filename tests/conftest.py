@@ -13,8 +13,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-for key in ("CARBONPEAK_ENERGY_URL", "CARBONPEAK_ENERGY_TOKEN", "CARBONPEAK_WAREHOUSE",
-            "CARBONPEAK_CONFIG_DIR", "PREFECT_API_URL"):
+for key in [k for k in os.environ if k.startswith("CARBONPEAK_")] + ["PREFECT_API_URL"]:
     os.environ.pop(key, None)
 
 import pytest  # noqa: E402
@@ -42,11 +41,12 @@ def mianyang_sources() -> SourcesConfig:
 
 
 @pytest.fixture
-def energy_env(source_server, tmp_path, monkeypatch) -> Path:
-    """Point the flows at the live source and a fresh warehouse file; returns the warehouse path."""
+def sources_env(source_server, mianyang_sources, tmp_path, monkeypatch) -> Path:
+    """Point every department at the live source and the flows at a fresh warehouse file."""
     warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("CARBONPEAK_ENERGY_URL", source_server.url)
-    monkeypatch.setenv("CARBONPEAK_ENERGY_TOKEN", source_server.token)
+    for department in mianyang_sources.departments:
+        monkeypatch.setenv(department.url_env, source_server.url)
+        monkeypatch.setenv(department.token_env, source_server.token)
     monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse))
     return warehouse
 

@@ -5,19 +5,33 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from connectors.json_api import fetch_json_api
+from connectors.fetch import fetch_dataset
 from connectors.spec import SourcesConfig
-from expectations.gate import check_batch
+from expectations.gate import Batch, check_batch
 from flows.settings import PROJECT_ROOT
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models
+from warehouse.state import read_source_states
+
+
+def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path) -> list[Batch]:
+    """Every dataset of every department, fetched (conditionally) and checked, as the flows do."""
+    con = connect(warehouse)
+    states = read_source_states(con)
+    con.close()
+    batches = []
+    for department in config.departments:
+        for spec in department.datasets:
+            known = {u: s for (d, u), s in states.items() if d == spec.table_name}
+            batches += [check_batch(f) for f in fetch_dataset(spec, department, url, token, known)]
+    return batches
 
 
 def ingest_and_build(config: SourcesConfig, url: str, token: str, warehouse: Path) -> list[LoadResult]:
     """Fetch, check, load and build exactly as the flows do, minus Prefect."""
-    batches = [check_batch(fetch_json_api(spec, url, token)) for spec in config.datasets()]
+    batches = fetch_and_check(config, url, token, warehouse)
     con = connect(warehouse)
     try:
         results = load_batches(con, batches)

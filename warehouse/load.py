@@ -59,9 +59,38 @@ def _row_key(spec: DatasetSpec, raw: dict) -> str:
                      if c.name in spec.primary_key)
 
 
+def _record_state(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    prov = batch.provenance
+    con.execute("""
+        insert into meta.source_state values (?, ?, ?, ?, ?, ?, ?)
+        on conflict (dataset, url) do update set
+            etag = excluded.etag, last_modified = excluded.last_modified, checked_at = excluded.checked_at,
+            changed_at = case when meta.source_state.payload_sha256 = excluded.payload_sha256
+                              then meta.source_state.changed_at else excluded.changed_at end,
+            payload_sha256 = excluded.payload_sha256
+    """, [batch.spec.table_name, prov.url, prov.etag, prov.last_modified, prov.sha256, now, now])
+
+
+def _unchanged(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> LoadResult:
+    """The source had nothing new (304, or the same payload): note that it was seen, load nothing."""
+    spec, prov = batch.spec, batch.provenance
+    _record_state(con, batch, now)
+    seen = con.execute("""
+        update meta.load_log set last_seen_at = ?, times_seen = times_seen + 1
+        where dataset = ? and payload_sha256 = ? and status = 'loaded'
+        returning load_id
+    """, [now, spec.table_name, prov.sha256]).fetchall()
+    load_id = seen[0][0] if seen else "-"
+    log.info("raw.%s: unchanged since the last load (%s)", spec.table_name,
+             "304 not modified" if prov.pages == 0 else "same payload")
+    return LoadResult(spec.table_name, load_id, "unchanged", prov.records, 0, 0, prov.records, 0)
+
+
 def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
     spec, prov = batch.spec, batch.provenance
     now = dt.datetime.now(dt.timezone.utc)
+    if prov.not_modified:
+        return _unchanged(con, batch, now)
     status = "rejected" if batch.rejected_reason else "loaded"
     table = f"raw.{spec.table_name}"
     load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
@@ -107,6 +136,8 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
             "written. This is a carbonpeak bug: please report it with the source payload.")
     result = LoadResult(spec.table_name, load_id, status, rows_in, inserted, quarantined,
                         unchanged, batch.duplicates, batch.rejected_reason)
+    if status == "loaded":
+        _record_state(con, batch, now)
     # One log row per distinct payload and outcome: a rerun bumps times_seen, adds no row.
     con.execute("""
         insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)

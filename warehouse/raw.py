@@ -43,6 +43,16 @@ create table if not exists meta.load_log (
     detail varchar,
     unique (dataset, payload_sha256, status)
 );
+create table if not exists meta.source_state (
+    dataset varchar not null,
+    url varchar not null,               -- the file's URL or path, or the API's first page
+    etag varchar,
+    last_modified varchar,
+    payload_sha256 varchar not null,
+    checked_at timestamptz not null,    -- last time the source was asked
+    changed_at timestamptz not null,    -- last time it had something new
+    primary key (dataset, url)
+);
 create table if not exists meta.quarantine (
     dataset varchar not null,
     row_hash varchar not null,          -- md5 of the raw record as received

@@ -9,6 +9,14 @@ with series as (
     select kpi_id, year, value from {{ ref('kpi_economy__energy_intensity_change') }}
     union all
     select kpi_id, year, value from {{ ref('kpi_energy__raw_coal_consumption') }}
+    union all
+    select kpi_id, year, value from {{ ref('kpi_forestry__forest_coverage') }}
+    union all
+    select kpi_id, year, value from {{ ref('kpi_forestry__forest_stock_volume') }}
+    union all
+    select kpi_id, year, value from {{ ref('kpi_waste__industrial_solid_waste_utilization_rate') }}
+    union all
+    select kpi_id, year, value from {{ ref('kpi_waste__hazardous_waste_utilization_rate') }}
 ),
 
 final as (

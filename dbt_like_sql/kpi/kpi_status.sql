@@ -81,7 +81,7 @@ judged as (
         -- positive = on the good side of the target, in the KPI's unit
         sense * (latest_value - target_value) as latest_margin,
         sense * (projected_value - target_value) as projected_margin,
-        format('{} {} {}', relation, target_value, unit) as target_text
+        format('{} {:.4g} {}', relation, target_value, unit) as target_text
     from projected
 ),
 
@@ -125,15 +125,15 @@ final as (
                 then format('only {} year(s) of data up to {}: at least 3 are needed to project to {}',
                             trend_points, latest_year, checkpoint_year)
             when status = 'achieved'
-                then format('{} value {:.2f} {} meets the target {}', checkpoint_year,
+                then format('{} value {:.4g} {} meets the target {}', checkpoint_year,
                             checkpoint_value, unit, target_text)
             when latest_year >= checkpoint_year
-                then format('missed: {} value {:.2f} {} against the target {}', checkpoint_year,
+                then format('missed: {} value {:.4g} {} against the target {}', checkpoint_year,
                             checkpoint_value, unit, target_text)
             when status = 'on_track'
-                then format('trend projects {:.2f} {} in {} (latest {}: {:.2f}), meeting the target {}',
+                then format('trend projects {:.4g} {} in {} (latest {}: {:.4g}), meeting the target {}',
                             projected_value, unit, checkpoint_year, latest_year, latest_value, target_text)
-            else format('trend projects {:.2f} {} in {} (latest {}: {:.2f}) against the target {}',
+            else format('trend projects {:.4g} {} in {} (latest {}: {:.4g}) against the target {}',
                         projected_value, unit, checkpoint_year, latest_year, latest_value, target_text)
         end as status_reason,
         section as plan_section,

@@ -6,7 +6,7 @@ from tests.helpers import fingerprint
 from warehouse.db import connect, table_counts
 
 
-def test_run_all_ingests_builds_and_evaluates(prefect_harness, energy_env):
+def test_run_all_ingests_builds_and_evaluates(prefect_harness, sources_env):
     from flows.pipeline import run_all
 
     state = run_all(return_state=True)
@@ -18,16 +18,16 @@ def test_run_all_ingests_builds_and_evaluates(prefect_harness, energy_env):
     assert by_key[("clean_power_capacity", 2025)]["latest_value"] == 218.7
     assert by_key[("raw_coal_consumption", 2025)]["status"] == "off_track"
 
-    con = connect(energy_env)
+    con = connect(sources_env)
     counts = table_counts(con)
     con.close()
     assert run_all(return_state=True).is_completed()
-    con = connect(energy_env)
+    con = connect(sources_env)
     assert table_counts(con) == counts  # a rerun duplicates nothing
     con.close()
 
 
-def test_ingest_energy_flow_reports_row_accounting(prefect_harness, energy_env):
+def test_ingest_energy_flow_reports_row_accounting(prefect_harness, sources_env):
     from flows.pipeline import ingest_energy
 
     results = ingest_energy()
@@ -37,11 +37,11 @@ def test_ingest_energy_flow_reports_row_accounting(prefect_harness, energy_env):
 
 
 def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
-        prefect_harness, energy_env, source_server):
+        prefect_harness, sources_env, source_server):
     from flows.pipeline import ingest_energy, run_all
 
     assert run_all(return_state=True).is_completed()
-    before = fingerprint(energy_env)
+    before = fingerprint(sources_env)
     source_server.set_faults(stop_after=2)  # the server goes away on the third page request
     state = ingest_energy(return_state=True)
     assert state.is_failed()
@@ -51,4 +51,4 @@ def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
     run_state = run_all(return_state=True)
     assert run_state.is_failed()
     assert "every department failed; the warehouse was not touched" in run_state.message
-    assert fingerprint(energy_env) == before
+    assert fingerprint(sources_env) == before

@@ -6,9 +6,7 @@ import dataclasses
 
 import pytest
 
-from connectors.json_api import fetch_json_api
-from expectations.gate import check_batch
-from tests.helpers import fingerprint, ingest_and_build
+from tests.helpers import fetch_and_check, fingerprint, ingest_and_build
 from warehouse.db import connect, table_counts
 from warehouse.errors import AccountingError
 from warehouse.load import load_batches
@@ -23,10 +21,12 @@ def test_rerun_leaves_every_row_count_unchanged(source_server, mianyang_sources,
     second = ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
     con = connect(warehouse)
     assert table_counts(con) == counts
-    assert counts["raw.energy__balance"] == 189 and counts["meta.load_log"] == 4
-    assert [r.rows_loaded for r in first] == [189, 21, 63, 126]
-    assert [r.rows_loaded for r in second] == [0, 0, 0, 0]
-    assert [r.rows_unchanged for r in second] == [189, 21, 63, 126]
+    assert counts["raw.energy__balance"] == 189 and counts["meta.load_log"] == 6
+    assert [r.rows_loaded for r in first] == [189, 21, 63, 126, 180, 3168]
+    assert [r.status for r in second] == ["unchanged"] * 6
+    assert [r.rows_loaded for r in second] == [0] * 6
+    # the APIs were downloaded again (same payload); the files answered 304 Not Modified
+    assert [r.rows_unchanged for r in second] == [189, 21, 63, 126, 0, 0]
     assert con.execute("select min(times_seen) from meta.load_log").fetchone()[0] == 2
     con.close()
 
@@ -53,10 +53,10 @@ def test_a_failure_in_one_batch_writes_nothing_at_all(source_server, mianyang_so
     ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
     before = fingerprint(warehouse)
     source_server.set_faults(revise={"year": 2024, "field": "capacity_10mw", "factor": 2})
-    batches = [check_batch(fetch_json_api(spec, source_server.url, source_server.token))
-               for spec in mianyang_sources.datasets()]
+    batches = fetch_and_check(mianyang_sources, source_server.url, source_server.token, warehouse)
+    assert batches[-3].spec.name == "power_capacity" and not batches[-3].provenance.not_modified
     # the last batch's accounting cannot add up: the whole load must roll back
-    batches[-1].provenance = dataclasses.replace(batches[-1].provenance, records=999)
+    batches[-3].provenance = dataclasses.replace(batches[-3].provenance, records=999)
     con = connect(warehouse)
     with pytest.raises(AccountingError, match="999 rows in"):
         load_batches(con, batches)

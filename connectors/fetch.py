@@ -1,0 +1,53 @@
+"""One entry point for every format: pick the connector a dataset's spec asks for."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from connectors.files import fetch_file, list_landing_files, read_landing_file
+from connectors.http import RetryPolicy
+from connectors.json_api import fetch_json_api
+from connectors.parse import parse_records
+from connectors.result import FetchResult, Provenance, SourceState
+from connectors.spec import DatasetSpec, DepartmentSpec
+
+
+def retry_policy(department: DepartmentSpec) -> RetryPolicy:
+    return RetryPolicy(department.timeout_connect_s, department.timeout_read_s,
+                       department.max_attempts, department.backoff_s)
+
+
+def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str | None,
+                  token: str | None, states: dict[str, SourceState],
+                  landing: Path | None = None) -> list[FetchResult]:
+    """Fetch a dataset: its files from `landing` when given, else from the department's server.
+
+    `states` maps URL (or path) to what was loaded last time, so unchanged sources are skipped.
+    Returns one result per file (a landing folder may hold several), or one for an API.
+    """
+    if landing is not None:
+        results = []
+        for path in list_landing_files(spec, landing):
+            previous = states.get(str(path.resolve()))
+            if previous and previous.sha256 == hashlib.sha256(path.read_bytes()).hexdigest():
+                results.append(_unchanged(spec, previous))
+            else:
+                results.append(read_landing_file(spec, path))
+        return results
+    if base_url is None:
+        raise ValueError("base_url is required when no landing folder is given")
+    url = base_url.rstrip("/") + spec.path
+    previous = states.get(url) or next((s for u, s in states.items() if u.startswith(url + "?")), None)
+    if spec.format == "json_api":
+        return [fetch_json_api(spec, base_url, token, retry_policy(department), previous)]
+    return [fetch_file(spec, base_url, token, retry_policy(department), previous)]
+
+
+def _unchanged(spec: DatasetSpec, previous: SourceState) -> FetchResult:
+    import datetime as dt
+
+    provenance = Provenance(spec.source_name, previous.url, dt.datetime.now(dt.timezone.utc),
+                            previous.sha256, 0, 0, etag=previous.etag,
+                            last_modified=previous.last_modified, not_modified=True)
+    return FetchResult(spec, parse_records(spec, [])[0], (), provenance)

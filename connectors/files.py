@@ -1,0 +1,80 @@
+"""Connector for whole files (`format: csv` / `xlsx`): over HTTP with a conditional GET, or from
+a landing folder where a department drops (e-mails) its files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from pathlib import Path
+
+from connectors.errors import SourceRejected
+from connectors.http import RetryPolicy, get_file, make_session
+from connectors.parse import parse_records
+from connectors.result import FetchResult, Provenance, SourceState
+from connectors.spec import DatasetSpec
+from connectors.tabular import TabularError, read_table
+
+log = logging.getLogger(__name__)
+
+
+def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> FetchResult:
+    """Read a file's rows as configured, map and type them; refuse a file whose header changed."""
+    try:
+        table = read_table(spec, payload)
+    except TabularError as exc:
+        raise SourceRejected(spec.source_name, provenance.url, str(exc)) from None
+    missing = [c for c in spec.columns if c.source_field not in table.header]
+    if missing:
+        names = ", ".join(f"`{c.source_field}` (column `{c.name}`)" for c in missing)
+        shown = ", ".join(h for h in table.header if h)
+        rows = ", ".join(map(str, spec.tabular.header_rows))
+        raise SourceRejected(spec.source_name, provenance.url,
+                             f"header (row {rows}) lacks {names}; the department may have renamed "
+                             f"it. Header found: {shown}. Fix the column map in sources.yml")
+    frame, rejects = parse_records(spec, table.records, row_numbers=table.row_numbers)
+    provenance = Provenance(**{**provenance.__dict__, "records": len(table.records),
+                               "dropped": table.dropped})
+    return FetchResult(spec, frame, tuple(rejects), provenance,
+                       dict(zip(table.row_numbers, table.records)))
+
+
+def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
+               policy: RetryPolicy = RetryPolicy(), previous: SourceState | None = None) -> FetchResult:
+    """Download a dataset's file; with `previous`, ask only for a newer one (304 = not modified)."""
+    url = base_url.rstrip("/") + spec.path
+    fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    same_url = previous is not None and previous.url == url
+    with make_session(token) as session:
+        response = get_file(session, url, source=spec.source_name, policy=policy,
+                            etag=previous.etag if same_url else None,
+                            last_modified=previous.last_modified if same_url else None)
+    if response.payload is None:
+        log.info("%s: not modified since the last download (304)", spec.source_name)
+        provenance = Provenance(spec.source_name, url, fetched_at, previous.sha256, 0, 0,
+                                etag=response.etag, last_modified=response.last_modified,
+                                not_modified=True)
+        return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
+    provenance = Provenance(spec.source_name, url, fetched_at, response.sha256, 1, 0,
+                            etag=response.etag, last_modified=response.last_modified)
+    return parse_file(spec, response.payload, provenance)
+
+
+def list_landing_files(spec: DatasetSpec, folder: Path) -> list[Path]:
+    """Files waiting in a landing folder, oldest first (each is one batch)."""
+    if not folder.is_dir():
+        raise SourceRejected(spec.source_name, str(folder), f"landing folder does not exist; check "
+                             f"`{spec.landing_env}`")
+    files = [p for p in folder.glob(spec.landing_pattern) if p.is_file() and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def read_landing_file(spec: DatasetSpec, path: Path) -> FetchResult:
+    """Read one file from a landing folder, with the same parsing as a downloaded one."""
+    payload = path.read_bytes()
+    modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    provenance = Provenance(spec.source_name, str(path.resolve()),
+                            dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+                            hashlib.sha256(payload).hexdigest(), 1, 0,
+                            last_modified=modified.isoformat(timespec="seconds"))
+    return parse_file(spec, payload, provenance)

@@ -1,0 +1,50 @@
+"""What every connector returns: parsed rows, rejects, the records as received, and provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from connectors.parse import Reject
+from connectors.spec import DatasetSpec
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a batch came from: enough to find and re-check the exact payload."""
+
+    source: str
+    url: str  # URL of the first page, or the file's URL or path
+    fetched_at: dt.datetime
+    sha256: str  # of the payload (for a paged API: of the page payloads' digests, in order)
+    pages: int
+    records: int  # data records received (title, unit, total and footnote rows excluded)
+    dropped: int = 0  # total / subtotal / footnote rows skipped by `drop_rows_starting_with`
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False  # the server answered 304: nothing was downloaded
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the warehouse remembers of a file source, for a conditional GET next time."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    dataset: DatasetSpec
+    frame: pd.DataFrame  # canonical typed rows that parsed, with their `_row_number`
+    rejects: tuple[Reject, ...]  # records that did not parse, with the reason
+    provenance: Provenance
+    # every record as received, by row number (position in the feed, or row of the file)
+    records: dict[int, dict] = field(default_factory=dict)
+
+    def raw_record(self, row_number: int) -> dict:
+        return self.records[row_number]

@@ -1,0 +1,115 @@
+"""Read CSV and XLSX files as departments lay them out: a title row, a unit row, one or two
+header rows (merged cells in Excel), total rows (合计/小计/其中) and a footnote (注：…).
+
+The result is plain records keyed by the flattened header ("危险废物（吨）_利用量"), with the
+file's own row numbers, ready for `connectors.parse.parse_records`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from connectors.spec import DatasetSpec, TabularSpec
+
+
+class TabularError(ValueError):
+    """The file cannot be read as configured (the caller names the source)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    records: list[dict]
+    row_numbers: list[int]  # 1-based rows of the file (lines of a CSV)
+    dropped: int  # total and footnote rows skipped
+    encoding: str | None = None
+
+
+def decode(payload: bytes, encoding: str) -> tuple[str, str]:
+    """Text of a CSV payload and the encoding used; `auto` tries UTF-8, then GB18030."""
+    if encoding == "auto":
+        try:
+            return payload.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError:
+            encoding = "gb18030"  # a superset of GBK: what Chinese Excel exports
+    try:
+        return payload.decode("utf-8-sig" if encoding == "utf-8" else encoding), encoding
+    except UnicodeDecodeError as exc:
+        raise TabularError(f"not {encoding} text (byte {exc.start}); set `tabular.encoding`") from None
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _flatten_header(rows: list[list[object]]) -> tuple[str, ...]:
+    """Join header rows top-down with "_"; a blank upper cell inherits from a merged span."""
+    width = max(len(r) for r in rows)
+    names = []
+    for col in range(width):
+        parts = []
+        for row in rows:
+            value = _cell(row[col]) if col < len(row) else None
+            if value is not None and str(value) not in parts:
+                parts.append(str(value))
+        names.append("_".join(parts))
+    return tuple(names)
+
+
+def _table(spec: TabularSpec, rows: list[tuple[int, list[object]]], encoding: str | None) -> Table:
+    wanted = set(spec.header_rows)
+    header_rows = [cells for number, cells in rows if number in wanted]
+    if len(header_rows) != len(wanted):
+        raise TabularError(f"the file has fewer than {max(wanted)} rows; check `tabular.header_rows`")
+    header = _flatten_header(header_rows)
+    records, numbers, dropped = [], [], 0
+    for number, cells in rows:
+        if number <= max(wanted):
+            continue
+        cells = [_cell(c) for c in cells]
+        if all(c is None for c in cells):
+            continue
+        if any(isinstance(c, str) and c.startswith(spec.drop_rows_starting_with) for c in cells):
+            dropped += 1
+            continue
+        records.append({name: value for name, value in zip(header, cells) if name})
+        numbers.append(number)
+    return Table(header, records, numbers, dropped, encoding)
+
+
+def read_csv(spec: TabularSpec, payload: bytes) -> Table:
+    text, encoding = decode(payload, spec.encoding)
+    rows = list(enumerate(csv.reader(io.StringIO(text)), 1))
+    return _table(spec, rows, encoding)
+
+
+def read_xlsx(spec: TabularSpec, payload: bytes) -> Table:
+    """Read one sheet; every cell of a merged range gets the range's value (Excel keeps it in
+    the top-left cell only), so merged headers and merged body cells both come out whole."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(payload), data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise TabularError(f"not a readable .xlsx file ({exc})") from None
+    if spec.sheet and spec.sheet not in book.sheetnames:
+        raise TabularError(f"no sheet `{spec.sheet}`; sheets: {', '.join(book.sheetnames)}")
+    sheet = book[spec.sheet] if spec.sheet else book.worksheets[0]
+    grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+    for merged in sheet.merged_cells.ranges:
+        value = grid[merged.min_row - 1][merged.min_col - 1]
+        for r in range(merged.min_row, merged.max_row + 1):
+            for c in range(merged.min_col, merged.max_col + 1):
+                grid[r - 1][c - 1] = value
+    return _table(spec, list(enumerate(grid, 1)), None)
+
+
+def read_table(dataset: DatasetSpec, payload: bytes) -> Table:
+    reader = read_xlsx if dataset.format == "xlsx" else read_csv
+    return reader(dataset.tabular, payload)

@@ -1,0 +1,16 @@
+{{ config(materialized='view') }}
+
+with yearly as (
+    select * from {{ ref('mart_forestry__forest_yearly') }}
+),
+
+final as (
+    select
+        'forest_stock_volume' as kpi_id,
+        year,
+        round(stock_volume_m3 / 1e8, 4) as value
+    from yearly
+    where counties_reporting = 9  -- a year counts once every county reported
+)
+
+select * from final

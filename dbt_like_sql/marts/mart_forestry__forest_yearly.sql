@@ -1,0 +1,20 @@
+{{ config(materialized='table') }}
+
+with counties as (
+    select * from {{ ref('stg_forestry__forest_resources') }}
+),
+
+final as (
+    select
+        year,
+        sum(land_area_ha) as land_area_ha,
+        sum(forest_area_ha) as forest_area_ha,
+        100 * sum(forest_area_ha) / sum(land_area_ha) as forest_coverage_pct,
+        sum(stock_volume_m3) as stock_volume_m3,
+        count(*) as counties_reporting
+    from counties
+    group by year
+)
+
+select * from final
+order by year

@@ -1,0 +1,22 @@
+"""What the warehouse remembers of each source between runs, for conditional GETs."""
+
+from __future__ import annotations
+
+import duckdb
+
+from connectors.result import SourceState
+from warehouse.raw import ensure_meta
+
+
+def read_source_states(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], SourceState]:
+    """(dataset table name, url) -> the state recorded at the last successful check."""
+    ensure_meta(con)
+    rows = con.execute("select dataset, url, etag, last_modified, payload_sha256 "
+                       "from meta.source_state").fetchall()
+    return {(d, u): SourceState(u, e, m, h) for d, u, e, m, h in rows}
+
+
+def latest_state(states: dict[tuple[str, str], SourceState], dataset: str) -> SourceState | None:
+    """The one state of a single-URL dataset (None before its first load)."""
+    found = [s for (d, _), s in states.items() if d == dataset]
+    return found[0] if len(found) == 1 else None
