@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     p.add_argument("--token", help="bearer token (default: a random one, printed)")
     p.set_defaults(func=cmd_source_serve)
+    p = source_sub.add_parser("export", formatter_class=fmt, help="write the demo data as static files",
+                              description="Write every demo dataset as files at the paths the "
+                              "embedded server uses, so any static web server can stand in for it.",
+                              epilog=_epilog("carbonpeak source export /tmp/departments && "
+                                             "python -m http.server 8000 -d /tmp/departments"))
+    p.add_argument("folder", help="folder to write into (created if missing)")
+    p.set_defaults(func=cmd_source_export)
     source.set_defaults(func=lambda args: _usage(source))
     return parser
 
@@ -278,6 +285,16 @@ def cmd_source_serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+    return 0
+
+
+def cmd_source_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from source_server.server import export_static
+
+    written = export_static(Path(args.folder))
+    print(f"wrote {len(written)} files under {args.folder}")
     return 0
 
 

@@ -78,7 +78,14 @@ def with_faults(name: str, payload: bytes, rename: dict[str, str] | None, duplic
     copies = [[c.value for c in row] for row in sheet.iter_rows(min_row=first,
                                                                 max_row=first + duplicate - 1)]
     if copies:
+        # openpyxl moves cells but not merged ranges: move the ranges below by hand
+        below = [r for r in sheet.merged_cells.ranges if r.min_row >= first]
+        for merged in below:
+            sheet.unmerge_cells(str(merged))
         sheet.insert_rows(first, amount=len(copies))
+        for merged in below:
+            merged.shift(row_shift=len(copies))
+            sheet.merge_cells(str(merged))
         for offset, values in enumerate(copies):
             for col, value in enumerate(values, 1):
                 sheet.cell(row=first + offset, column=col, value=value)

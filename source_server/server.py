@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -295,3 +296,27 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, {"faults": asdict(server.faults)})
 
     return Handler
+
+
+def export_static(folder: Path) -> list[Path]:
+    """Write every dataset as the files a plain static web server can serve at the same paths.
+
+    JSON APIs become one page holding every record (`next_page: null`): a static server ignores
+    the query string, so the connector's first request gets everything.
+    """
+    written = []
+    for department, datasets in DEPARTMENTS.items():
+        for name, build in datasets.items():
+            path = folder / "api" / "v1" / department / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            rows = build()
+            body = {"department": department, "dataset": name, "page": 1, "page_size": len(rows),
+                    "total": len(rows), "next_page": None, "synthetic": True, "data": rows}
+            path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+            written.append(path)
+    for name, published in FILES.items():
+        path = folder / "files" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(published.build())
+        written.append(path)
+    return written
