@@ -14,14 +14,12 @@ entries a fixed timestamp, so every call returns the same bytes.
 from __future__ import annotations
 
 import datetime
-import io
-import zipfile
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.writer.excel import ExcelWriter
 
 from source_server.energy_data import interpolate
+from source_server.xlsx import deterministic_xlsx
 
 FIRST_YEAR = 2015
 LAST_YEAR = 2025
@@ -221,20 +219,5 @@ def _workbook() -> Workbook:
 
 
 def industrial_waste_ledger_xlsx() -> bytes:
-    """The ledger workbook, byte-for-byte identical on every call.
-
-    `Workbook.save` would stamp `modified` with the current time, so the workbook is written with
-    openpyxl's `ExcelWriter` directly; the zip entries (which `zipfile` stamps with the current
-    time) are then re-packed with the fixed timestamp.
-    """
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(_workbook(), archive).save()  # save() closes the archive
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            target.writestr(entry, source.read(info.filename))
-    return out.getvalue()
+    """The ledger workbook, byte-for-byte identical on every call."""
+    return deterministic_xlsx(_workbook(), FIXED_TIMESTAMP)
