@@ -18,6 +18,7 @@ ENCODINGS = ("auto", "utf-8", "gb18030")
 DEFAULT_DROP = ("合计", "小计", "其中", "注")
 TYPES = ("integer", "double", "varchar", "boolean", "date")
 CADENCES = ("daily", "monthly", "quarterly", "yearly")
+COLUMN_KEYS = {"from", "type", "unit", "description"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class DatasetSpec:
     description: str = ""
     landing_env: str | None = None  # when this variable names a folder, files are read from it
     landing_pattern: str = "*"  # glob of the files in the landing folder
+    table: str | None = None  # the raw table it fills, when not `<department>__<dataset>`
 
     @property
     def source_name(self) -> str:
@@ -72,8 +74,8 @@ class DatasetSpec:
 
     @property
     def table_name(self) -> str:
-        """Name of the raw table and of the suite file: `<department>__<dataset>`."""
-        return f"{self.department}__{self.name}"
+        """Name of the raw table and of the suite file: `<department>__<dataset>` by default."""
+        return self.table or f"{self.department}__{self.name}"
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -165,6 +167,10 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
     columns = []
     for col_name, col in (_require(file, source, body, "columns") or {}).items():
         col = col or {}
+        if not isinstance(col, dict) or set(col) - COLUMN_KEYS:
+            unknown = sorted(set(col) - COLUMN_KEYS) if isinstance(col, dict) else col
+            raise ConfigError(file, source, f"columns.{col_name}", f"unknown keys {unknown}; expected "
+                              f"{', '.join(sorted(COLUMN_KEYS))} (quote text that holds commas)")
         col_type = col.get("type", "varchar")
         if col_type not in TYPES:
             raise ConfigError(file, source, f"columns.{col_name}.type",
@@ -199,6 +205,7 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
         primary_key=primary_key, columns=tuple(columns), description=body.get("description", ""),
         pagination=PaginationSpec(**page), tabular=TabularSpec(**tabular),
         landing_env=body.get("landing_env"), landing_pattern=body.get("landing_pattern", "*"),
+        table=body.get("table"),
     )
 
 
@@ -211,3 +218,17 @@ def _options(file: str, source: str, body: dict, key: str, kind: type) -> dict:
         raise ConfigError(file, source, key, f"unknown keys {sorted(unknown)}; expected "
                           + ", ".join(kind.__dataclass_fields__))
     return options
+
+
+def load_city(path: Path) -> dict:
+    """The city's facts (`city.yml`: name, counties, ...) that suites refer to as `$name`."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), None, "-", "city file not found; every city folder needs "
+                          "a city.yml with at least `name` and `counties`") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), None, "-", f"not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("counties"), list):
+        raise ConfigError(str(path), None, "counties", "expected a list of county names")
+    return doc

@@ -42,8 +42,12 @@ class Batch:
     warnings: list[Finding] = field(default_factory=list)
 
 
-def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR) -> Batch:
-    """Run the dataset's suite on a fetched batch and sort its rows."""
+def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR, params: dict | None = None
+                ) -> Batch:
+    """Run the dataset's suite on a fetched batch and sort its rows.
+
+    `params` are the city's facts (`config/<city>/city.yml`) that suites refer to as `$name`.
+    """
     spec = fetched.dataset
     if fetched.provenance.not_modified:  # nothing new arrived: nothing to check
         return Batch(spec, fetched.provenance, fetched.frame)
@@ -53,7 +57,7 @@ def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR) -> Batch:
     duplicates = len(frame) - len(unique)
     if duplicates:
         log.warning("%s: dropped %d exact duplicate record(s)", spec.source_name, duplicates)
-    outcome = validate_frame(spec.table_name, unique, load_suite(spec.table_name, suites_dir))
+    outcome = validate_frame(spec.table_name, unique, load_suite(spec.table_name, suites_dir, params))
     if outcome.rejected:
         log.error("%s: batch rejected, previous data kept: %s", spec.source_name,
                   outcome.rejection_reason)

@@ -31,7 +31,17 @@ def list_suites(suites_dir: Path = SUITES_DIR) -> list[str]:
     return sorted(p.stem for p in suites_dir.glob("*.json"))
 
 
-def load_suite(dataset: str, suites_dir: Path = SUITES_DIR) -> LoadedSuite:
+def _substitute(value: object, params: dict, path: Path) -> object:
+    """`"$name"` in a suite's kwargs stands for a fact of the city (`config/<city>/city.yml`)."""
+    if isinstance(value, str) and value.startswith("$"):
+        if value[1:] not in params:
+            raise SuiteError(str(path), f"`{value}` is not defined; city facts available: "
+                             + (", ".join(sorted(params)) or "none (add them to city.yml)"))
+        return params[value[1:]]
+    return value
+
+
+def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None = None) -> LoadedSuite:
     """Build the GX suite of `dataset` from its JSON file, refusing anything GX did not take."""
     import great_expectations as gx
 
@@ -46,7 +56,9 @@ def load_suite(dataset: str, suites_dir: Path = SUITES_DIR) -> LoadedSuite:
     if doc.get("name") != path.stem:
         raise SuiteError(str(path), f"suite name `{doc.get('name')}` must equal the file stem "
                          f"`{path.stem}`")
-    declared = doc.get("expectations") or []
+    declared = [{**exp, "kwargs": {k: _substitute(v, params or {}, path)
+                                    for k, v in (exp.get("kwargs") or {}).items()}}
+                for exp in doc.get("expectations") or []]
     severities = []
     for number, exp in enumerate(declared, 1):
         severity = (exp.get("meta") or {}).get("severity", "error")

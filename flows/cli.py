@@ -177,14 +177,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.pipeline import INGEST_FLOWS
+    from connectors.spec import load_sources
+    from flows.pipeline import ingest_flow
 
-    if args.department not in INGEST_FLOWS:
-        raise UsageError(f"unknown department `{args.department}`; known: "
-                         + ", ".join(sorted(INGEST_FLOWS)))
+    config = load_sources(Settings.from_env().sources_file)
+    names = [d.name for d in config.departments]
+    if args.department not in names:
+        raise UsageError(f"unknown department `{args.department}`; known: {', '.join(names)}")
     sources = embedded_sources([args.department]) if args.embedded else contextlib.nullcontext()
     with sources, fast_prefect():
-        state = INGEST_FLOWS[args.department](return_state=True)
+        state = ingest_flow(config.department(args.department))(return_state=True)
     if not state.is_failed():
         for r in state.result():
             print(f"{r.dataset}: {r.status}, {r.rows_in} in = {r.rows_loaded} loaded + "

@@ -41,6 +41,10 @@ class Settings:
     def kpis_file(self) -> Path:
         return self.config_dir / "kpis.yml"
 
+    @property
+    def city_file(self) -> Path:
+        return self.config_dir / "city.yml"
+
 
 def source_url(department: DepartmentSpec) -> str | None:
     return os.environ.get(department.url_env) or None

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from connectors.fetch import fetch_dataset
-from connectors.spec import SourcesConfig
+from connectors.spec import SourcesConfig, load_city
 from expectations.gate import Batch, check_batch
 from flows.settings import PROJECT_ROOT
 from warehouse.catalogue import load_catalogue, read_catalogue
@@ -14,6 +14,9 @@ from warehouse.db import connect
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models
 from warehouse.state import read_source_states
+
+
+MIANYANG_CITY = load_city(PROJECT_ROOT / "config" / "mianyang" / "city.yml")
 
 
 def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path) -> list[Batch]:
@@ -25,7 +28,8 @@ def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path
     for department in config.departments:
         for spec in department.datasets:
             known = {u: s for (d, u), s in states.items() if d == spec.table_name}
-            batches += [check_batch(f) for f in fetch_dataset(spec, department, url, token, known)]
+            batches += [check_batch(f, params=MIANYANG_CITY)
+                        for f in fetch_dataset(spec, department, url, token, known)]
     return batches
 
 

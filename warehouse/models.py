@@ -18,6 +18,7 @@ import duckdb
 import yaml
 
 from warehouse.db import sql_literal
+from warehouse.raw import LINEAGE_COLUMNS
 from warehouse.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,66 @@ def _read_yaml(path: Path, model: str) -> dict | None:
                          f"(quote text that contains ': ')") from None
 
 
-def read_sources(project: Path) -> dict[tuple[str, str], str]:
-    """(source name, table) -> relation, from `sources.yml`."""
+@dataclass(frozen=True)
+class Source:
+    relation: str
+    columns: tuple[tuple[str, str], ...]  # (name, data_type) when declared
+
+
+def read_declared_sources(project: Path) -> dict[tuple[str, str], Source]:
+    """(source name, table) -> its relation and declared columns, from `sources.yml`."""
     doc = _read_yaml(project / "sources.yml", "sources.yml") or {}
     found = {}
     for source in doc.get("sources", []):
         schema = source.get("schema", source["name"])
         for table in source.get("tables", []):
-            found[(source["name"], table["name"])] = f"{schema}.{table['name']}"
+            columns = tuple((c["name"], c["data_type"]) for c in table.get("columns", [])
+                            if "data_type" in c)
+            found[(source["name"], table["name"])] = Source(f"{schema}.{table['name']}", columns)
     return found
+
+
+def read_sources(project: Path) -> dict[tuple[str, str], str]:
+    """(source name, table) -> relation, from `sources.yml`."""
+    return {key: source.relation for key, source in read_declared_sources(project).items()}
+
+
+def ensure_declared_sources(con: duckdb.DuckDBPyConnection, project: Path) -> list[str]:
+    """Create, empty, every declared raw table no department has loaded yet.
+
+    A city that publishes only some datasets still gets every model built: KPIs whose data is
+    missing come out as insufficient_data instead of the build failing.
+    """
+    created = []
+    for source in read_declared_sources(project).values():
+        schema, table = source.relation.split(".")
+        exists = con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
+                             "table_name = ? and database_name = current_database()",
+                             [schema, table]).fetchone()[0]
+        if exists or not source.columns:
+            continue
+        columns = [f'"{name}" {data_type}' for name, data_type in source.columns]
+        columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create table {source.relation} ({', '.join(columns)})")
+        created.append(source.relation)
+    return created
+
+
+def lineage(models: dict[str, Model], sources: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """(model relation, source relation) for every source a model depends on, transitively."""
+    memo: dict[str, set[str]] = {}
+
+    def upstream(name: str) -> set[str]:
+        if name not in memo:
+            model = models[name]
+            found = {sources[key] for key in model.sources if key in sources}
+            for ref in model.refs:
+                found |= upstream(ref)
+            memo[name] = found
+        return memo[name]
+
+    return sorted((models[name].relation, source) for name in models for source in upstream(name))
 
 
 def discover(project: Path) -> dict[str, Model]:
@@ -171,6 +223,7 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
             con.execute(f"create schema if not exists {schema}")
         if seed is not None:
             seed(con)
+        ensure_declared_sources(con, project)
         for model, sql in compiled:
             # A view may turn into a table (or back): drop whichever kind is there first.
             other = "table" if model.materialized == "view" else "view"
@@ -187,11 +240,19 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
                                  f"{str(exc).splitlines()[0]}") from None
             _comment(con, model)
             log.info("built %s %s", model.materialized, model.relation)
+        _record_lineage(con, lineage(models, sources))
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     return order
+
+
+def _record_lineage(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> None:
+    con.execute("create schema if not exists meta")
+    con.execute("create or replace table meta.lineage (model varchar, source varchar)")
+    if pairs:
+        con.executemany("insert into meta.lineage values (?, ?)", pairs)
 
 
 def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:

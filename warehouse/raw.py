@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from connectors.spec import DatasetSpec
+from connectors.errors import ConfigError
+from connectors.spec import DatasetSpec, SourcesConfig
 from warehouse.db import ensure_schemas, sql_literal
 
 SQL_TYPES = {"integer": "BIGINT", "double": "DOUBLE", "varchar": "VARCHAR", "boolean": "BOOLEAN",
@@ -82,3 +83,26 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
     comment = (f"{spec.description} Source: {spec.source_name}. Every vintage is kept; "
                "the highest _load_seq per key is current.")
     con.execute(f"comment on table raw.{spec.table_name} is {sql_literal(comment)}")
+
+
+def check_contract(config: SourcesConfig, declared: dict[str, tuple[tuple[str, str], ...]]) -> None:
+    """A city's datasets must fill the raw tables the SQL models expect: same names and types.
+
+    `declared` maps raw table name -> (column, data_type) pairs from dbt_like_sql/sources.yml.
+    """
+    for spec in config.datasets():
+        columns = declared.get(spec.table_name)
+        if columns is None:
+            raise ConfigError(config.file, spec.source_name, "datasets",
+                              f"no raw table `raw.{spec.table_name}` is declared in "
+                              f"dbt_like_sql/sources.yml; declared: {', '.join(sorted(declared))}")
+        types = dict(columns)
+        for column in spec.columns:
+            if column.name not in types:
+                raise ConfigError(config.file, spec.source_name, f"columns.{column.name}",
+                                  f"`raw.{spec.table_name}` has no column `{column.name}`; its "
+                                  f"columns: {', '.join(types)}")
+            if SQL_TYPES[column.type].lower() != types[column.name].lower():
+                raise ConfigError(config.file, spec.source_name, f"columns.{column.name}.type",
+                                  f"`{column.type}` but `raw.{spec.table_name}.{column.name}` is "
+                                  f"{types[column.name]}")

@@ -20,6 +20,7 @@ from connectors.http import RetryPolicy
 from connectors.result import SourceState
 from connectors.tabular import read_csv, read_xlsx
 from expectations.gate import check_batch
+from tests.helpers import MIANYANG_CITY
 from source_server import forestry_data, waste_data
 
 FAST = RetryPolicy(timeout_connect_s=1, timeout_read_s=5, max_attempts=3, backoff_s=0.05)
@@ -116,7 +117,7 @@ def test_duplicated_rows_in_a_workbook_are_dropped_once(source_server, mianyang_
     source_server.set_faults(duplicate_rows=3)
     result = fetch_file(spec_of(mianyang_sources, "industrial_waste"), source_server.url,
                         source_server.token, FAST)
-    batch = check_batch(result)
+    batch = check_batch(result, params=MIANYANG_CITY)
     assert batch.duplicates == 3 and not batch.quarantined and len(batch.rows) == 3168
 
 

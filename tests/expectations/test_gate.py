@@ -7,6 +7,7 @@ import json
 
 from connectors.json_api import fetch_json_api
 from expectations.gate import check_batch
+from tests.helpers import MIANYANG_CITY
 from source_server import energy_data
 from flows.settings import PROJECT_ROOT
 from tests.helpers import fingerprint, ingest_and_build
@@ -65,7 +66,7 @@ def test_unit_slip_quarantines_every_row_and_keeps_the_previous_data(source_serv
     ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
     # 万千瓦 published as 千瓦 (×10 000): every row out of range
     source_server.set_faults(scale_field={"capacity_10mw": 10_000})
-    batch = check_batch(fetch(mianyang_sources, source_server, "power_capacity"))
+    batch = check_batch(fetch(mianyang_sources, source_server, "power_capacity"), params=MIANYANG_CITY)
     too_large = [r for r in energy_data.power_capacity() if r["capacity_10mw"] * 10 * 10_000 > 100_000]
     assert len(batch.quarantined) == len(too_large) > 80  # zero-capacity years still pass
     con = connect(warehouse)

@@ -8,15 +8,24 @@ import pytest
 
 from expectations.errors import SuiteError
 from expectations.suites import SUITES_DIR, list_suites, load_suite
+from tests.helpers import MIANYANG_CITY
 
 
 @pytest.mark.parametrize("name", list_suites())
 def test_suite_loads_every_expectation(name):
     declared = json.loads((SUITES_DIR / f"{name}.json").read_text(encoding="utf-8"))["expectations"]
-    loaded = load_suite(name)
+    loaded = load_suite(name, params=MIANYANG_CITY)
     assert len(loaded.suite.expectations) == len(declared) > 0
     assert [e.expectation_type for e in loaded.suite.expectations] == [d["type"] for d in declared]
     assert set(loaded.severities) <= {"error", "warn"}
+
+
+def test_city_facts_are_substituted_and_unknown_ones_refused(tmp_path):
+    loaded = load_suite("forestry__forest_resources", params={"counties": ["东城区"]})
+    in_set = next(e for e in loaded.suite.expectations if e.expectation_type.endswith("in_set"))
+    assert in_set.value_set == ["东城区"]
+    with pytest.raises(SuiteError, match=r"`\$counties` is not defined"):
+        load_suite("forestry__forest_resources", params={})
 
 
 def test_every_configured_dataset_has_a_suite(mianyang_sources):
