@@ -19,7 +19,13 @@ class PublishedFile:
     build: Callable[[], bytes]
     header_rows: int  # rows down to and including the header (faults edit below it)
     published: str  # Last-Modified, as an HTTP date
-    content_type: str
+    encoding: str | None = None  # of a CSV: gb18030, utf-8 or utf-8-sig; None for XLSX
+
+    @property
+    def content_type(self) -> str:
+        if self.encoding is None:
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return f"text/csv; charset={self.encoding.replace('-sig', '')}"
 
 
 def _date(year: int, month: int, day: int) -> str:
@@ -29,23 +35,47 @@ def _date(year: int, month: int, day: int) -> str:
                                        usegmt=True)
 
 
-def _forest_csv() -> bytes:
-    from source_server.forestry_data import forest_resources_csv
+def _lazy(module: str, function: str) -> Callable[[], bytes]:
+    """Import a data module only when its file is first asked for (XLSX building takes time)."""
+    def build() -> bytes:
+        import importlib
 
-    return forest_resources_csv()
-
-
-def _waste_xlsx() -> bytes:
-    from source_server.waste_data import industrial_waste_ledger_xlsx
-
-    return industrial_waste_ledger_xlsx()
+        return getattr(importlib.import_module(f"source_server.{module}"), function)()
+    return build
 
 
-CSV = "text/csv; charset=gb18030"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GB, UTF8, BOM = "gb18030", "utf-8", "utf-8-sig"
 FILES: dict[str, PublishedFile] = {
-    "forestry/forest_resources_by_county.csv": PublishedFile(_forest_csv, 3, _date(2026, 3, 12), CSV),
-    "waste/industrial_waste_ledger.xlsx": PublishedFile(_waste_xlsx, 3, _date(2026, 2, 15), XLSX),
+    "forestry/forest_resources_by_county.csv":
+        PublishedFile(_lazy("forestry_data", "forest_resources_csv"), 3, _date(2026, 3, 12), GB),
+    "waste/industrial_waste_ledger.xlsx":
+        PublishedFile(_lazy("waste_data", "industrial_waste_ledger_xlsx"), 3, _date(2026, 2, 15)),
+    "transport/vehicles_by_county.csv":
+        PublishedFile(_lazy("transport_data", "vehicles_csv"), 3, _date(2026, 1, 10), BOM),
+    "transport/charging_points_by_county.csv":
+        PublishedFile(_lazy("transport_data", "charging_points_csv"), 3, _date(2026, 1, 10), BOM),
+    "transport/charging_coverage.csv":
+        PublishedFile(_lazy("transport_data", "charging_coverage_csv"), 3, _date(2026, 1, 10), BOM),
+    "transport/freight_passenger_energy.csv":
+        PublishedFile(_lazy("transport_data", "freight_passenger_energy_csv"), 3, _date(2026, 1, 20), BOM),
+    "transport/airport_equipment.csv":
+        PublishedFile(_lazy("transport_data", "airport_equipment_csv"), 3, _date(2026, 1, 20), BOM),
+    "transport/green_travel_survey.csv":
+        PublishedFile(_lazy("transport_data", "green_travel_survey_csv"), 3, _date(2026, 2, 1), BOM),
+    "buildings/construction_waste_monthly.csv":
+        PublishedFile(_lazy("buildings_data", "construction_waste_csv"), 3, _date(2026, 1, 15), UTF8),
+    "industry/cement_clinker_monthly.xlsx":
+        PublishedFile(_lazy("industry_data", "cement_report_xlsx"), 3, _date(2026, 1, 18)),
+    "public_institutions/public_institutions_energy.xlsx":
+        PublishedFile(_lazy("public_institutions_data", "public_institutions_xlsx"), 3, _date(2026, 3, 1)),
+    "city_management/domestic_waste_ledger.xlsx":
+        PublishedFile(_lazy("municipal_waste_data", "domestic_waste_ledger_xlsx"), 3, _date(2026, 1, 20)),
+    "city_management/waste_sorting_coverage.csv":
+        PublishedFile(_lazy("municipal_waste_data", "waste_sorting_csv"), 3, _date(2026, 2, 5), UTF8),
+    "water/sewage_sludge_disposal.csv":
+        PublishedFile(_lazy("municipal_waste_data", "sewage_sludge_csv"), 3, _date(2026, 2, 10), GB),
+    "development/industrial_parks_circular_retrofit.csv":
+        PublishedFile(_lazy("municipal_waste_data", "industrial_parks_csv"), 3, _date(2026, 1, 30), BOM),
 }
 
 
@@ -58,15 +88,15 @@ def with_faults(name: str, payload: bytes, rename: dict[str, str] | None, duplic
     if not rename and not duplicate:
         return payload
     spec = FILES[name]
-    if name.endswith(".csv"):
-        text = payload.decode("gb18030")
+    if spec.encoding is not None:
+        text = payload.decode(spec.encoding)
         rows = list(csv.reader(io.StringIO(text)))
         header = spec.header_rows - 1
         rows[header] = [(rename or {}).get(cell, cell) for cell in rows[header]]
         rows[spec.header_rows:spec.header_rows] = rows[spec.header_rows:spec.header_rows + duplicate]
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(rows)
-        return out.getvalue().encode("gb18030")
+        return out.getvalue().encode(spec.encoding)
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(payload))

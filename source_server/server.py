@@ -24,12 +24,12 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from source_server import energy_data
+from source_server import buildings_data, energy_data
 from source_server.files import FILES, etag, with_faults
 
 log = logging.getLogger(__name__)
 
-DEPARTMENTS = {"energy": energy_data.DATASETS}
+DEPARTMENTS = {"energy": energy_data.DATASETS, "buildings": buildings_data.DATASETS}
 MAX_PAGE_SIZE = 1000
 
 

@@ -68,6 +68,9 @@ projected as (
         *,
         case
             when latest_year >= checkpoint_year then checkpoint_value
+            -- a share cannot be projected past 0–100 %
+            when trend_points >= 3 and unit = '%' then least(greatest(
+                latest_value + slope_per_year * (checkpoint_year - latest_year), 0), 100)
             when trend_points >= 3
                 then latest_value + slope_per_year * (checkpoint_year - latest_year)
         end as projected_value,

@@ -45,8 +45,8 @@ def test_sql_error_is_one_line_and_nonzero(tmp_path, monkeypatch, capsys):
 
 
 def test_unknown_department_is_a_clear_error(capsys):
-    assert main(["ingest", "transport"]) == 1
-    assert "unknown department `transport`; known: energy, forestry, waste" in capsys.readouterr().err
+    assert main(["ingest", "nuclear"]) == 1
+    assert "unknown department `nuclear`; known: energy, forestry, waste, transport" in capsys.readouterr().err
 
 
 def run_cli(*args, env, timeout=300):
@@ -54,7 +54,8 @@ def run_cli(*args, env, timeout=300):
                           text=True, timeout=timeout)
 
 
-def test_main_job_end_to_end_then_sql_the_duckdb_cli_and_a_dying_source(tmp_path, source_server):
+def test_main_job_end_to_end_then_sql_the_duckdb_cli_and_a_dying_source(tmp_path, source_server,
+                                                                       mianyang_sources):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONPEAK_")}
     env["CARBONPEAK_WAREHOUSE"] = str(tmp_path / "warehouse.duckdb")
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
@@ -81,9 +82,9 @@ def test_main_job_end_to_end_then_sql_the_duckdb_cli_and_a_dying_source(tmp_path
     # A rerun against a source that dies mid-run: one clear error, the warehouse untouched.
     before = fingerprint(Path(env["CARBONPEAK_WAREHOUSE"]))
     source_server.set_faults(stop_after=3)
-    for department in ("ENERGY", "FORESTRY", "WASTE"):
-        env[f"CARBONPEAK_{department}_URL"] = source_server.url
-        env[f"CARBONPEAK_{department}_TOKEN"] = source_server.token
+    for department in mianyang_sources.departments:
+        env[department.url_env] = source_server.url
+        env[department.token_env] = source_server.token
     failed = run_cli("run", env=env)
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr + failed.stdout
@@ -112,9 +113,9 @@ def test_kpi_status_filters_and_explains_an_unbuilt_warehouse(tmp_path, monkeypa
     assert main(["kpi", "status", "--status", "off_track"]) == 0
     out = capsys.readouterr().out
     assert "原煤消费量 raw coal consumption" in out and "工业危险废物综合利用率" in out
-    assert "3 checkpoint(s) shown" in out
+    assert "10 checkpoint(s) shown" in out
     assert main(["kpi", "status"]) == 0
-    assert "11 checkpoint(s) shown; 30 more have no data yet" in capsys.readouterr().out
+    assert "38 checkpoint(s) shown; 3 more have no data yet" in capsys.readouterr().out
 
 
 def test_busy_port_is_a_clear_error(source_server, capsys):

@@ -1,0 +1,31 @@
+{{ config(materialized='table') }}
+
+with projects as (
+    select * from {{ ref('stg_buildings__building_projects') }}
+),
+
+final as (
+    select
+        permit_year as year,
+        count(*) as projects,
+        sum(floor_area_m2) as floor_area_m2,
+        sum(floor_area_m2) filter (where is_prefabricated) as prefab_m2,
+        sum(floor_area_m2) filter (where building_use in ('住宅', '公共建筑')) as civil_m2,
+        sum(floor_area_m2) filter (where building_use in ('住宅', '公共建筑') and energy_standard = '72%')
+            as civil_72pct_m2,
+        sum(floor_area_m2) filter (where is_urban) as urban_m2,
+        sum(floor_area_m2) filter (where is_urban and green_star is not null) as urban_green_m2,
+        sum(floor_area_m2) filter (where green_star is not null) as green_m2,
+        sum(floor_area_m2) filter (where green_star >= 1) as star_m2,
+        sum(floor_area_m2) filter (where is_large) as large_m2,
+        sum(floor_area_m2) filter (where is_large and green_star >= 1) as large_star_m2,
+        sum(floor_area_m2) filter (where building_use = '公共建筑' and (is_large or is_government_funded))
+            as large_public_m2,
+        sum(floor_area_m2) filter (where building_use = '公共建筑' and (is_large or is_government_funded)
+                                         and has_energy_monitoring) as large_public_monitored_m2
+    from projects
+    group by permit_year
+)
+
+select * from final
+order by year

@@ -1,0 +1,37 @@
+{{ config(materialized='table') }}
+
+with monthly as (
+    select * from {{ ref('stg_industry__cement_clinker') }}
+),
+
+december as (
+    select year, max(month) as month from monthly group by year
+),
+
+capacity as (
+    select
+        m.year,
+        sum(m.capacity_tpd) as capacity_tpd,
+        sum(m.capacity_tpd) filter (where m.is_benchmark) as benchmark_capacity_tpd
+    from monthly m
+    join december d on m.year = d.year and m.month = d.month
+    group by m.year
+),
+
+final as (
+    select
+        m.year,
+        count(distinct m.month) as months_reported,
+        sum(m.clinker_t) as clinker_t,
+        sum(m.energy_tce) as energy_tce,
+        -- production-weighted: total energy over total clinker, not the mean of the ratios
+        sum(m.energy_tce) * 1000 / sum(m.clinker_t) as energy_kgce_per_t,
+        c.capacity_tpd,
+        c.benchmark_capacity_tpd
+    from monthly m
+    join capacity c using (year)
+    group by m.year, c.capacity_tpd, c.benchmark_capacity_tpd
+)
+
+select * from final
+order by year

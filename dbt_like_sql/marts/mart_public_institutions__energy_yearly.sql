@@ -1,0 +1,22 @@
+{{ config(materialized='table') }}
+
+with rows as (
+    select * from {{ ref('stg_public_institutions__energy_use') }}
+),
+
+final as (
+    select
+        year,
+        sum(floor_area_m2) as floor_area_m2,
+        sum(staff) as staff,
+        sum(energy_tce) as energy_tce,
+        sum(co2_t) as co2_t,
+        sum(energy_tce) * 1000 / sum(floor_area_m2) as energy_kgce_per_m2,
+        sum(energy_tce) * 1000 / sum(staff) as energy_kgce_per_person,
+        sum(co2_t) * 1000 / sum(floor_area_m2) as co2_kg_per_m2
+    from rows
+    group by year
+)
+
+select * from final
+order by year

@@ -1,0 +1,26 @@
+{{ config(materialized='table') }}
+
+with coverage as (
+    select * from {{ ref('stg_transport__charging_coverage') }}
+),
+
+year_end as (
+    select year, facility_type, max(month) as month, count(distinct month) as months_reported
+    from coverage
+    group by year, facility_type
+),
+
+final as (
+    select
+        c.year,
+        c.facility_type,
+        e.months_reported,
+        c.facilities_total,
+        c.facilities_with_fast_charging,
+        100.0 * c.facilities_with_fast_charging / nullif(c.facilities_total, 0) as fast_charging_coverage_pct
+    from coverage c
+    join year_end e on c.year = e.year and c.facility_type = e.facility_type and c.month = e.month
+)
+
+select * from final
+order by year, facility_type

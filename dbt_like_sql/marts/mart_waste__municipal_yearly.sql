@@ -1,0 +1,63 @@
+{{ config(materialized='table') }}
+
+with domestic as (
+    select
+        year,
+        count(distinct month) as months_reported,
+        sum(received_t) as received_t,
+        sum(recycled_t) as recycled_t,
+        sum(incinerated_t) as incinerated_t,
+        -- 资源化利用: recycling plus incineration with energy recovery, as the ledger's footnote says
+        100 * (sum(recycled_t) + sum(incinerated_t)) / nullif(sum(received_t), 0) as resource_recovery_pct
+    from {{ ref('stg_city_management__domestic_waste') }}
+    group by year
+),
+
+sorting as (
+    select
+        year,
+        100.0 * sum(communities_sorting) / nullif(sum(communities_total), 0) as sorting_coverage_pct
+    from {{ ref('stg_city_management__waste_sorting') }}
+    group by year
+),
+
+sludge as (
+    select
+        year,
+        100 * sum(safely_disposed_t) / nullif(sum(sludge_t), 0) as sludge_safe_disposal_pct
+    from {{ ref('stg_water__sewage_sludge') }}
+    group by year
+),
+
+parks as (
+    select
+        year,
+        100.0 * count(*) filter (where is_retrofitted) / nullif(count(*), 0) as park_retrofit_pct
+    from {{ ref('stg_development__industrial_parks') }}
+    where is_eligible  -- the plan: 具备条件的 parks
+    group by year
+),
+
+years as (
+    select year from domestic union select year from sorting
+    union select year from sludge union select year from parks
+),
+
+final as (
+    select
+        y.year,
+        d.months_reported,
+        d.received_t,
+        d.resource_recovery_pct,
+        s.sorting_coverage_pct,
+        g.sludge_safe_disposal_pct,
+        p.park_retrofit_pct
+    from years y
+    left join domestic d using (year)
+    left join sorting s using (year)
+    left join sludge g using (year)
+    left join parks p using (year)
+)
+
+select * from final
+order by year
