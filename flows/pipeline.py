@@ -16,7 +16,7 @@ from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec, load_city, load_sources
 from expectations.gate import Batch, check_batch
-from flows.settings import Settings, landing_folder, source_token, source_url
+from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.kpi import check_kpi_status, read_kpi_status
@@ -40,7 +40,8 @@ def extract(spec: DatasetSpec, department: DepartmentSpec, states: dict[str, Sou
         if not url.startswith(("http://", "https://")):
             raise ConfigError(file, department.name, department.url_env,
                               f"`{url}` is not an http(s) URL, e.g. http://127.0.0.1:8765")
-    return fetch_dataset(spec, department, url, source_token(department), states, landing)
+    return fetch_dataset(spec, with_http_overrides(department), url, source_token(department), states,
+                         landing)
 
 
 @task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{spec.name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,17 @@ class Settings:
     @property
     def city_file(self) -> Path:
         return self.config_dir / "city.yml"
+
+
+def with_http_overrides(department: DepartmentSpec) -> DepartmentSpec:
+    """The department's HTTP settings, with `CARBONPEAK_HTTP_*` overrides from the environment."""
+    changes = {}
+    for field, variable, cast in (("max_attempts", "CARBONPEAK_HTTP_MAX_ATTEMPTS", int),
+                                  ("backoff_s", "CARBONPEAK_HTTP_BACKOFF_S", float),
+                                  ("timeout_read_s", "CARBONPEAK_HTTP_READ_TIMEOUT_S", float)):
+        if os.environ.get(variable):
+            changes[field] = cast(os.environ[variable])
+    return dataclasses.replace(department, **changes) if changes else department
 
 
 def source_url(department: DepartmentSpec) -> str | None:

@@ -82,6 +82,7 @@ def test_main_job_end_to_end_then_sql_the_duckdb_cli_and_a_dying_source(tmp_path
     # A rerun against a source that dies mid-run: one clear error, the warehouse untouched.
     before = fingerprint(Path(env["CARBONPEAK_WAREHOUSE"]))
     source_server.set_faults(stop_after=3)
+    env.update(CARBONPEAK_HTTP_MAX_ATTEMPTS="2", CARBONPEAK_HTTP_BACKOFF_S="0.05")
     for department in mianyang_sources.departments:
         env[department.url_env] = source_server.url
         env[department.token_env] = source_server.token

@@ -37,11 +37,13 @@ def test_ingest_energy_flow_reports_row_accounting(prefect_harness, sources_env)
 
 
 def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
-        prefect_harness, sources_env, source_server):
+        prefect_harness, sources_env, source_server, monkeypatch):
     from flows.pipeline import ingest_energy, run_all
 
     assert run_all(return_state=True).is_completed()
     before = fingerprint(sources_env)
+    monkeypatch.setenv("CARBONPEAK_HTTP_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("CARBONPEAK_HTTP_BACKOFF_S", "0.05")
     source_server.set_faults(stop_after=2)  # the server goes away on the third page request
     state = ingest_energy(return_state=True)
     assert state.is_failed()
