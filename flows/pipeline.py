@@ -19,6 +19,7 @@ from expectations.gate import Batch, check_batch
 from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
+from warehouse.health import record_health
 from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, read_declared_sources
@@ -50,10 +51,12 @@ def validate(spec: DatasetSpec, fetched: list[FetchResult], city: dict) -> list[
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load(batches: list[Batch]) -> list[LoadResult]:
+def load(batches: list[Batch], department: DepartmentSpec) -> list[LoadResult]:
     con = connect(Settings.from_env().warehouse)
     try:
-        return load_batches(con, batches)
+        results = load_batches(con, batches)
+        record_health(con, department)
+        return results
     finally:
         con.close()
 
@@ -80,12 +83,26 @@ def ingest_department(name: str) -> list[LoadResult]:
     for spec in department.datasets:
         known = {url: state for (dataset, url), state in states.items() if dataset == spec.table_name}
         batches += validate(spec, extract(spec, department, known), city)
-    results = load(batches)
+    results = load(batches, department)
     for r in results:
         logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate",
                     r.dataset, r.status, r.rows_in, r.rows_loaded, r.rows_quarantined,
                     r.rows_unchanged, r.rows_duplicate)
     return results
+
+
+def _record_failure(name: str, exc: CarbonpeakError) -> None:
+    """Keep the reason in the warehouse: the department's KPIs show as stale until it answers."""
+    settings = Settings.from_env()
+    try:
+        department = load_sources(settings.sources_file).department(name)
+    except CarbonpeakError:
+        return  # the configuration itself is broken: nothing to attach the failure to
+    con = connect(settings.warehouse)
+    try:
+        record_health(con, department, str(exc))
+    finally:
+        con.close()
 
 
 def _as_failed_state(exc: CarbonpeakError) -> Failed:
@@ -98,6 +115,7 @@ def _ingest_flow(department: str, description: str) -> Flow:
         try:
             return ingest_department(department)
         except CarbonpeakError as exc:
+            _record_failure(department, exc)
             return _as_failed_state(exc)
 
     ingest.__name__ = ingest.__qualname__ = f"ingest_{department}"
@@ -166,7 +184,7 @@ def run_all(departments: list[str] | None = None) -> list[dict]:
         if state.is_failed():
             failures[name] = state.message
     if len(failures) == len(chosen):
-        return Failed(message="every department failed; the warehouse was not touched: "
+        return Failed(message="every department failed; no data was loaded: "
                       + "; ".join(failures.values()))
     build_warehouse()
     rows = evaluate_kpis()

@@ -23,6 +23,9 @@ def read_kpi_status(con: duckdb.DuckDBPyConnection, kpi: str | None = None,
     except duckdb.CatalogException:
         raise WarehouseError("`kpi.kpi_status` does not exist yet in this warehouse; run "
                              "`carbonpeak run` (or `carbonpeak build`) first") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"`kpi.kpi_status` cannot be read ({str(exc).splitlines()[0]}); "
+                             "rebuild it with `carbonpeak build`") from None
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 

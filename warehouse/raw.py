@@ -54,6 +54,14 @@ create table if not exists meta.source_state (
     changed_at timestamptz not null,    -- last time it had something new
     primary key (dataset, url)
 );
+create table if not exists meta.source_health (
+    dataset varchar primary key,        -- raw table the dataset fills
+    department varchar not null,
+    status varchar not null,            -- ok | failed
+    checked_at timestamptz not null,
+    last_success_at timestamptz,
+    error varchar                       -- the last failure, kept until the next success
+);
 create table if not exists meta.quarantine (
     dataset varchar not null,
     row_hash varchar not null,          -- md5 of the raw record as received

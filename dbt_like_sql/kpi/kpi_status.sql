@@ -7,6 +7,8 @@
 --   on_track           the trend of the last five years, projected to the checkpoint, meets it
 --   at_risk            meets it today but the trend leads away, or the projection misses by < 5 %
 --   insufficient_data  no data, or fewer than three years to project from
+--   stale              a source the KPI is built from failed at its last run (its department's
+--                      data may be out of date); the values shown are from the last good load
 -- "about" targets count as met within their tolerance; "strive" targets are judged the same way
 -- (they differ in alerting, not in status).
 
@@ -20,6 +22,26 @@ checkpoints as (
 
 series as (
     select * from {{ ref('kpi_series') }}
+),
+
+-- the raw tables behind each KPI view (kpi_<sector>__<kpi_id>), and those that failed last time
+kpi_sources as (
+    select distinct split_part(model, '__', 2) as kpi_id, replace(source, 'raw.', '') as dataset
+    from {{ source('meta', 'lineage') }}
+    where model like 'kpi.kpi_%\_\_%' escape '\' and source like 'raw.%'
+),
+
+failing as (
+    select
+        k.kpi_id,
+        string_agg(distinct h.department, ', ' order by h.department) as departments,
+        max(h.checked_at) as failed_at,
+        min(h.last_success_at) as last_success_at,
+        any_value(h.error) as error
+    from kpi_sources k
+    join {{ source('meta', 'source_health') }} h on h.dataset = k.dataset
+    where h.status = 'failed'
+    group by k.kpi_id
 ),
 
 latest as (
@@ -54,13 +76,16 @@ joined as (
         lv.value as latest_value,
         cv.value as checkpoint_value,
         t.slope_per_year,
-        t.trend_points
+        t.trend_points,
+        f.departments as failing_departments,
+        f.error as failing_error
     from checkpoints c
     join kpis k using (kpi_id)
     left join latest l using (kpi_id)
     left join series lv on lv.kpi_id = c.kpi_id and lv.year = l.latest_year
     left join series cv on cv.kpi_id = c.kpi_id and cv.year = c.checkpoint_year
     left join trend t on t.kpi_id = c.kpi_id
+    left join failing f on f.kpi_id = c.kpi_id
 ),
 
 projected as (
@@ -92,6 +117,7 @@ statused as (
     select
         *,
         case
+            when failing_departments is not null then 'stale'
             when latest_year is null then 'insufficient_data'
             when latest_year >= checkpoint_year and checkpoint_value is null then 'insufficient_data'
             when latest_year >= checkpoint_year and projected_margin >= -slack then 'achieved'
@@ -120,6 +146,9 @@ final as (
         round(projected_value - target_value, 2) as gap,
         status,
         case
+            when status = 'stale'
+                then format('stale: the {} source failed at the last run, values are from the last '
+                            'good load. {}', failing_departments, left(failing_error, 240))
             when latest_year is null
                 then 'no observations yet: the departmental data this KPI needs is not ingested'
             when status = 'insufficient_data' and latest_year >= checkpoint_year

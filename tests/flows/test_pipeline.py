@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tests.helpers import fingerprint
 from warehouse.db import connect, table_counts
 
@@ -52,5 +54,39 @@ def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
 
     run_state = run_all(return_state=True)
     assert run_state.is_failed()
-    assert "every department failed; the warehouse was not touched" in run_state.message
-    assert fingerprint(sources_env) == before
+    assert "every department failed; no data was loaded" in run_state.message
+    after = fingerprint(sources_env)
+    # nothing was loaded; only the sources' health records the failure (for the stale status)
+    assert {t for t in before if before[t] != after[t]} == {"meta.source_health"}
+
+
+def test_one_failing_department_does_not_stop_the_others_and_its_kpis_go_stale(
+        prefect_harness, sources_env, monkeypatch):
+    from flows.pipeline import run_all
+
+    assert run_all(return_state=True).is_completed()
+    monkeypatch.setenv("CARBONPEAK_TRANSPORT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("CARBONPEAK_HTTP_MAX_ATTEMPTS", "1")
+    state = run_all(return_state=True)
+    assert state.is_failed() and "source `transport." in state.message
+
+    con = connect(sources_env, read_only=True)
+    status = dict(((k, y), (s, r)) for k, y, s, r in con.execute(
+        "select kpi_id, checkpoint_year, status, status_reason from kpi.kpi_status").fetchall())
+    health = dict(con.execute("select department, any_value(status) from meta.source_health "
+                              "group by department").fetchall())
+    con.close()
+    assert status[("public_charger_ev_ratio", 2025)][0] == "stale"
+    assert "the transport source failed at the last run" in status[("public_charger_ev_ratio", 2025)][1]
+    assert "connection failed (connection refused)" in status[("public_charger_ev_ratio", 2025)][1]
+    assert status[("clean_power_capacity", 2025)][0] == "achieved"  # other departments went on
+    assert health["transport"] == "failed" and health["energy"] == "ok"
+
+    monkeypatch.delenv("CARBONPEAK_TRANSPORT_URL")
+    monkeypatch.setenv("CARBONPEAK_TRANSPORT_URL", os.environ["CARBONPEAK_ENERGY_URL"])
+    assert run_all(return_state=True).is_completed()  # the source is back: no longer stale
+    con = connect(sources_env, read_only=True)
+    again = con.execute("select status from kpi.kpi_status where kpi_id = 'public_charger_ev_ratio'"
+                        ).fetchone()[0]
+    con.close()
+    assert again == "achieved"

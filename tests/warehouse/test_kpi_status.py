@@ -12,9 +12,11 @@ from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.models import build_models
 
+REAL_SOURCES = yaml.safe_load((PROJECT_ROOT / "dbt_like_sql" / "sources.yml").read_text(encoding="utf-8"))
 SOURCES = {"sources": [
     {"name": "config", "schema": "config", "tables": [{"name": "kpis"}, {"name": "kpi_checkpoints"}]},
     {"name": "test", "schema": "test", "tables": [{"name": "series"}]},
+    next(s for s in REAL_SOURCES["sources"] if s["name"] == "meta"),  # created empty by the build
 ]}
 
 # (direction, qualifier, target, tolerance, {year: value}, checkpoint year, expected status)
