@@ -21,17 +21,25 @@ MAX_PAGES = 10_000
 PARSE_CHUNK = 50_000  # records parsed together
 
 
-def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPolicy
-               ) -> Iterator[tuple[str, list[dict], str]]:
-    """Yield (page URL, records, sha256 of the page) for every page of a dataset, in order."""
+def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPolicy,
+               since: str | None = None) -> Iterator[tuple[str, list[dict], str]]:
+    """Yield (page URL, records, sha256 of the page) for every page of a dataset, in order.
+
+    `since` asks an incremental feed for the records changed after that timestamp only.
+    """
     url = base_url.rstrip("/") + spec.path
     page_spec = spec.pagination
-    page: int | None = 1
+    cursor_mode = page_spec.type == "cursor"
+    page: int | str | None = None if cursor_mode else 1
     with make_session(token) as session:
-        for _ in range(MAX_PAGES):
-            if page is None:
+        for number in range(1, MAX_PAGES + 1):
+            if page is None and (not cursor_mode or number > 1):
                 return
-            params = {page_spec.page_param: page, page_spec.size_param: page_spec.page_size}
+            params = {page_spec.size_param: page_spec.page_size}
+            if page is not None:
+                params[page_spec.page_param] = page
+            if since and page_spec.incremental_param:
+                params[page_spec.incremental_param] = since
             response = get_json(session, url, params, source=spec.source_name, policy=policy)
             body = response.body
             if not isinstance(body, dict) or not isinstance(body.get(page_spec.records_key), list):
@@ -40,6 +48,13 @@ def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: Retr
                                      f"`{page_spec.records_key}` (pagination.records_key)")
             yield response.url, body[page_spec.records_key], response.sha256
             next_page = body.get(page_spec.next_key)
+            if cursor_mode:
+                if next_page is not None and (not isinstance(next_page, str) or next_page == page):
+                    raise SourceRejected(spec.source_name, response.url,
+                                         f"`{page_spec.next_key}` is {next_page!r}; expected a new "
+                                         "cursor or null")
+                page = next_page
+                continue
             if next_page is not None and (type(next_page) is not int or next_page <= page):
                 raise SourceRejected(spec.source_name, response.url,
                                      f"`{page_spec.next_key}` is {next_page!r} on page {page}; "
@@ -58,13 +73,15 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
     (page-numbered APIs have no validators: the download happens, the parsing does not).
     """
     fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    incremental = spec.pagination.incremental_field
+    since = previous.watermark if previous is not None and incremental else None
     digest = hashlib.sha256()
     frames: list[pd.DataFrame] = []
     received: list[dict] = []
     rejects: list[Reject] = []
     first_url, pages, records, parsed_upto = "", 0, 0, 0
     seen_fields: set[str] = set()
-    for url, page_records, page_sha in iter_pages(spec, base_url, token, policy):
+    for url, page_records, page_sha in iter_pages(spec, base_url, token, policy, since):
         first_url = first_url or url
         seen_fields.update(k for r in page_records if isinstance(r, dict) for k in r)
         pages += 1
@@ -78,6 +95,17 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
             parsed_upto = records
         log.info("%s: page %d, %d records so far", spec.source_name, pages, records)
     sha256 = digest.hexdigest()
+    if incremental:
+        # an incremental feed is one source whatever its query: remember it by its path
+        first_url = base_url.rstrip("/") + spec.path
+        stamps = [r.get(incremental) for r in received if isinstance(r, dict) and r.get(incremental)]
+        watermark = max([str(s) for s in stamps] + ([since] if since else []), default=None)
+        if not received and previous is not None:
+            provenance = Provenance(spec.source_name, first_url, fetched_at, previous.sha256, pages, 0,
+                                    not_modified=True, watermark=watermark)
+            return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
+    else:
+        watermark = None
     if previous is not None and previous.sha256 == sha256 and previous.url == first_url:
         provenance = Provenance(spec.source_name, first_url, fetched_at, sha256, pages, records,
                                 not_modified=True)
@@ -88,7 +116,7 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
         rejects.extend(bad)
     _check_fields(spec, first_url, seen_fields, records)
     provenance = Provenance(source=spec.source_name, url=first_url, fetched_at=fetched_at,
-                            sha256=sha256, pages=pages, records=records)
+                            sha256=sha256, pages=pages, records=records, watermark=watermark)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return FetchResult(dataset=spec, frame=frame, rejects=tuple(rejects), provenance=provenance,
                        records=dict(enumerate(received, 1)))

@@ -24,7 +24,8 @@ class Provenance:
     dropped: int = 0  # total / subtotal / footnote rows skipped by `drop_rows_starting_with`
     etag: str | None = None
     last_modified: str | None = None
-    not_modified: bool = False  # the server answered 304: nothing was downloaded
+    not_modified: bool = False  # the server answered 304 (or nothing changed): nothing to load
+    watermark: str | None = None  # incremental feeds: the newest change timestamp loaded so far
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SourceState:
     etag: str | None
     last_modified: str | None
     sha256: str
+    watermark: str | None = None
 
 
 @dataclass(frozen=True)

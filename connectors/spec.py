@@ -34,11 +34,15 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class PaginationSpec:
-    page_param: str = "page"
+    type: str = "page_number"  # or "cursor": the body names the next page's opaque cursor
+    page_param: str = "page"  # page_number: the page's number; cursor: the cursor's parameter
     size_param: str = "page_size"
     page_size: int = 100
-    next_key: str = "next_page"
+    next_key: str = "next_page"  # the next page number, or the next cursor; null on the last page
     records_key: str = "data"
+    # Incremental feeds: ask only for records changed since the newest one already loaded.
+    incremental_param: str | None = None  # e.g. updated_since
+    incremental_field: str | None = None  # the records' change timestamp, e.g. updated_at
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,12 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
         if key not in names:
             raise ConfigError(file, source, "primary_key", f"`{key}` is not one of the columns")
     page = _options(file, source, body, "pagination", PaginationSpec)
+    if page.get("type", "page_number") not in ("page_number", "cursor"):
+        raise ConfigError(file, source, "pagination.type", f"unknown pagination `{page['type']}`; "
+                          "expected page_number or cursor")
+    if bool(page.get("incremental_param")) != bool(page.get("incremental_field")):
+        raise ConfigError(file, source, "pagination.incremental_param",
+                          "incremental feeds need both incremental_param and incremental_field")
     tabular = _options(file, source, body, "tabular", TabularSpec)
     if fmt != "json_api" and "tabular" not in body:
         raise ConfigError(file, source, "tabular", f"a `{fmt}` dataset needs `tabular:` "

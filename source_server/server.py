@@ -24,12 +24,16 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from source_server import buildings_data, energy_data
+import base64
+
+from source_server import buildings_data, energy_data, power_data
 from source_server.files import FILES, etag, with_faults
 
 log = logging.getLogger(__name__)
 
-DEPARTMENTS = {"energy": energy_data.DATASETS, "buildings": buildings_data.DATASETS}
+DEPARTMENTS = {"energy": energy_data.DATASETS, "buildings": buildings_data.DATASETS,
+               "power": power_data.DATASETS}
+CURSOR_DEPARTMENTS = {"power"}  # these answer with `next_cursor` and honour `updated_since`
 MAX_PAGE_SIZE = 1000
 
 
@@ -142,6 +146,19 @@ class SourceServer:
             payload = self._files[name]
         return with_faults(name, payload, self.faults.rename_field, self.faults.duplicate_rows)
 
+    def cursor_page(self, department: str, dataset: str, cursor: str | None, limit: int,
+                    updated_since: str | None) -> dict:
+        """A page of an incremental feed: records updated after `updated_since`, from `cursor` on."""
+        rows = [] if self.faults.empty else self._pages[department][dataset]
+        if updated_since:
+            rows = [r for r in rows if r.get("updated_at", "") > updated_since]
+        start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
+        data = [self._apply_data_faults(dict(r)) for r in rows[start:start + limit]]
+        data = data[: self.faults.duplicate_rows] + data
+        more = start + limit < len(rows)
+        return {"items": data, "synthetic": True,
+                "next_cursor": base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None}
+
     def _apply_data_faults(self, row: dict) -> dict:
         f = self.faults
         for field, factor in (f.scale_field or {}).items():
@@ -214,7 +231,10 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"unknown dataset {dataset}",
                                                   "datasets": sorted(DEPARTMENTS[department])})
                 return
-            self._serve_page(department, dataset, parse_qs(url.query))
+            if department in CURSOR_DEPARTMENTS:
+                self._serve_cursor_page(department, dataset, parse_qs(url.query))
+            else:
+                self._serve_page(department, dataset, parse_qs(url.query))
 
         def _transport_faults(self) -> dict | None:
             """Apply this request's faults; None when the response is already decided."""
@@ -263,6 +283,19 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 return
             self.wfile.write(payload)
 
+        def _serve_cursor_page(self, department: str, dataset: str, query: dict) -> None:
+            try:
+                limit = int(query.get("limit", ["500"])[0])
+                cursor = query.get("cursor", [None])[0]
+                page = server.cursor_page(department, dataset, cursor, min(limit, MAX_PAGE_SIZE),
+                                          query.get("updated_since", [None])[0])
+            except ValueError:
+                self._send(HTTPStatus.BAD_REQUEST, {"error": "bad cursor or limit"})
+                return
+            if self._transport_faults() is None:
+                return
+            self._send(HTTPStatus.OK, page)
+
         def _serve_page(self, department: str, dataset: str, query: dict) -> None:
             try:
                 page = int(query.get("page", ["1"])[0])
@@ -310,8 +343,11 @@ def export_static(folder: Path) -> list[Path]:
             path = folder / "api" / "v1" / department / name
             path.parent.mkdir(parents=True, exist_ok=True)
             rows = build()
-            body = {"department": department, "dataset": name, "page": 1, "page_size": len(rows),
-                    "total": len(rows), "next_page": None, "synthetic": True, "data": rows}
+            if department in CURSOR_DEPARTMENTS:
+                body = {"items": rows, "next_cursor": None, "synthetic": True}
+            else:
+                body = {"department": department, "dataset": name, "page": 1, "page_size": len(rows),
+                        "total": len(rows), "next_page": None, "synthetic": True, "data": rows}
             path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
             written.append(path)
     for name, published in FILES.items():

@@ -50,6 +50,7 @@ create table if not exists meta.source_state (
     etag varchar,
     last_modified varchar,
     payload_sha256 varchar not null,
+    watermark varchar,                  -- incremental feeds: newest change timestamp loaded
     checked_at timestamptz not null,    -- last time the source was asked
     changed_at timestamptz not null,    -- last time it had something new
     primary key (dataset, url)
@@ -81,6 +82,8 @@ create table if not exists meta.quarantine (
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     con.execute(META_DDL)
+    # warehouses made before incremental feeds lack the column
+    con.execute("alter table meta.source_state add column if not exists watermark varchar")
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:

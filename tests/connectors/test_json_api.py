@@ -122,3 +122,26 @@ def test_unparseable_value_becomes_a_reject_with_its_raw_record(source_server, m
     assert len(rejects) == 1 and rejects[0].row_number == 2
     assert "`year` = '二〇二一' is not a valid integer" in rejects[0].reason
     assert rejects[0].raw["year"] == "二〇二一"
+
+
+def test_cursor_feed_pages_through_and_then_asks_only_for_what_changed(source_server, mianyang_sources):
+    from connectors.result import SourceState
+    from source_server import power_data
+
+    spec = spec_of(mianyang_sources, "generation", page_size=300)
+    first = fetch_json_api(spec, source_server.url, source_server.token, FAST)
+    records = power_data.generation_records()
+    assert first.provenance.records == len(records) == 11 * 12 * 6
+    assert first.provenance.pages == 3  # 300 + 300 + 192, following `next_cursor`
+    assert first.provenance.watermark == max(r["updated_at"] for r in records)
+    assert first.provenance.url == source_server.url + "/api/v1/power/generation"
+
+    state = SourceState(first.provenance.url, None, None, first.provenance.sha256,
+                        first.provenance.watermark)
+    again = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=state)
+    assert again.provenance.not_modified and again.provenance.records == 0
+
+    older = SourceState(first.provenance.url, None, None, "x", "2025-10-15T00:00:00+08:00")
+    recent = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=older)
+    assert recent.provenance.records == 3 * 6  # October to December 2025, six plant types
+    assert sorted(set(recent.frame.month)) == [10, 11, 12]

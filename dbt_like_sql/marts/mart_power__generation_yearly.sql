@@ -1,0 +1,33 @@
+{{ config(materialized='table') }}
+
+with monthly as (
+    select * from {{ ref('stg_power__generation') }}
+),
+
+capacity as (
+    select year, total_capacity_mw, clean_capacity_mw from {{ ref('mart_power__capacity_yearly') }}
+),
+
+yearly as (
+    select
+        year,
+        count(distinct month) as months_reported,
+        -- rounded: parallel float sums differ in the last bits from run to run
+        round(sum(generation_mwh), 3) as generation_mwh,
+        round(sum(generation_mwh) filter (where is_clean), 3) as clean_generation_mwh
+    from monthly
+    group by year
+),
+
+final as (
+    select
+        y.*,
+        100 * y.clean_generation_mwh / nullif(y.generation_mwh, 0) as clean_generation_share_pct,
+        -- a plant cannot run more than 8,760 hours a year: the quality gate's cross-check
+        y.generation_mwh / nullif(c.total_capacity_mw * 8760, 0) as fleet_capacity_factor
+    from yearly y
+    left join capacity c using (year)
+)
+
+select * from final
+order by year
