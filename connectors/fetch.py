@@ -37,8 +37,7 @@ def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str |
         return results
     if base_url is None:
         raise ValueError("base_url is required when no landing folder is given")
-    url = base_url.rstrip("/") + spec.path
-    previous = states.get(url) or next((s for u, s in states.items() if u.startswith(url + "?")), None)
+    previous = states.get(spec.path)
     if spec.format == "json_api":
         return [fetch_json_api(spec, base_url, token, retry_policy(department), previous)]
     return [fetch_file(spec, base_url, token, retry_policy(department), previous)]
@@ -47,7 +46,8 @@ def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str |
 def _unchanged(spec: DatasetSpec, previous: SourceState) -> FetchResult:
     import datetime as dt
 
-    provenance = Provenance(spec.source_name, previous.url, dt.datetime.now(dt.timezone.utc),
+    provenance = Provenance(spec.source_name, previous.key, dt.datetime.now(dt.timezone.utc),
                             previous.sha256, 0, 0, etag=previous.etag,
-                            last_modified=previous.last_modified, not_modified=True)
+                            last_modified=previous.last_modified, not_modified=True,
+                            state_key=previous.key)
     return FetchResult(spec, parse_records(spec, [])[0], (), provenance)

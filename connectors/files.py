@@ -44,7 +44,7 @@ def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
     """Download a dataset's file; with `previous`, ask only for a newer one (304 = not modified)."""
     url = base_url.rstrip("/") + spec.path
     fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    same_url = previous is not None and previous.url == url
+    same_url = previous is not None and previous.key == spec.path
     with make_session(token) as session:
         response = get_file(session, url, source=spec.source_name, policy=policy,
                             etag=previous.etag if same_url else None,
@@ -53,10 +53,11 @@ def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
         log.info("%s: not modified since the last download (304)", spec.source_name)
         provenance = Provenance(spec.source_name, url, fetched_at, previous.sha256, 0, 0,
                                 etag=response.etag, last_modified=response.last_modified,
-                                not_modified=True)
+                                not_modified=True, state_key=spec.path)
         return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
     provenance = Provenance(spec.source_name, url, fetched_at, response.sha256, 1, 0,
-                            etag=response.etag, last_modified=response.last_modified)
+                            etag=response.etag, last_modified=response.last_modified,
+                            state_key=spec.path)
     return parse_file(spec, response.payload, provenance)
 
 
@@ -76,5 +77,6 @@ def read_landing_file(spec: DatasetSpec, path: Path) -> FetchResult:
     provenance = Provenance(spec.source_name, str(path.resolve()),
                             dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
                             hashlib.sha256(payload).hexdigest(), 1, 0,
-                            last_modified=modified.isoformat(timespec="seconds"))
+                            last_modified=modified.isoformat(timespec="seconds"),
+                            state_key=str(path.resolve()))
     return parse_file(spec, payload, provenance)

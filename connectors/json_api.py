@@ -102,13 +102,13 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
         watermark = max([str(s) for s in stamps] + ([since] if since else []), default=None)
         if not received and previous is not None:
             provenance = Provenance(spec.source_name, first_url, fetched_at, previous.sha256, pages, 0,
-                                    not_modified=True, watermark=watermark)
+                                    not_modified=True, watermark=watermark, state_key=spec.path)
             return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
     else:
         watermark = None
-    if previous is not None and previous.sha256 == sha256 and previous.url == first_url:
+    if previous is not None and previous.sha256 == sha256 and previous.key == spec.path:
         provenance = Provenance(spec.source_name, first_url, fetched_at, sha256, pages, records,
-                                not_modified=True)
+                                not_modified=True, state_key=spec.path)
         return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
     if records > parsed_upto or not frames:
         parsed, bad = parse_records(spec, received[parsed_upto:], first_row_number=parsed_upto + 1)
@@ -116,7 +116,8 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
         rejects.extend(bad)
     _check_fields(spec, first_url, seen_fields, records)
     provenance = Provenance(source=spec.source_name, url=first_url, fetched_at=fetched_at,
-                            sha256=sha256, pages=pages, records=records, watermark=watermark)
+                            sha256=sha256, pages=pages, records=records, watermark=watermark,
+                            state_key=spec.path)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return FetchResult(dataset=spec, frame=frame, rejects=tuple(rejects), provenance=provenance,
                        records=dict(enumerate(received, 1)))

@@ -26,13 +26,18 @@ class Provenance:
     last_modified: str | None = None
     not_modified: bool = False  # the server answered 304 (or nothing changed): nothing to load
     watermark: str | None = None  # incremental feeds: the newest change timestamp loaded so far
+    state_key: str = ""  # what the source is remembered by: the dataset's path, or the file's path
 
 
 @dataclass(frozen=True)
 class SourceState:
-    """What the warehouse remembers of a file source, for a conditional GET next time."""
+    """What the warehouse remembers of a source, for a conditional GET next time.
 
-    url: str
+    `key` is the dataset's path under the department's base URL (so a server that moves keeps
+    its history), or a landing file's absolute path.
+    """
+
+    key: str
     etag: str | None
     last_modified: str | None
     sha256: str

@@ -62,17 +62,17 @@ def _row_key(spec: DatasetSpec, raw: dict) -> str:
 def _record_state(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
     prov = batch.provenance
     con.execute("""
-        insert into meta.source_state
-            (dataset, url, etag, last_modified, payload_sha256, checked_at, changed_at, watermark)
-        values (?, ?, ?, ?, ?, ?, ?, ?)
-        on conflict (dataset, url) do update set
-            etag = excluded.etag, last_modified = excluded.last_modified, checked_at = excluded.checked_at,
+        insert into meta.source_state (dataset, source_key, url, etag, last_modified, payload_sha256,
+                                       checked_at, changed_at, watermark)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        on conflict (dataset, source_key) do update set
+            url = excluded.url, etag = excluded.etag, last_modified = excluded.last_modified, checked_at = excluded.checked_at,
             watermark = coalesce(excluded.watermark, meta.source_state.watermark),
             changed_at = case when meta.source_state.payload_sha256 = excluded.payload_sha256
                               then meta.source_state.changed_at else excluded.changed_at end,
             payload_sha256 = excluded.payload_sha256
-    """, [batch.spec.table_name, prov.url, prov.etag, prov.last_modified, prov.sha256, now, now,
-          prov.watermark])
+    """, [batch.spec.table_name, prov.state_key or prov.url, prov.url, prov.etag, prov.last_modified,
+          prov.sha256, now, now, prov.watermark])
 
 
 def _unchanged(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> LoadResult:

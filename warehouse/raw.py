@@ -46,14 +46,15 @@ create table if not exists meta.load_log (
 );
 create table if not exists meta.source_state (
     dataset varchar not null,
-    url varchar not null,               -- the file's URL or path, or the API's first page
+    source_key varchar not null,        -- the dataset's path on its server, or a landing file's path
+    url varchar,                        -- where it was fetched from last
     etag varchar,
     last_modified varchar,
     payload_sha256 varchar not null,
     watermark varchar,                  -- incremental feeds: newest change timestamp loaded
     checked_at timestamptz not null,    -- last time the source was asked
     changed_at timestamptz not null,    -- last time it had something new
-    primary key (dataset, url)
+    primary key (dataset, source_key)
 );
 create table if not exists meta.source_health (
     dataset varchar primary key,        -- raw table the dataset fills
@@ -82,8 +83,6 @@ create table if not exists meta.quarantine (
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     con.execute(META_DDL)
-    # warehouses made before incremental feeds lack the column
-    con.execute("alter table meta.source_state add column if not exists watermark varchar")
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:

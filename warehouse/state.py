@@ -9,11 +9,11 @@ from warehouse.raw import ensure_meta
 
 
 def read_source_states(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], SourceState]:
-    """(dataset table name, url) -> the state recorded at the last successful check."""
+    """(dataset table name, source key) -> the state recorded at the last successful check."""
     ensure_meta(con)
-    rows = con.execute("select dataset, url, etag, last_modified, payload_sha256, watermark "
+    rows = con.execute("select dataset, source_key, etag, last_modified, payload_sha256, watermark "
                        "from meta.source_state").fetchall()
-    return {(d, u): SourceState(u, e, m, h, w) for d, u, e, m, h, w in rows}
+    return {(d, k): SourceState(k, e, m, h, w) for d, k, e, m, h, w in rows}
 
 
 def latest_state(states: dict[tuple[str, str], SourceState], dataset: str) -> SourceState | None:

@@ -93,7 +93,7 @@ def test_conditional_get_downloads_nothing_when_unchanged(source_server, mianyan
     spec = spec_of(mianyang_sources, "forest_resources")
     first = fetch_file(spec, source_server.url, source_server.token, FAST)
     assert first.provenance.etag and first.provenance.last_modified == "Thu, 12 Mar 2026 01:00:00 GMT"
-    state = SourceState(first.provenance.url, first.provenance.etag, first.provenance.last_modified,
+    state = SourceState(first.provenance.state_key, first.provenance.etag, first.provenance.last_modified,
                         first.provenance.sha256)
     again = fetch_file(spec, source_server.url, source_server.token, FAST, previous=state)
     assert again.provenance.not_modified and again.provenance.records == 0 and again.frame.empty
@@ -136,7 +136,8 @@ def test_landing_folder_reads_each_file_once(tmp_path, mianyang_sources):
     (tmp_path / "readme.txt").write_text("not a ledger")
     [first] = fetch_dataset(spec, department, None, None, {}, landing=tmp_path)
     assert first.provenance.records == 3168 and first.provenance.url.endswith("2026-02 台账.xlsx")
-    state = {first.provenance.url: SourceState(first.provenance.url, None, None, first.provenance.sha256)}
+    state = {first.provenance.state_key: SourceState(first.provenance.state_key, None, None,
+                                                     first.provenance.sha256)}
     [again] = fetch_dataset(spec, department, None, None, state, landing=tmp_path)
     assert again.provenance.not_modified
 

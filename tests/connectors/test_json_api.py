@@ -136,12 +136,12 @@ def test_cursor_feed_pages_through_and_then_asks_only_for_what_changed(source_se
     assert first.provenance.watermark == max(r["updated_at"] for r in records)
     assert first.provenance.url == source_server.url + "/api/v1/power/generation"
 
-    state = SourceState(first.provenance.url, None, None, first.provenance.sha256,
+    state = SourceState(first.provenance.state_key, None, None, first.provenance.sha256,
                         first.provenance.watermark)
     again = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=state)
     assert again.provenance.not_modified and again.provenance.records == 0
 
-    older = SourceState(first.provenance.url, None, None, "x", "2025-10-15T00:00:00+08:00")
+    older = SourceState(first.provenance.state_key, None, None, "x", "2025-10-15T00:00:00+08:00")
     recent = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=older)
     assert recent.provenance.records == 3 * 6  # October to December 2025, six plant types
     assert sorted(set(recent.frame.month)) == [10, 11, 12]
