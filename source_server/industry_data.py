@@ -29,10 +29,9 @@ import datetime
 from collections.abc import Callable
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from source_server.energy_data import interpolate
-from source_server.xlsx import deterministic_xlsx
+from source_server.xlsx import deterministic_xlsx, report_workbook
 
 FIRST_YEAR = 2018
 LAST_YEAR = 2025
@@ -163,50 +162,12 @@ def _report_lines() -> list[list[object]]:
 
 
 def _workbook() -> Workbook:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_NAME
-    bold = Font(bold=True)
-    center = Alignment(horizontal="center", vertical="center")
-
-    ws["A1"] = TITLE
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = center
-    ws.merge_cells("A1:H1")
-    for label, cell_range in GROUPS:
-        top_left = ws[cell_range.split(":")[0]]
-        top_left.value = label
-        top_left.font = bold
-        top_left.alignment = center
-        ws.merge_cells(cell_range)
-    for col, label in enumerate(HEADER, start=1):
-        cell = ws.cell(row=3, column=col, value=label)
-        cell.font = bold
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-    number_formats = {4: "0", 5: "0", 6: "0.0", 7: "0.0"}
-    row_no = 4
-    for line in _report_lines():
-        for col, value in enumerate(line, start=1):
-            cell = ws.cell(row=row_no, column=col, value=value)
-            if col in number_formats:
-                cell.number_format = number_formats[col]
-        if line[2] == TOTAL_LABEL:
-            for col in range(1, len(HEADER) + 1):
-                ws.cell(row=row_no, column=col).font = bold
-        row_no += 1
-    ws.cell(row=row_no, column=1, value=FOOTNOTE)
-    ws.merge_cells(start_row=row_no, start_column=1, end_row=row_no, end_column=len(HEADER))
-
-    for letter, width in zip("ABCDEFGH", [8, 6, 30, 14, 14, 16, 18, 12], strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A4"
-
-    wb.properties.created = FIXED_TIMESTAMP
-    wb.properties.modified = FIXED_TIMESTAMP
-    wb.properties.creator = "绵阳市经济和信息化局"
-    wb.properties.lastModifiedBy = "绵阳市经济和信息化局"
-    return wb
+    return report_workbook(
+        sheet=SHEET_NAME, title=TITLE, groups=GROUPS, header=HEADER, wrap_header=True,
+        lines=_report_lines(), footnote=FOOTNOTE, is_total=lambda line: line[2] == TOTAL_LABEL,
+        number_formats={4: "0", 5: "0", 6: "0.0", 7: "0.0"},
+        widths=[8, 6, 30, 14, 14, 16, 18, 12],
+        creator="绵阳市经济和信息化局", timestamp=FIXED_TIMESTAMP)
 
 
 def cement_report_xlsx() -> bytes:

@@ -48,10 +48,9 @@ import datetime
 from collections.abc import Callable
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from source_server.energy_data import interpolate
-from source_server.xlsx import deterministic_xlsx
+from source_server.xlsx import deterministic_xlsx, report_workbook
 
 MONTHS = range(1, 13)
 COUNTIES = ["涪城区", "游仙区", "安州区", "江油市", "三台县", "盐亭县", "梓潼县", "北川羌族自治县", "平武县"]
@@ -241,50 +240,12 @@ def _ledger_lines() -> list[list[object]]:
 
 
 def _ledger_workbook() -> Workbook:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = LEDGER_SHEET
-    bold = Font(bold=True)
-    center = Alignment(horizontal="center", vertical="center")
-    width = len(LEDGER_HEADER)
-
-    ws["A1"] = LEDGER_TITLE
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = center
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    for label, cell_range in LEDGER_GROUPS:
-        top_left = ws[cell_range.split(":")[0]]
-        top_left.value = label
-        top_left.font = bold
-        top_left.alignment = center
-        ws.merge_cells(cell_range)
-    for col, label in enumerate(LEDGER_HEADER, start=1):
-        cell = ws.cell(row=3, column=col, value=label)
-        cell.font = bold
-        cell.alignment = center
-
-    row_no = 4
-    for line in _ledger_lines():
-        for col, value in enumerate(line, start=1):
-            cell = ws.cell(row=row_no, column=col, value=value)
-            if col >= 5:
-                cell.number_format = "0.00"
-        if line[2] == TOTAL_LABEL:
-            for col in range(1, width + 1):
-                ws.cell(row=row_no, column=col).font = bold
-        row_no += 1
-    ws.cell(row=row_no, column=1, value=LEDGER_FOOTNOTE)
-    ws.merge_cells(start_row=row_no, start_column=1, end_row=row_no, end_column=width)
-
-    for letter, col_width in zip("ABCDEFGHI", [8, 6, 40, 16, 12, 14, 12, 12, 12], strict=True):
-        ws.column_dimensions[letter].width = col_width
-    ws.freeze_panes = "A4"
-
-    wb.properties.created = LEDGER_TIMESTAMP
-    wb.properties.modified = LEDGER_TIMESTAMP
-    wb.properties.creator = "绵阳市城市管理行政执法局"
-    wb.properties.lastModifiedBy = "绵阳市城市管理行政执法局"
-    return wb
+    return report_workbook(
+        sheet=LEDGER_SHEET, title=LEDGER_TITLE, groups=LEDGER_GROUPS, header=LEDGER_HEADER,
+        lines=_ledger_lines(), footnote=LEDGER_FOOTNOTE, is_total=lambda line: line[2] == TOTAL_LABEL,
+        number_formats={col: "0.00" for col in range(5, len(LEDGER_HEADER) + 1)},
+        widths=[8, 6, 40, 16, 12, 14, 12, 12, 12],
+        creator="绵阳市城市管理行政执法局", timestamp=LEDGER_TIMESTAMP)
 
 
 def domestic_waste_ledger_xlsx() -> bytes:

@@ -26,10 +26,9 @@ import datetime
 from collections.abc import Callable
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from source_server.energy_data import interpolate
-from source_server.xlsx import deterministic_xlsx
+from source_server.xlsx import deterministic_xlsx, report_workbook
 
 FIRST_YEAR = 2018
 LAST_YEAR = 2025
@@ -150,46 +149,12 @@ def _sheet_lines() -> list[list[object]]:
 
 
 def _workbook() -> Workbook:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_NAME
-    bold = Font(bold=True)
-    center = Alignment(horizontal="center", vertical="center")
-
-    ws["A1"] = TITLE
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = center
-    ws.merge_cells("A1:H1")
-    ws["A2"] = UNITS
-    ws["A2"].alignment = Alignment(horizontal="right", vertical="center")
-    ws.merge_cells("A2:H2")
-    for col, label in enumerate(HEADER, start=1):
-        cell = ws.cell(row=3, column=col, value=label)
-        cell.font = bold
-        cell.alignment = center
-
-    row_no = 4
-    for line in _sheet_lines():
-        for col, value in enumerate(line, start=1):
-            cell = ws.cell(row=row_no, column=col, value=value)
-            if col >= 4:
-                cell.number_format = "0" if col <= 6 else "0.00"
-        if line[1] == TOTAL_LABEL:
-            for col in range(1, len(HEADER) + 1):
-                ws.cell(row=row_no, column=col).font = bold
-        row_no += 1
-    ws.cell(row=row_no, column=1, value=FOOTNOTE)
-    ws.merge_cells(start_row=row_no, start_column=1, end_row=row_no, end_column=len(HEADER))
-
-    for letter, width in zip("ABCDEFGH", [8, 16, 10, 10, 14, 12, 14, 14], strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A4"
-
-    wb.properties.created = FIXED_TIMESTAMP
-    wb.properties.modified = FIXED_TIMESTAMP
-    wb.properties.creator = "绵阳市机关事务管理局"
-    wb.properties.lastModifiedBy = "绵阳市机关事务管理局"
-    return wb
+    return report_workbook(
+        sheet=SHEET_NAME, title=TITLE, unit_line=UNITS, header=HEADER, lines=_sheet_lines(),
+        footnote=FOOTNOTE, is_total=lambda line: line[1] == TOTAL_LABEL,
+        number_formats={4: "0", 5: "0", 6: "0", 7: "0.00", 8: "0.00"},
+        widths=[8, 16, 10, 10, 14, 12, 14, 14],
+        creator="绵阳市机关事务管理局", timestamp=FIXED_TIMESTAMP)
 
 
 def public_institutions_xlsx() -> bytes:

@@ -16,10 +16,9 @@ from __future__ import annotations
 import datetime
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from source_server.energy_data import interpolate
-from source_server.xlsx import deterministic_xlsx
+from source_server.xlsx import deterministic_xlsx, report_workbook
 
 FIRST_YEAR = 2015
 LAST_YEAR = 2025
@@ -173,49 +172,12 @@ def _ledger_lines() -> list[list[object]]:
 
 
 def _workbook() -> Workbook:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_NAME
-    bold = Font(bold=True)
-    center = Alignment(horizontal="center", vertical="center")
-
-    ws["A1"] = TITLE
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = center
-    ws.merge_cells("A1:K1")
-    for label, cell_range in GROUPS:
-        top_left = ws[cell_range.split(":")[0]]
-        top_left.value = label
-        top_left.font = bold
-        top_left.alignment = center
-        ws.merge_cells(cell_range)
-    for col, label in enumerate(HEADER, start=1):
-        cell = ws.cell(row=3, column=col, value=label)
-        cell.font = bold
-        cell.alignment = center
-
-    row_no = 4
-    for line in _ledger_lines():
-        for col, value in enumerate(line, start=1):
-            cell = ws.cell(row=row_no, column=col, value=value)
-            if col >= 5:
-                cell.number_format = "0.00"
-        if line[2] == TOTAL_LABEL:
-            for col in range(1, len(HEADER) + 1):
-                ws.cell(row=row_no, column=col).font = bold
-        row_no += 1
-    ws.cell(row=row_no, column=1, value=FOOTNOTE)
-    ws.merge_cells(start_row=row_no, start_column=1, end_row=row_no, end_column=len(HEADER))
-
-    for letter, width in zip("ABCDEFGHIJK", [8, 6, 16, 30, 12, 12, 12, 12, 12, 12, 12], strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A4"
-
-    wb.properties.created = FIXED_TIMESTAMP
-    wb.properties.modified = FIXED_TIMESTAMP
-    wb.properties.creator = "绵阳市生态环境局"
-    wb.properties.lastModifiedBy = "绵阳市生态环境局"
-    return wb
+    return report_workbook(
+        sheet=SHEET_NAME, title=TITLE, groups=GROUPS, header=HEADER, lines=_ledger_lines(),
+        footnote=FOOTNOTE, is_total=lambda line: line[2] == TOTAL_LABEL,
+        number_formats={col: "0.00" for col in range(5, len(HEADER) + 1)},
+        widths=[8, 6, 16, 30, 12, 12, 12, 12, 12, 12, 12],
+        creator="绵阳市生态环境局", timestamp=FIXED_TIMESTAMP)
 
 
 def industrial_waste_ledger_xlsx() -> bytes:
