@@ -75,13 +75,21 @@ def read_catalogue(path: Path) -> Catalogue:
             "direction": direction, "base_year": kpi.get("base_year"),
             "section": str(kpi.get("section", "")), "quote": kpi.get("quote"),
             "sector": kpi.get("sector"), "after_last_checkpoint": kpi.get("after_last_checkpoint"),
+            "pending": kpi.get("pending"),
         })
         checkpoints += [_checkpoint(file, kpi_id, direction, cp) for cp in kpi.get("checkpoints") or []]
-    kpi_frame = pd.DataFrame(kpis).astype({"base_year": "Int64"})
+    # explicit types: a column that is empty in a small catalogue must not become INTEGER
+    text = ["name_zh", "name_en", "unit", "unit_en", "direction", "section", "quote", "sector",
+            "after_last_checkpoint", "pending"]
+    kpi_frame = pd.DataFrame(kpis).astype({"base_year": "Int64", **{c: "string" for c in text}})
     if kpi_frame["kpi_id"].duplicated().any():
         dup = kpi_frame.loc[kpi_frame["kpi_id"].duplicated(), "kpi_id"].iloc[0]
         raise ConfigError(file, dup, "id", "defined twice")
-    return Catalogue(kpis=kpi_frame, checkpoints=pd.DataFrame(checkpoints))
+    checkpoint_frame = pd.DataFrame(checkpoints, columns=[
+        "kpi_id", "checkpoint_year", "target_value", "qualifier", "tolerance", "note_en"]).astype(
+        {"checkpoint_year": "int64", "target_value": "float64", "tolerance": "Float64",
+         "qualifier": "string", "note_en": "string"})
+    return Catalogue(kpis=kpi_frame, checkpoints=checkpoint_frame)
 
 
 def load_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:

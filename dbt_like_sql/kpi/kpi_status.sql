@@ -70,6 +70,7 @@ joined as (
         k.unit,
         k.section,
         k.position,
+        k.pending,
         case when k.direction = 'higher_is_better' then 1 else -1 end as sense,
         case when c.qualifier = 'about' then coalesce(c.tolerance, 0) else 0 end as slack,
         l.latest_year,
@@ -150,7 +151,8 @@ final as (
                 then format('stale: the {} source failed at the last run, values are from the last '
                             'good load. {}', failing_departments, left(failing_error, 240))
             when latest_year is null
-                then 'no observations yet: the departmental data this KPI needs is not ingested'
+                then 'no observations yet: ' || coalesce(pending,
+                     'the departmental data this KPI needs is not ingested')
             when status = 'insufficient_data' and latest_year >= checkpoint_year
                 then format('no value for {} although data runs to {}', checkpoint_year, latest_year)
             when status = 'insufficient_data'

@@ -111,7 +111,7 @@ def test_kpi_status_has_every_checkpoint_with_a_status_and_reason(built):
     ("green_travel_share", 2030, "at_risk", "trend projects 69.85 % in 2030"),
     ("public_inst_energy_per_capita", 2025, "off_track", "missed: 2025 value -5.2 % change vs base"),
     ("waste_sorting_coverage", 2030, "on_track", "trend projects 100 % in 2030"),
-    ("carbon_peak", 2030, "insufficient_data", "no observations yet"),
+    ("carbon_peak", 2030, "insufficient_data", "no observations yet: computed from the city's CO₂ inventory"),
 ])
 def test_statuses_of_the_default_scenario(built, kpi_id, year, status, reason):
     got = built.execute("select status, status_reason from kpi.kpi_status where kpi_id = ? "
