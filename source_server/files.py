@@ -46,6 +46,8 @@ def _lazy(module: str, function: str) -> Callable[[], bytes]:
 
 GB, UTF8, BOM = "gb18030", "utf-8", "utf-8-sig"
 FILES: dict[str, PublishedFile] = {
+    "energy/energy_monthly.csv":
+        PublishedFile(_lazy("energy_monthly_data", "energy_monthly_csv"), 3, _date(2026, 1, 16), GB),
     "forestry/forest_resources_by_county.csv":
         PublishedFile(_lazy("forestry_data", "forest_resources_csv"), 3, _date(2026, 3, 12), GB),
     "waste/industrial_waste_ledger.xlsx":

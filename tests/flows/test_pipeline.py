@@ -34,7 +34,7 @@ def test_ingest_energy_flow_reports_row_accounting(prefect_harness, sources_env)
 
     results = ingest_energy()
     assert {r.dataset: (r.rows_in, r.rows_loaded) for r in results} == {
-        "energy__balance": (189, 189), "energy__gdp": (21, 21),
+        "energy__balance": (189, 189), "energy__monthly": (576, 576), "energy__gdp": (21, 21),
         "energy__raw_coal_by_sector": (63, 63), "energy__power_capacity": (126, 126)}
 
 

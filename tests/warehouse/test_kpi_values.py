@@ -118,3 +118,14 @@ def test_statuses_of_the_default_scenario(built, kpi_id, year, status, reason):
                         "and checkpoint_year = ?", [kpi_id, year]).fetchone()
     assert got[0] == status
     assert reason in got[1]
+
+
+def test_monthly_energy_csv_adds_up_to_the_yearly_balance(built):
+    # two publications of the same department, two formats (GB18030 CSV and JSON): they must agree
+    monthly = dict(built.execute("select year, sum(monthly_tce) from staging.stg_energy__monthly "
+                                 "group by year").fetchall())
+    yearly = dict(built.execute("select year, total_tce from marts.mart_energy__consumption_yearly "
+                                "where year >= 2018").fetchall())
+    assert set(monthly) == set(range(2018, 2026))
+    for year, total in yearly.items():
+        assert monthly[year] == pytest.approx(total, rel=1e-6)
