@@ -85,15 +85,43 @@ def etag(payload: bytes) -> str:
     return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
 
 
-def with_faults(name: str, payload: bytes, rename: dict[str, str] | None, duplicate: int) -> bytes:
-    """The file with a header cell renamed and/or its first data rows repeated."""
-    if not rename and not duplicate:
+def _number(value: object) -> float | None:
+    try:
+        return float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _edit_values(header: list[object], row: list[object], scale: dict[str, float] | None,
+                 revise: dict | None) -> list[object]:
+    """A data row with `scale` ({header: factor}) and `revise` ({year, field, factor}) applied."""
+    row = list(row)
+    factors = dict(scale or {})
+    year_col = next((i for i, h in enumerate(header) if isinstance(h, str) and "年份" in h), None)
+    if revise and year_col is not None and _number(row[year_col]) == revise["year"]:
+        factors[revise["field"]] = factors.get(revise["field"], 1) * revise["factor"]
+    for i, label in enumerate(header):
+        if label in factors and i < len(row) and _number(row[i]) is not None:
+            value = round(_number(row[i]) * factors[label], 6)
+            row[i] = f"{value:g}" if isinstance(row[i], str) else value
+    return row
+
+
+def with_faults(name: str, payload: bytes, rename: dict[str, str] | None, duplicate: int,
+                scale: dict[str, float] | None = None, revise: dict | None = None) -> bytes:
+    """The file with a header cell renamed, its first data rows repeated, values scaled (a unit
+    slip: `scale={"森林蓄积量": 10000}`) or one year's value revised (`revise={"year": 2020,
+    "field": "森林覆盖率", "factor": 1.01}`); fields are named by their header cell."""
+    if not rename and not duplicate and not scale and not revise:
         return payload
     spec = FILES[name]
     if spec.encoding is not None:
         text = payload.decode(spec.encoding)
         rows = list(csv.reader(io.StringIO(text)))
         header = spec.header_rows - 1
+        if scale or revise:
+            rows[spec.header_rows:] = [_edit_values(rows[header], r, scale, revise)
+                                       for r in rows[spec.header_rows:]]
         rows[header] = [(rename or {}).get(cell, cell) for cell in rows[header]]
         rows[spec.header_rows:spec.header_rows] = rows[spec.header_rows:spec.header_rows + duplicate]
         out = io.StringIO()
@@ -103,6 +131,13 @@ def with_faults(name: str, payload: bytes, rename: dict[str, str] | None, duplic
 
     book = openpyxl.load_workbook(io.BytesIO(payload))
     sheet = book.worksheets[0]
+    if scale or revise:
+        labels = [c.value for c in sheet[spec.header_rows]]
+        for row in sheet.iter_rows(min_row=spec.header_rows + 1):
+            edited = _edit_values(labels, [c.value for c in row], scale, revise)
+            for cell, value in zip(row, edited):
+                if value != cell.value and not isinstance(cell, openpyxl.cell.cell.MergedCell):
+                    cell.value = value
     for cell in sheet[spec.header_rows]:
         if isinstance(cell.value, str) and cell.value in (rename or {}):
             cell.value = rename[cell.value]

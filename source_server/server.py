@@ -144,7 +144,8 @@ class SourceServer:
             if name not in self._files:
                 self._files[name] = FILES[name].build()
             payload = self._files[name]
-        return with_faults(name, payload, self.faults.rename_field, self.faults.duplicate_rows)
+        f = self.faults
+        return with_faults(name, payload, f.rename_field, f.duplicate_rows, f.scale_field, f.revise)
 
     def cursor_page(self, department: str, dataset: str, cursor: str | None, limit: int,
                     updated_since: str | None) -> dict:

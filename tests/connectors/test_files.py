@@ -183,3 +183,36 @@ def test_a_plain_static_web_server_can_stand_in_for_the_departments(tmp_path, mi
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_unit_slip_in_a_csv_is_quarantined_not_loaded(source_server, mianyang_sources):
+    # 万立方米 published as 立方米 (× 10 000): every county's stock is out of range
+    source_server.set_faults(scale_field={"森林蓄积量": 10_000})
+    result = fetch_file(spec_of(mianyang_sources, "forest_resources"), source_server.url,
+                        source_server.token, FAST)
+    batch = check_batch(result, params=MIANYANG_CITY)
+    assert len(batch.quarantined) == 180 and batch.rows.empty
+    assert all("stock_volume_m3" in " ".join(q.failed_checks) for q in batch.quarantined)
+
+
+def test_revised_past_year_in_a_workbook_becomes_a_new_vintage(source_server, mianyang_sources,
+                                                                  tmp_path):
+    from tests.helpers import ingest_and_build
+    from warehouse.db import connect
+
+    warehouse = tmp_path / "w.duckdb"
+    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    source_server.set_faults(revise={"year": 2020, "field": "利用量", "factor": 1.1})
+    results = ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    waste = next(r for r in results if r.dataset == "waste__industrial_waste")
+    assert (waste.rows_loaded, waste.rows_unchanged) == (24 * 12, 3168 - 24 * 12)  # 2020's rows
+    con = connect(warehouse, read_only=True)
+    vintages = con.execute("select count(*) from raw.waste__industrial_waste where year = 2020").fetchone()[0]
+    current, first = con.execute("""
+        select (select sum(hazardous_utilized_t) from staging.stg_waste__industrial_waste where year = 2020),
+               (select sum(hazardous_utilized_t) from raw.waste__industrial_waste
+                where year = 2020 and _load_seq = (select min(_load_seq) from raw.waste__industrial_waste))
+    """).fetchone()
+    con.close()
+    assert vintages == 2 * 24 * 12  # the old vintage is kept beside the new one
+    assert current == pytest.approx(first * 1.1, rel=1e-4)
