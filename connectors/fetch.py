@@ -8,7 +8,6 @@ from pathlib import Path
 from connectors.files import fetch_file, list_landing_files, read_landing_file
 from connectors.http import RetryPolicy
 from connectors.json_api import fetch_json_api
-from connectors.parse import parse_records
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec
 
@@ -50,4 +49,4 @@ def _unchanged(spec: DatasetSpec, previous: SourceState) -> FetchResult:
                             previous.sha256, 0, 0, etag=previous.etag,
                             last_modified=previous.last_modified, not_modified=True,
                             state_key=previous.key)
-    return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
+    return FetchResult.not_modified(spec, provenance)

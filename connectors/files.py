@@ -54,7 +54,7 @@ def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
         provenance = Provenance(spec.source_name, url, fetched_at, previous.sha256, 0, 0,
                                 etag=response.etag, last_modified=response.last_modified,
                                 not_modified=True, state_key=spec.path)
-        return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
+        return FetchResult.not_modified(spec, provenance)
     provenance = Provenance(spec.source_name, url, fetched_at, response.sha256, 1, 0,
                             etag=response.etag, last_modified=response.last_modified,
                             state_key=spec.path)

@@ -103,13 +103,13 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
         if not received and previous is not None:
             provenance = Provenance(spec.source_name, first_url, fetched_at, previous.sha256, pages, 0,
                                     not_modified=True, watermark=watermark, state_key=spec.path)
-            return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
+            return FetchResult.not_modified(spec, provenance)
     else:
         watermark = None
     if previous is not None and previous.sha256 == sha256 and previous.key == spec.path:
         provenance = Provenance(spec.source_name, first_url, fetched_at, sha256, pages, records,
                                 not_modified=True, state_key=spec.path)
-        return FetchResult(spec, parse_records(spec, [])[0], (), provenance)
+        return FetchResult.not_modified(spec, provenance)
     if records > parsed_upto or not frames:
         parsed, bad = parse_records(spec, received[parsed_upto:], first_row_number=parsed_upto + 1)
         frames.append(parsed)

@@ -14,8 +14,9 @@ from connectors.units import CONVERSIONS
 
 ROW_NUMBER = "_row_number"  # position of the record in the feed, 1-based
 
-_TRUE = {True: True, "true": True, "1": True, "yes": True, "是": True, 1: True}
-_FALSE = {False: False, "false": False, "0": False, "no": False, "否": False, 0: False}
+# True == 1 and False == 0 as dict keys, so numeric 1 / 0 are covered by the bool keys
+_TRUE = {True: True, "true": True, "1": True, "yes": True, "是": True}
+_FALSE = {False: False, "false": False, "0": False, "no": False, "否": False}
 _DTYPES = {"integer": "Int64", "double": "Float64", "varchar": "string", "boolean": "boolean",
            "date": "object"}
 

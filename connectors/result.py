@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from connectors.parse import Reject
+from connectors.parse import Reject, parse_records
 from connectors.spec import DatasetSpec
 
 
@@ -55,3 +55,8 @@ class FetchResult:
 
     def raw_record(self, row_number: int) -> dict:
         return self.records[row_number]
+
+    @classmethod
+    def not_modified(cls, spec: DatasetSpec, provenance: Provenance) -> FetchResult:
+        """Nothing new at the source (304, same payload, no change since the watermark)."""
+        return cls(spec, parse_records(spec, [])[0], (), provenance)

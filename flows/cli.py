@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator
 
 from flows.settings import Settings, prefect_defaults
 
-log = logging.getLogger("carbonpeak")
-
 STATUS_ZH = {"achieved": "已实现", "on_track": "按计划", "at_risk": "有风险", "off_track": "偏离",
              "insufficient_data": "数据不足", "stale": "数据过期"}
 

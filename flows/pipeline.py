@@ -24,7 +24,7 @@ from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, read_declared_sources
 from warehouse.raw import check_contract
-from warehouse.state import read_source_states
+from warehouse.state import read_source_states, states_of
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-{spec.name}")
@@ -81,8 +81,7 @@ def ingest_department(name: str) -> list[LoadResult]:
         con.close()
     batches = []
     for spec in department.datasets:
-        known = {url: state for (dataset, url), state in states.items() if dataset == spec.table_name}
-        batches += validate(spec, extract(spec, department, known), city)
+        batches += validate(spec, extract(spec, department, states_of(states, spec.table_name)), city)
     results = load(batches, department)
     for r in results:
         logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate",

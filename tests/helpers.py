@@ -13,7 +13,7 @@ from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models
-from warehouse.state import read_source_states
+from warehouse.state import read_source_states, states_of
 
 
 MIANYANG_CITY = load_city(PROJECT_ROOT / "config" / "mianyang" / "city.yml")
@@ -27,9 +27,8 @@ def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path
     batches = []
     for department in config.departments:
         for spec in department.datasets:
-            known = {u: s for (d, u), s in states.items() if d == spec.table_name}
-            batches += [check_batch(f, params=MIANYANG_CITY)
-                        for f in fetch_dataset(spec, department, url, token, known)]
+            batches += [check_batch(f, params=MIANYANG_CITY) for f in fetch_dataset(
+                spec, department, url, token, states_of(states, spec.table_name))]
     return batches
 
 

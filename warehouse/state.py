@@ -16,7 +16,6 @@ def read_source_states(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], 
     return {(d, k): SourceState(k, e, m, h, w) for d, k, e, m, h, w in rows}
 
 
-def latest_state(states: dict[tuple[str, str], SourceState], dataset: str) -> SourceState | None:
-    """The one state of a single-URL dataset (None before its first load)."""
-    found = [s for (d, _), s in states.items() if d == dataset]
-    return found[0] if len(found) == 1 else None
+def states_of(states: dict[tuple[str, str], SourceState], dataset: str) -> dict[str, SourceState]:
+    """The states of one dataset (raw table name), by source key: what `fetch_dataset` takes."""
+    return {key: state for (table, key), state in states.items() if table == dataset}
