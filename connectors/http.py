@@ -7,7 +7,6 @@ Not retried: other 4xx and bodies that are not JSON. The bearer token never reac
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -28,13 +27,6 @@ class RetryPolicy:
     timeout_read_s: float = 10.0
     max_attempts: int = 4
     backoff_s: float = 0.5  # doubled after each failed attempt
-
-
-@dataclass(frozen=True)
-class JsonResponse:
-    url: str
-    body: object
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -67,17 +59,6 @@ def get_file(session: requests.Session, url: str, *, source: str, policy: RetryP
         return FileResponse(response.url, None, None, etag, last_modified)
     return FileResponse(response.url, payload, hashlib.sha256(payload).hexdigest(),
                         response.headers.get("ETag"), response.headers.get("Last-Modified"))
-
-
-def get_json(session: requests.Session, url: str, params: dict, *, source: str,
-             policy: RetryPolicy) -> JsonResponse:
-    """GET `url` and decode its JSON body, retrying transient failures with backoff."""
-    response, payload = _get(session, url, params, source=source, policy=policy, headers={})
-    try:
-        body = json.loads(payload)
-    except ValueError:  # complete (lengths matched) yet not JSON: retrying will not help
-        raise SourceRejected(source, response.url, "response is not JSON") from None
-    return JsonResponse(url=response.url, body=body, sha256=hashlib.sha256(payload).hexdigest())
 
 
 def _get(session: requests.Session, url: str, params: dict, *, source: str, policy: RetryPolicy,

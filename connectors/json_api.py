@@ -1,16 +1,24 @@
-"""Connector for a paginated JSON API (`format: json_api`)."""
+"""Connector for a paginated JSON API (`format: json_api`).
+
+Page-numbered APIs that send an ETag are asked for page 1 conditionally (If-None-Match): a 304
+means nothing changed and no page is downloaded. Every page must then carry page 1's ETag, or the
+dataset changed while it was being paged. Cursor feeds ask for what changed since a watermark.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pandas as pd
+import requests
 
-from connectors.errors import SourceRejected
-from connectors.http import RetryPolicy, get_json, make_session
+from connectors.errors import SourceRejected, SourceUnavailable
+from connectors.http import FileResponse, RetryPolicy, get_file, make_session
 from connectors.parse import Reject, parse_records
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec
@@ -21,16 +29,28 @@ MAX_PAGES = 10_000
 PARSE_CHUNK = 50_000  # records parsed together
 
 
-def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPolicy,
-               since: str | None = None) -> Iterator[tuple[str, list[dict], str]]:
-    """Yield (page URL, records, sha256 of the page) for every page of a dataset, in order.
+@dataclass(frozen=True)
+class Page:
+    """One page as received."""
 
-    `since` asks an incremental feed for the records changed after that timestamp only.
+    url: str
+    records: list[dict] | None  # None: page 1 answered 304 Not Modified
+    sha256: str | None
+    etag: str | None
+
+
+def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPolicy,
+               since: str | None = None, etag: str | None = None) -> Iterator[Page]:
+    """Yield every page of a dataset, in order.
+
+    `since` asks an incremental feed for the records changed after that timestamp only. `etag`
+    asks for page 1 only if the dataset changed: on 304 the one page yielded has no records.
     """
     url = base_url.rstrip("/") + spec.path
     page_spec = spec.pagination
     cursor_mode = page_spec.type == "cursor"
     page: int | str | None = None if cursor_mode else 1
+    first_etag: str | None = None
     with make_session(token) as session:
         for number in range(1, MAX_PAGES + 1):
             if page is None and (not cursor_mode or number > 1):
@@ -40,13 +60,30 @@ def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: Retr
                 params[page_spec.page_param] = page
             if since and page_spec.incremental_param:
                 params[page_spec.incremental_param] = since
-            response = get_json(session, url, params, source=spec.source_name, policy=policy)
-            body = response.body
+            response = _get_page(session, url, params, spec, policy, etag if number == 1 else None)
+            if response.payload is None:
+                if number > 1 or not etag:  # 304 to a request that had nothing to compare with
+                    raise SourceRejected(spec.source_name, response.url,
+                                         "HTTP 304 Not Modified to a request without If-None-Match")
+                yield Page(response.url, None, None, response.etag or etag)
+                return
+            if number == 1:
+                first_etag = response.etag
+            elif first_etag and response.etag and response.etag != first_etag:
+                # Loading these pages would mix two versions of the dataset.
+                raise SourceUnavailable(spec.source_name, response.url,
+                                        f"the dataset changed while it was being paged (ETag "
+                                        f"{first_etag} on page 1, {response.etag} on page {number}); "
+                                        "refusing a mix of two versions: rerun to fetch the new one whole")
+            try:
+                body = json.loads(response.payload)
+            except ValueError:  # complete (lengths matched) yet not JSON: retrying will not help
+                raise SourceRejected(spec.source_name, response.url, "response is not JSON") from None
             if not isinstance(body, dict) or not isinstance(body.get(page_spec.records_key), list):
                 raise SourceRejected(spec.source_name, response.url,
                                      f"expected a JSON object with a list under "
                                      f"`{page_spec.records_key}` (pagination.records_key)")
-            yield response.url, body[page_spec.records_key], response.sha256
+            yield Page(response.url, body[page_spec.records_key], response.sha256, response.etag)
             next_page = body.get(page_spec.next_key)
             if cursor_mode:
                 if next_page is not None and (not isinstance(next_page, str) or next_page == page):
@@ -64,28 +101,49 @@ def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: Retr
                              f"`{page_spec.next_key}` ever empty?")
 
 
+def _get_page(session: requests.Session, url: str, params: dict, spec: DatasetSpec,
+              policy: RetryPolicy, etag: str | None) -> FileResponse:
+    """GET one page, conditionally with `etag`; keeps the ETag and allows a 304 (payload None).
+
+    A page is fetched like a file (same retries, errors and validators), its query string in
+    the URL; the caller decodes the JSON.
+    """
+    full_url = requests.Request("GET", url, params=params).prepare().url or url
+    return get_file(session, full_url, source=spec.source_name, policy=policy, etag=etag)
+
+
 def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
                    policy: RetryPolicy = RetryPolicy(), previous: SourceState | None = None
                    ) -> FetchResult:
     """Fetch every page of a dataset and return its parsed rows with provenance.
 
-    With `previous`, a payload identical to the last one loaded comes back as not modified
-    (page-numbered APIs have no validators: the download happens, the parsing does not).
+    With `previous`, a page-numbered dataset is asked for with its ETag (304: nothing is
+    downloaded); a server without ETags sends it all again, and a payload identical to the last
+    one loaded comes back as not modified all the same (the parsing is skipped).
     """
     fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     incremental = spec.pagination.incremental_field
     since = previous.watermark if previous is not None and incremental else None
+    same_source = previous is not None and previous.key == spec.path
+    etag = previous.etag if same_source and not incremental else None
     digest = hashlib.sha256()
     frames: list[pd.DataFrame] = []
     received: list[dict] = []
     rejects: list[Reject] = []
-    first_url, pages, records, parsed_upto = "", 0, 0, 0
+    first_url, first_etag, pages, records, parsed_upto = "", None, 0, 0, 0
     seen_fields: set[str] = set()
-    for url, page_records, page_sha in iter_pages(spec, base_url, token, policy, since):
-        first_url = first_url or url
+    for page in iter_pages(spec, base_url, token, policy, since, etag):
+        if page.records is None:
+            log.info("%s: not modified since the last download (304)", spec.source_name)
+            provenance = Provenance(spec.source_name, page.url, fetched_at, previous.sha256, 0, 0,
+                                    etag=page.etag, not_modified=True, state_key=spec.path)
+            return FetchResult.not_modified(spec, provenance)
+        page_records = page.records
+        if not first_url:
+            first_url, first_etag = page.url, page.etag
         seen_fields.update(k for r in page_records if isinstance(r, dict) for k in r)
         pages += 1
-        digest.update(page_sha.encode())
+        digest.update(page.sha256.encode())
         received.extend(page_records)
         records += len(page_records)
         if records - parsed_upto >= PARSE_CHUNK:  # parse in large chunks: per-page pandas is slow
@@ -106,9 +164,10 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
             return FetchResult.not_modified(spec, provenance)
     else:
         watermark = None
-    if previous is not None and previous.sha256 == sha256 and previous.key == spec.path:
+    if same_source and previous.sha256 == sha256:
+        # keep the ETag: a state recorded before the server sent one gets it for next time
         provenance = Provenance(spec.source_name, first_url, fetched_at, sha256, pages, records,
-                                not_modified=True, state_key=spec.path)
+                                etag=first_etag, not_modified=True, state_key=spec.path)
         return FetchResult.not_modified(spec, provenance)
     if records > parsed_upto or not frames:
         parsed, bad = parse_records(spec, received[parsed_upto:], first_row_number=parsed_upto + 1)
@@ -116,8 +175,8 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
         rejects.extend(bad)
     _check_fields(spec, first_url, seen_fields, records)
     provenance = Provenance(source=spec.source_name, url=first_url, fetched_at=fetched_at,
-                            sha256=sha256, pages=pages, records=records, watermark=watermark,
-                            state_key=spec.path)
+                            sha256=sha256, pages=pages, records=records, etag=first_etag,
+                            watermark=watermark, state_key=spec.path)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return FetchResult(dataset=spec, frame=frame, rejects=tuple(rejects), provenance=provenance,
                        records=dict(enumerate(received, 1)))

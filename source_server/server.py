@@ -2,32 +2,36 @@
 
 It stands in for the departments' own systems so that carbonpeak runs end to end on a fresh
 machine, and it can inject the faults real feeds have (5xx bursts, slowness, truncated bodies,
-a source that dies mid-run) so the connectors can be tested against them.
+a source that dies mid-run; renamed fields, unit slips, revisions, missing or late periods) so
+the connectors and the data-quality gate can be tested against them.
 
     GET /health                                          no auth
     GET /api/v1/<department>                             datasets of a department
-    GET /api/v1/<department>/<dataset>?page=1&page_size=100
+    GET /api/v1/<department>/<dataset>?page=1&page_size=100   ETag of the whole dataset, 304
     GET /files/<department>/<file>                       CSV / XLSX, ETag + Last-Modified, 304
     POST /_faults                                        set faults (JSON body, see `Faults`)
 """
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
 import json
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
-
-import base64
 
 from source_server import buildings_data, energy_data, power_data
 from source_server.files import FILES, etag, with_faults
+from source_server.xlsx import deterministic_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,28 @@ class Faults:
     scale_field: dict[str, float] | None = None  # {"field": factor}, e.g. a ×10 000 unit slip
     revise: dict | None = None  # {"year": 2020, "field": "...", "factor": 1.05}: a revised past value
     empty: bool = False  # serve every dataset with no records (a broken export)
+    # A period is (year, month) in monthly data, a year in yearly data; see `_without_periods`.
+    drop_period: dict | None = None  # {"year": 2024, "month": 7} or {"year": 2019}: a missing period
+    latest_periods_missing: int = 0  # leave out the latest N periods: a department stopped publishing
+
+    def __post_init__(self) -> None:
+        if self.drop_period is not None and (not isinstance(self.drop_period, dict)
+                                             or "year" not in self.drop_period
+                                             or set(self.drop_period) - {"year", "month"}):
+            raise ValueError(f"drop_period {self.drop_period!r}: give a `year` and optionally a "
+                             '`month`, e.g. {"year": 2024, "month": 7}')
+        if self.latest_periods_missing < 0:
+            raise ValueError(f"latest_periods_missing {self.latest_periods_missing}: give 0 or more")
+
+
+@dataclass(frozen=True)
+class _Content:
+    """A dataset as currently published: its records before and after the per-record faults."""
+
+    raw: list[dict]  # what cursor feeds filter on (`updated_at`), whatever the faults renamed
+    rows: list[dict]
+    duplicate_rows: int  # the first N records of every page are sent twice
+    etag: str  # of the whole dataset: any data fault that changes a value changes it
 
 
 class SourceServer:
@@ -67,6 +93,10 @@ class SourceServer:
         self._pages = {dept: {name: build() for name, build in datasets.items()}
                        for dept, datasets in DEPARTMENTS.items()}
         self._files: dict[str, bytes] = {}  # built on first request: XLSX takes a moment
+        # Built on first request under the current faults, dropped when the faults change: the
+        # ETag of a 20-page dataset is hashed once, and a faulted XLSX is rebuilt once, not per GET.
+        self._contents: dict[tuple[str, str], _Content] = {}
+        self._faulted_files: dict[str, bytes] = {}
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -94,8 +124,11 @@ class SourceServer:
             self._httpd.server_close()
 
     def set_faults(self, **faults) -> None:
+        faults = Faults(**faults)  # a bad value raises here, before anything changes
         with self._lock:
-            self.faults = Faults(**faults)
+            self.faults = faults
+            self._contents.clear()
+            self._faulted_files.clear()
 
     def __enter__(self) -> SourceServer:
         return self.start()
@@ -126,12 +159,31 @@ class SourceServer:
                 taken["truncate"] = True
             return taken
 
+    def content(self, department: str, dataset: str) -> _Content:
+        """The dataset with the current data faults applied, and its ETag (cached until they change)."""
+        key = (department, dataset)
+        with self._lock:
+            f, cached = self.faults, self._contents.get(key)
+        if cached is not None:
+            return cached
+        raw = [] if f.empty else self._pages[department][dataset]
+        raw = _without_periods(raw, lambda r: _period(r.get("year"), r.get("month")), f)
+        rows = [_apply_data_faults(dict(r), f) for r in raw]
+        # duplicate_rows repeats records on every page, so it is part of what is published
+        body = json.dumps([rows, f.duplicate_rows], ensure_ascii=False, sort_keys=True)
+        content = _Content(raw, rows, f.duplicate_rows, etag(body.encode()))
+        with self._lock:
+            if self.faults is f:  # not if the faults changed meanwhile: that content is stale
+                self._contents[key] = content
+        return content
+
     def page(self, department: str, dataset: str, page: int, page_size: int) -> dict:
-        rows = [] if self.faults.empty else self._pages[department][dataset]
+        content = self.content(department, dataset)
+        rows = content.rows
         start = (page - 1) * page_size
         last_page = max(1, -(-len(rows) // page_size))
-        data = [self._apply_data_faults(dict(r)) for r in rows[start:start + page_size]]
-        data = data[: self.faults.duplicate_rows] + data
+        data = rows[start:start + page_size]
+        data = data[: content.duplicate_rows] + data
         return {
             "department": department, "dataset": dataset, "page": page, "page_size": page_size,
             "total": len(rows), "next_page": page + 1 if page < last_page else None,
@@ -143,34 +195,42 @@ class SourceServer:
         with self._lock:
             if name not in self._files:
                 self._files[name] = FILES[name].build()
-            payload = self._files[name]
-        f = self.faults
-        return with_faults(name, payload, f.rename_field, f.duplicate_rows, f.scale_field, f.revise)
+            payload, f, cached = self._files[name], self.faults, self._faulted_files.get(name)
+        if cached is not None:
+            return cached
+        # Built outside the lock (an XLSX takes a second), periods first: the department never
+        # published them, so no later fault sees them.
+        payload = _file_without_periods(name, payload, f)
+        payload = with_faults(name, payload, f.rename_field, f.duplicate_rows, f.scale_field, f.revise)
+        with self._lock:
+            if self.faults is f:
+                self._faulted_files[name] = payload
+        return payload
 
     def cursor_page(self, department: str, dataset: str, cursor: str | None, limit: int,
                     updated_since: str | None) -> dict:
         """A page of an incremental feed: records updated after `updated_since`, from `cursor` on."""
-        rows = [] if self.faults.empty else self._pages[department][dataset]
-        if updated_since:
-            rows = [r for r in rows if r.get("updated_at", "") > updated_since]
+        content = self.content(department, dataset)
+        rows = [row for raw, row in zip(content.raw, content.rows, strict=True)
+                if not updated_since or raw.get("updated_at", "") > updated_since]
         start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
-        data = [self._apply_data_faults(dict(r)) for r in rows[start:start + limit]]
-        data = data[: self.faults.duplicate_rows] + data
+        data = rows[start:start + limit]
+        data = data[: content.duplicate_rows] + data
         more = start + limit < len(rows)
-        return {"items": data, "synthetic": True,
-                "next_cursor": base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None}
+        after = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+        return {"items": data, "synthetic": True, "next_cursor": after if more else None}
 
-    def _apply_data_faults(self, row: dict) -> dict:
-        f = self.faults
-        for field, factor in (f.scale_field or {}).items():
-            if isinstance(row.get(field), (int, float)):
-                row[field] = round(row[field] * factor, 6)
-        if f.revise and row.get("year") == f.revise["year"] and f.revise["field"] in row:
-            row[f.revise["field"]] = round(row[f.revise["field"]] * f.revise["factor"], 6)
-        for old, new in (f.rename_field or {}).items():
-            if old in row:
-                row[new] = row.pop(old)
-        return row
+
+def _apply_data_faults(row: dict, f: Faults) -> dict:
+    for field, factor in (f.scale_field or {}).items():
+        if isinstance(row.get(field), (int, float)):
+            row[field] = round(row[field] * factor, 6)
+    if f.revise and row.get("year") == f.revise["year"] and f.revise["field"] in row:
+        row[f.revise["field"]] = round(row[f.revise["field"]] * f.revise["factor"], 6)
+    for old, new in (f.rename_field or {}).items():
+        if old in row:
+            row[new] = row.pop(old)
+    return row
 
 
 def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
@@ -308,11 +368,19 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.BAD_REQUEST,
                            {"error": f"page >= 1 and 1 <= page_size <= {MAX_PAGE_SIZE}"})
                 return
+            # Transport faults come first: a 503 is a 503, whatever the client already holds.
             fault = self._transport_faults()
             if fault is None:
                 return
+            tag = server.content(department, dataset).etag
+            if _etag_matches(self.headers.get("If-None-Match"), tag):
+                self.send_response(HTTPStatus.NOT_MODIFIED)
+                self.send_header("ETag", tag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = server.page(department, dataset, page, page_size)
-            self._send(HTTPStatus.OK, body, truncate=fault.get("truncate", False))
+            self._send(HTTPStatus.OK, body, {"ETag": tag}, truncate=fault.get("truncate", False))
 
         def do_POST(self) -> None:
             if urlparse(self.path).path != "/_faults":
@@ -330,6 +398,104 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, {"faults": asdict(server.faults)})
 
     return Handler
+
+
+def _etag_matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an If-None-Match header (one tag, a list, or *) names the current ETag."""
+    if not if_none_match:
+        return False
+    given = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in given or tag in given
+
+
+# -- missing periods: records left out by year (and month), in JSON and in files ---------------
+Period = tuple[int, int]  # (year, month); month 0 in yearly data
+
+
+def _as_int(value: object) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(float(value))  # CSV cells are text, XLSX cells and JSON values numbers
+    except (TypeError, ValueError):
+        return None
+
+
+def _period(year: object, month: object) -> Period | None:
+    """A record's period; None for a record without a year (a footnote, or an undated dataset)."""
+    y = _as_int(year)
+    return None if y is None else (y, _as_int(month) or 0)
+
+
+def _without_periods(records: list, period_of: Callable[[object], Period | None], f: Faults) -> list:
+    """`records` without the periods `drop_period` and `latest_periods_missing` name.
+
+    A record's period comes from `period_of`; records without one (footnotes) always stay. Total
+    rows such as 合计 carry their period like any other row, so they go with it.
+    """
+    if not f.drop_period and not f.latest_periods_missing:
+        return records
+    periods = sorted({p for p in map(period_of, records) if p is not None})
+    gone = set(periods[-f.latest_periods_missing:]) if f.latest_periods_missing else set()
+    if f.drop_period:
+        year, month = f.drop_period["year"], f.drop_period.get("month")
+        gone.update(p for p in periods if p[0] == year and month in (None, p[1]))
+    return [r for r in records if period_of(r) not in gone]
+
+
+def _file_period(header: list[object]) -> Callable[[list[object]], Period | None]:
+    """The period of a file row, read from the columns headed 年份 and 月份 (as `revise` finds them)."""
+    def column(word: str) -> int | None:
+        return next((i for i, h in enumerate(header) if isinstance(h, str) and word in h), None)
+
+    year, month = column("年份"), column("月份")
+
+    def period_of(row: list[object]) -> Period | None:
+        def cell(i: int | None) -> object:
+            return row[i] if i is not None and i < len(row) else None
+        return _period(cell(year), cell(month))
+    return period_of
+
+
+def _file_without_periods(name: str, payload: bytes, f: Faults) -> bytes:
+    """A published file without the rows of the missing periods (title, header, footnote stay)."""
+    if not f.drop_period and not f.latest_periods_missing:
+        return payload
+    spec = FILES[name]
+    if spec.encoding is not None:
+        rows = list(csv.reader(io.StringIO(payload.decode(spec.encoding))))
+        period_of = _file_period(rows[spec.header_rows - 1])
+        rows[spec.header_rows:] = _without_periods(rows[spec.header_rows:], period_of, f)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        return out.getvalue().encode(spec.encoding)
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(payload))
+    sheet = book.worksheets[0]
+    period_of = _file_period([c.value for c in sheet[spec.header_rows]])
+    first = spec.header_rows + 1
+    lines = [(row[0].row, [c.value for c in row]) for row in sheet.iter_rows(min_row=first)]
+    kept = {n for n, _ in _without_periods(lines, lambda line: period_of(line[1]), f)}
+    gone = [n for n, _ in lines if n not in kept]
+    # openpyxl moves cells (and their styles) but not merged ranges: move those below by hand
+    below = [r for r in sheet.merged_cells.ranges if r.min_row >= first]
+    for merged in below:
+        sheet.unmerge_cells(str(merged))
+    runs: list[list[int]] = []  # [first row, count] of each block of consecutive rows to delete
+    for n in gone:
+        if runs and runs[-1][0] + runs[-1][1] == n:
+            runs[-1][1] += 1
+        else:
+            runs.append([n, 1])
+    for start, count in reversed(runs):  # bottom up, so the rows still to delete stay put
+        sheet.delete_rows(start, count)
+    for merged in below:
+        if merged.min_row not in gone:  # a range on a deleted row goes with it
+            merged.shift(row_shift=-sum(1 for n in gone if n < merged.min_row))
+            sheet.merge_cells(str(merged))
+    # the same bytes for the same faults: stable ETags, as for the unfaulted file
+    return deterministic_xlsx(book, book.properties.modified)
 
 
 def export_static(folder: Path) -> list[Path]:

@@ -1,16 +1,27 @@
-"""The JSON-API connector against the live embedded source: pagination, retries, timeouts, errors."""
+"""The JSON-API connector against the live embedded source.
+
+Pagination, retries, timeouts, errors, conditional GETs (ETag / 304), and a plain static web
+server that sends no ETag.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
+from connectors import json_api
 from connectors.errors import SourceRejected, SourceUnavailable
 from connectors.http import RetryPolicy
 from connectors.json_api import fetch_json_api
+from connectors.result import SourceState
 from source_server import energy_data
+from source_server.server import export_static
 
 FAST = RetryPolicy(timeout_connect_s=1, timeout_read_s=2, max_attempts=3, backoff_s=0.05)
 
@@ -125,7 +136,6 @@ def test_unparseable_value_becomes_a_reject_with_its_raw_record(source_server, m
 
 
 def test_cursor_feed_pages_through_and_then_asks_only_for_what_changed(source_server, mianyang_sources):
-    from connectors.result import SourceState
     from source_server import power_data
 
     spec = spec_of(mianyang_sources, "generation", page_size=300)
@@ -145,3 +155,135 @@ def test_cursor_feed_pages_through_and_then_asks_only_for_what_changed(source_se
     recent = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=older)
     assert recent.provenance.records == 3 * 6  # October to December 2025, six plant types
     assert sorted(set(recent.frame.month)) == [10, 11, 12]
+
+
+# -- conditional GET: page-numbered APIs send an ETag of the whole dataset ---------------------
+
+def test_rerun_with_the_stored_etag_gets_304_and_downloads_no_page(source_server, mianyang_sources):
+    spec = spec_of(mianyang_sources, "balance", page_size=40)
+    before = source_server.requests_served
+    first = fetch_json_api(spec, source_server.url, source_server.token, FAST)
+    assert source_server.requests_served - before == 5  # every page, once
+    tag = first.provenance.etag
+    assert tag and tag.startswith('"') and first.provenance.state_key == "/api/v1/energy/energy_balance"
+
+    state = SourceState(first.provenance.state_key, tag, None, first.provenance.sha256)
+    before = source_server.requests_served
+    again = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=state)
+    assert source_server.requests_served - before == 1  # page 1 answered 304: nothing else asked
+    prov = again.provenance
+    assert prov.not_modified and (prov.pages, prov.records) == (0, 0) and again.frame.empty
+    assert (prov.etag, prov.sha256, prov.state_key) == (tag, first.provenance.sha256, state.key)
+
+    # any page answers 304 to the dataset's ETag, but a 503 is still a 503 (and is retried)
+    headers = {"Authorization": f"Bearer {source_server.token}", "If-None-Match": tag}
+    page_3 = requests.get(source_server.url + spec.path, {"page": 3, "page_size": 40},
+                          headers=headers, timeout=5)
+    assert page_3.status_code == 304 and page_3.content == b"" and page_3.headers["ETag"] == tag
+    source_server.set_faults(fail_next=1, fail_status=503)
+    before = source_server.requests_served
+    again = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=state)
+    assert again.provenance.not_modified and source_server.requests_served - before == 2
+
+
+def test_revised_value_changes_the_etag_and_the_new_data_comes_back(source_server, mianyang_sources):
+    spec = spec_of(mianyang_sources, "gdp")
+    first = fetch_json_api(spec, source_server.url, source_server.token, FAST)
+    state = SourceState(first.provenance.state_key, first.provenance.etag, None, first.provenance.sha256)
+    source_server.set_faults(revise={"year": 2020, "field": "gdp_2020_prices_100m_cny", "factor": 1.01})
+
+    revised = fetch_json_api(spec, source_server.url, source_server.token, FAST, previous=state)
+    assert not revised.provenance.not_modified and len(revised.frame) == 21
+    assert revised.provenance.etag not in (None, first.provenance.etag)
+    assert revised.provenance.sha256 != first.provenance.sha256
+    gdp_2020 = revised.frame[revised.frame.year == 2020].gdp_2020_prices_cny.iloc[0]
+    assert gdp_2020 == pytest.approx(3010.0 * 1.01 * 1e8)
+
+    # the revision stays put: the new ETag now gets a 304
+    state = SourceState(state.key, revised.provenance.etag, None, revised.provenance.sha256)
+    assert fetch_json_api(spec, source_server.url, source_server.token, FAST,
+                          previous=state).provenance.not_modified
+
+
+def test_dataset_changing_between_pages_is_refused_naming_source_and_url(
+        source_server, mianyang_sources, monkeypatch):
+    spec = spec_of(mianyang_sources, "balance", page_size=100)
+    make_session = json_api.make_session
+
+    def revise_after_page_1(response, **_):
+        if "page=1" in response.url:  # the department publishes a revision in mid-download
+            source_server.set_faults(revise={"year": 2016, "field": "standard_coal_10k_tce",
+                                             "factor": 1.1})
+
+    def session_revising_after_page_1(token):
+        session = make_session(token)
+        session.hooks["response"].append(revise_after_page_1)
+        return session
+
+    monkeypatch.setattr(json_api, "make_session", session_revising_after_page_1)
+    with pytest.raises(SourceUnavailable) as err:
+        fetch_json_api(spec, source_server.url, source_server.token, FAST)
+    assert err.value.source == "energy.balance" and "page=2" in err.value.url
+    message = str(err.value)
+    assert "changed while it was being paged" in message and "on page 2" in message
+    assert "rerun" in message and source_server.url + spec.path in message
+
+
+@pytest.fixture
+def static_source(tmp_path):
+    """The datasets as plain files behind Python's own web server: no ETag, query ignored."""
+    export_static(tmp_path)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_server_without_etags_is_downloaded_and_compared_by_checksum(static_source, mianyang_sources):
+    spec = spec_of(mianyang_sources, "gdp")
+    first = fetch_json_api(spec, static_source, None, FAST)
+    assert len(first.frame) == 21 and first.provenance.etag is None and first.provenance.pages == 1
+
+    # a state with an ETag from another server: sent, ignored, the payload comes and is compared
+    state = SourceState(first.provenance.state_key, '"from-elsewhere"', None, first.provenance.sha256)
+    again = fetch_json_api(spec, static_source, None, FAST, previous=state)
+    assert again.provenance.not_modified and (again.provenance.pages, again.provenance.records) == (1, 21)
+    assert again.provenance.etag is None
+
+    changed = SourceState(state.key, None, None, "an older payload")
+    assert len(fetch_json_api(spec, static_source, None, FAST, previous=changed).frame) == 21
+
+
+def test_stored_etag_round_trips_through_the_warehouse(source_server, mianyang_sources, tmp_path):
+    from connectors.fetch import fetch_dataset
+    from tests.helpers import check
+    from warehouse.db import connect
+    from warehouse.load import load_batches
+    from warehouse.state import read_source_states, states_of
+
+    spec = spec_of(mianyang_sources, "gdp")
+    department = mianyang_sources.department(spec.department)
+    warehouse = tmp_path / "w.duckdb"
+
+    def run() -> tuple[str, str | None, int]:
+        con = connect(warehouse)
+        states = states_of(read_source_states(con), spec.table_name)
+        con.close()
+        before = source_server.requests_served
+        [fetched] = fetch_dataset(spec, department, source_server.url, source_server.token, states)
+        batch = check(fetched, warehouse)
+        con = connect(warehouse)
+        [result] = load_batches(con, [batch])
+        [stored] = states_of(read_source_states(con), spec.table_name).values()
+        con.close()
+        return result.status, stored.etag, source_server.requests_served - before
+
+    status, etag, requests_made = run()
+    assert status == "loaded" and etag and requests_made == 1
+    assert run() == ("unchanged", etag, 1)  # 304: the ETag was read back from meta.source_state
