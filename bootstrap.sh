@@ -4,7 +4,8 @@
 #   bash bootstrap.sh run     # set up, then ingest + validate + build + print the KPI status table
 #   bash bootstrap.sh test    # set up (with test extras), then run the test suite
 #
-# Needs Python 3.11 and access to a Python package index; nothing is downloaded at run time.
+# Needs Python 3.11 and access to a Python package index, and npm with its registry for the Data
+# Docs' JS/CSS (optional: only building the Data Docs needs it); nothing is downloaded at run time.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -39,6 +40,21 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing pinned dependencies (about a minute the first time)" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
   echo "$want" > "$stamp"
+fi
+
+# The JS/CSS the Data Docs would load from CDNs (expectations/data_docs.py); again only when the
+# lock changed. The stamp lives in node_modules, so deleting that folder reinstalls too.
+assets=expectations/data_docs_assets
+if command -v npm >/dev/null; then
+  stamp=$assets/node_modules/.carbonpeak-installed
+  want="$(sha256sum < $assets/package-lock.json | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "==> installing the Data Docs assets with npm" >&2
+    npm ci --prefix "$assets" --no-audit --no-fund --legacy-peer-deps --loglevel=error
+    echo "$want" > "$stamp"
+  fi
+else
+  echo "bootstrap.sh: npm not found; building the Data Docs will need it (npm ci --prefix $assets)" >&2
 fi
 
 if [ "$what" = run ]; then

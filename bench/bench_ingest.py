@@ -1,4 +1,4 @@
-"""Benchmark: a large paginated JSON dataset through connector → GX → DuckDB load.
+"""Benchmark: a large paginated JSON dataset through connector → GX (inside DuckDB) → DuckDB load.
 
 Prints throughput and peak memory per stage, and ratios against the baseline figures of this
 machine kind (shared/notes/baseline.md). The source server runs in this process and competes
@@ -29,6 +29,7 @@ from warehouse.load import load_batches  # noqa: E402
 
 BASELINE_REQUESTS_ROWS_S = 374_000  # requests, one Session, pages in order -> DataFrame
 BASELINE_GX_PANDAS_ROWS_S = 263_000  # GX on pandas, 10 expectations
+BASELINE_GX_DUCKDB_ROWS_S = 3_460_000  # GX SQL data source on DuckDB with the fix, 10 checks, 10 M
 COUNTIES = ["涪城区", "游仙区", "安州区", "江油市", "三台县", "盐亭县", "梓潼县", "北川羌族自治县", "平武县"]
 
 SPEC = DatasetSpec(
@@ -40,7 +41,9 @@ SPEC = DatasetSpec(
 SUITE = {"name": "bench__readings", "expectations": [
     {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "meter_id"}},
-    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "meter_id"}},
+    {"type": "unexpected_rows_expectation", "kwargs": {
+        "description": "unique key (meter_id)",
+        "unexpected_rows_query": "select * from {batch} qualify count(*) over (partition by meter_id) > 1"}},
     {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "county", "value_set": COUNTIES}},
     {"type": "expect_column_values_to_be_between", "kwargs": {"column": "year", "min_value": 2005,
                                                               "max_value": 2025}},
@@ -78,11 +81,15 @@ def main(rows: int) -> None:
         server.stop()
         report("fetch + parse", time.perf_counter() - t, rows, ("requests→DataFrame", BASELINE_REQUESTS_ROWS_S))
 
-        t = time.perf_counter()
-        batch = check_batch(fetched, suites)
-        report("GX validate", time.perf_counter() - t, rows, ("GX on pandas", BASELINE_GX_PANDAS_ROWS_S))
-
         con = connect(Path(tmp) / "bench.duckdb")
+        t = time.perf_counter()
+        batch = check_batch(fetched, con, suites)  # staged in DuckDB, validated there by GX
+        seconds = time.perf_counter() - t
+        report("GX validate", seconds, rows, ("GX in DuckDB", BASELINE_GX_DUCKDB_ROWS_S))
+        print(f"{'':<14}  (vs GX on pandas {BASELINE_GX_PANDAS_ROWS_S:,} rows/s: ratio "
+              f"{rows / seconds / BASELINE_GX_PANDAS_ROWS_S:.2f}; includes staging the batch and "
+              "naming every failing row)")
+
         t = time.perf_counter()
         [first] = load_batches(con, [batch])
         report("DuckDB load", time.perf_counter() - t, rows)

@@ -33,10 +33,13 @@ def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> Fet
                              f"header (row {rows}) lacks {names}; the department may have renamed "
                              f"it. Header found: {shown}. Fix the column map in sources.yml")
     frame, rejects = parse_records(spec, table.records, row_numbers=table.row_numbers)
+    # Totals parse like data; one that does not parse simply is not compared (its rows are).
+    totals = parse_records(spec, table.totals, row_numbers=table.total_row_numbers)[0] \
+        if table.totals else None
     provenance = Provenance(**{**provenance.__dict__, "records": len(table.records),
                                "dropped": table.dropped})
     return FetchResult(spec, frame, tuple(rejects), provenance,
-                       dict(zip(table.row_numbers, table.records)))
+                       dict(zip(table.row_numbers, table.records)), totals)
 
 
 def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,

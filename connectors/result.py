@@ -52,6 +52,9 @@ class FetchResult:
     provenance: Provenance
     # every record as received, by row number (position in the feed, or row of the file)
     records: dict[int, dict] = field(default_factory=dict)
+    # the department's own total rows (合计), parsed like the data: checked against the sum of the
+    # rows they total, then dropped (None when the format publishes none)
+    totals: pd.DataFrame | None = None
 
     def raw_record(self, row_number: int) -> dict:
         return self.records[row_number]

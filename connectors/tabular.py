@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.spec import DatasetSpec, TabularSpec
+
+
+TOTAL_LABEL = "合计"  # a grand-total row: its numbers are checked against the rows it totals
 
 
 class TabularError(ValueError):
@@ -25,6 +28,8 @@ class Table:
     row_numbers: list[int]  # 1-based rows of the file (lines of a CSV)
     dropped: int  # total and footnote rows skipped
     encoding: str | None = None
+    totals: list[dict] = field(default_factory=list)  # the 合计 rows, kept to check the sums
+    total_row_numbers: list[int] = field(default_factory=list)
 
 
 def decode(payload: bytes, encoding: str) -> tuple[str, str]:
@@ -67,19 +72,23 @@ def _table(spec: TabularSpec, rows: list[tuple[int, list[object]]], encoding: st
     if len(header_rows) != len(wanted):
         raise TabularError(f"the file has fewer than {max(wanted)} rows; check `tabular.header_rows`")
     header = _flatten_header(header_rows)
-    records, numbers, dropped = [], [], 0
+    records, numbers, dropped, totals, total_numbers = [], [], 0, [], []
     for number, cells in rows:
         if number <= max(wanted):
             continue
         cells = [_cell(c) for c in cells]
         if all(c is None for c in cells):
             continue
+        record = {name: value for name, value in zip(header, cells) if name}
         if any(isinstance(c, str) and c.startswith(spec.drop_rows_starting_with) for c in cells):
             dropped += 1
+            if any(isinstance(c, str) and c.startswith(TOTAL_LABEL) for c in cells):
+                totals.append(record)
+                total_numbers.append(number)
             continue
-        records.append({name: value for name, value in zip(header, cells) if name})
+        records.append(record)
         numbers.append(number)
-    return Table(header, records, numbers, dropped, encoding)
+    return Table(header, records, numbers, dropped, encoding, totals, total_numbers)
 
 
 def read_csv(spec: TabularSpec, payload: bytes) -> Table:

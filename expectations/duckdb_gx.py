@@ -33,10 +33,16 @@ class _DuckDBDialect(str, enum.Enum):
     DUCKDB = "duckdb"
 
 
+def engine_module():
+    """GX's SQLAlchemy execution engine module, which holds the list being patched."""
+    from great_expectations.execution_engine import sqlalchemy_execution_engine
+
+    return sqlalchemy_execution_engine
+
+
 def persist_duckdb_connection() -> None:
     """Make GX keep one open connection for DuckDB (idempotent)."""
-    from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
-
+    engine = engine_module()
     if _DuckDBDialect.DUCKDB not in engine._PERSISTED_CONNECTION_DIALECTS:
         engine._PERSISTED_CONNECTION_DIALECTS = (*engine._PERSISTED_CONNECTION_DIALECTS,
                                                  _DuckDBDialect.DUCKDB)

@@ -3,21 +3,28 @@
 Exact repeats of a record are dropped (counted), records that failed parsing or an error-level
 row expectation are set aside for quarantine, and a batch failing an error-level table
 expectation is marked rejected, so nothing of it is loaded.
+
+The batch is validated inside the warehouse: it is staged as `stage.<table>__<id>` (and the totals
+the department published beside it, e.g. its 合计 rows, as `..._totals`), checked there with GX,
+and the stage tables are dropped again. Nothing is written to the raw layer here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from connectors.result import FetchResult, Provenance
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
 from expectations.suites import SUITES_DIR, load_suite
-from expectations.validate import Finding, validate_frame
+from expectations.validate import CheckRecord, Finding, validate_table
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +47,35 @@ class Batch:
     duplicates: int = 0
     rejected_reason: str | None = None  # set when an error-level table expectation failed
     warnings: list[Finding] = field(default_factory=list)
+    checks: list[CheckRecord] = field(default_factory=list)  # every expectation's result
+    gx_result: dict | None = None  # GX's result document, for Data Docs
+    validated_at: dt.datetime | None = None
 
 
-def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR, params: dict | None = None
-                ) -> Batch:
-    """Run the dataset's suite on a fetched batch and sort its rows.
+def _stage(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, like: str | None = None
+           ) -> str:
+    table = f"stage.{name}"
+    con.register("_staged", frame)
+    try:
+        if like and frame.empty:  # no totals published: an empty table of the batch's shape
+            con.execute(f"create table {table} as select * from {like} limit 0")
+        else:
+            con.execute(f"create table {table} as select * from _staged")
+    finally:
+        con.unregister("_staged")
+    return table
 
-    `params` are the city's facts (`config/<city>/city.yml`) that suites refer to as `$name`.
+
+def check_batch(fetched: FetchResult, con: duckdb.DuckDBPyConnection, suites_dir: Path = SUITES_DIR,
+                params: dict | None = None, as_of: dt.date | None = None,
+                context: pd.DataFrame | None = None) -> Batch:
+    """Run the dataset's suite on a fetched batch, inside the warehouse `con`, and sort its rows.
+
+    `params` are the city's facts (`config/<city>/city.yml`) that suites refer to as `$name`;
+    `as_of` is the date freshness is judged on (default today). `context` rows (canonical
+    columns, negative `_row_number`) are validated with the batch but are not part of it: a
+    replay of a few quarantined rows is judged together with the data they join, so checks of
+    the whole table (continuity, every county present) still make sense.
     """
     spec = fetched.dataset
     if fetched.provenance.not_modified:  # nothing new arrived: nothing to check
@@ -57,13 +86,28 @@ def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR, params: dic
     duplicates = len(frame) - len(unique)
     if duplicates:
         log.warning("%s: dropped %d exact duplicate record(s)", spec.source_name, duplicates)
-    outcome = validate_frame(spec.table_name, unique, load_suite(spec.table_name, suites_dir, params))
+    con.execute("create schema if not exists stage")
+    name = f"{spec.table_name}__{uuid.uuid4().hex[:8]}"
+    staged = _stage(con, name, unique if context is None else
+                    pd.concat([unique, context[unique.columns]], ignore_index=True))
+    totals = fetched.totals if fetched.totals is not None else unique.iloc[0:0]
+    staged_totals = _stage(con, f"{name}__totals", totals, like=staged)
+    facts = {**(params or {}), "as_of": (as_of or dt.date.today()).isoformat(),
+             "totals": staged_totals, "raw_table": f"raw.{spec.table_name}"}
+    try:
+        outcome = validate_table(con, "stage", name, load_suite(spec.table_name, suites_dir, facts))
+    finally:
+        con.execute(f"drop table if exists {staged}")
+        con.execute(f"drop table if exists {staged_totals}")
+    validated_at = dt.datetime.now(dt.timezone.utc)
     if outcome.rejected:
         log.error("%s: batch rejected, previous data kept: %s", spec.source_name,
                   outcome.rejection_reason)
         return Batch(spec, fetched.provenance, unique.iloc[0:0], duplicates=duplicates,
-                     rejected_reason=outcome.rejection_reason, warnings=outcome.warnings())
-    failed = outcome.quarantine()
+                     rejected_reason=outcome.rejection_reason, warnings=outcome.warnings(),
+                     checks=outcome.checks, gx_result=outcome.gx_result,
+                     validated_at=validated_at)
+    failed = {n: checks for n, checks in outcome.quarantine().items() if n > 0}  # not context
     quarantined = [QuarantinedRow(r.row_number, r.raw, (f"{r.check}: {r.reason}",))
                    for r in fetched.rejects]
     quarantined += [QuarantinedRow(number, fetched.raw_record(number), tuple(checks))
@@ -72,4 +116,5 @@ def check_batch(fetched: FetchResult, suites_dir: Path = SUITES_DIR, params: dic
         log.warning("%s: %d row(s) quarantined", spec.source_name, len(quarantined))
     rows = unique[~unique[ROW_NUMBER].isin(failed)]
     return Batch(spec, fetched.provenance, rows, quarantined, duplicates,
-                 warnings=outcome.warnings())
+                 warnings=outcome.warnings(), checks=outcome.checks, gx_result=outcome.gx_result,
+                 validated_at=validated_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,13 +33,26 @@ def list_suites(suites_dir: Path = SUITES_DIR) -> list[str]:
 
 
 def _substitute(value: object, params: dict, path: Path) -> object:
-    """`"$name"` in a suite's kwargs stands for a fact of the city (`config/<city>/city.yml`)."""
-    if isinstance(value, str) and value.startswith("$"):
-        if value[1:] not in params:
-            raise SuiteError(str(path), f"`{value}` is not defined; city facts available: "
+    """`"$name"` in a suite's kwargs stands for a fact of the city (`config/<city>/city.yml`) or
+    of the run (`as_of`, `totals`); `${name}` does the same inside a string (SQL checks)."""
+    def lookup(name: str) -> object:
+        if name not in params:
+            raise SuiteError(str(path), f"`${name}` is not defined; facts available: "
                              + (", ".join(sorted(params)) or "none (add them to city.yml)"))
-        return params[value[1:]]
+        return params[name]
+
+    if isinstance(value, str) and re.fullmatch(r"\$\w+", value):
+        return lookup(value[1:])
+    if isinstance(value, str) and "${" in value:
+        return re.sub(r"\$\{(\w+)\}", lambda m: _sql_text(lookup(m.group(1))), value)
     return value
+
+
+def _sql_text(value: object) -> str:
+    """A fact as it reads inside SQL: a list becomes a list of literals ('a', 'b')."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join("'" + str(v).replace("'", "''") + "'" for v in value)
+    return str(value)
 
 
 def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None = None) -> LoadedSuite:

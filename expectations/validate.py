@@ -1,8 +1,16 @@
-"""Run a dataset's GX suite on a batch and sort the outcome into quarantine, warnings and rejection.
+"""Run a dataset's GX suite inside DuckDB and sort the outcome into quarantine, warnings, rejection.
+
+The batch is staged as a table in the warehouse (`stage.*`) and validated there through GX's SQL
+data source, so big tables are never copied into pandas for checking, and suites can hold DuckDB
+SQL checks that see the rest of the warehouse (`unexpected_rows_expectation`: continuity,
+freshness, cross-dataset checks, published totals).
 
 Rules (severity comes from each expectation's `meta`):
-- a row-level expectation at `error` quarantines the rows that fail it; the rest load;
-- a table-level expectation at `error` (columns, row count) rejects the whole batch;
+- a row-level expectation at `error` quarantines the rows that fail it; the rest load. Row-level
+  means GX names the failing rows by `_row_number` (column checks, or an unexpected-rows query
+  that returns `_row_number`);
+- a table-level expectation at `error` (columns, row count, a missing period, totals that do not
+  add up) rejects the whole batch;
 - `warn` loads everything and records the finding;
 - an expectation GX could not evaluate rejects the batch (never a silent pass).
 """
@@ -12,10 +20,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import pandas as pd
+import duckdb
 
 from connectors.parse import ROW_NUMBER
-from expectations.suites import LoadedSuite, load_suite
+from expectations.duckdb_gx import table_batch
+from expectations.suites import LoadedSuite
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +43,26 @@ class Finding:
         return bool(self.row_numbers)
 
 
+@dataclass(frozen=True)
+class CheckRecord:
+    """One expectation's result in one validation run, passed or not (validation history)."""
+
+    expectation: str
+    expectation_type: str
+    check: str  # the suite's `meta.check` (e.g. continuity, freshness), else the type
+    severity: str
+    success: bool
+    unexpected_count: int | None
+    detail: str
+
+
 @dataclass
 class ValidationOutcome:
     suite: str
     evaluated: int
     findings: list[Finding] = field(default_factory=list)
+    checks: list[CheckRecord] = field(default_factory=list)
+    gx_result: dict | None = None  # GX's own result document (for Data Docs)
 
     @property
     def rejected(self) -> bool:
@@ -74,50 +98,97 @@ def _raised(exception_info: object) -> str | None:
     return None
 
 
-def _row_number(index: object) -> int:
-    # GX lists index labels, or {index name: label} dicts when the index is named.
-    return int(index[ROW_NUMBER] if isinstance(index, dict) else index)
-
-
-def describe(expectation_type: str, kwargs: dict) -> str:
+def describe(expectation_type: str, kwargs: dict, description: str | None = None) -> str:
+    if expectation_type == "unexpected_rows_expectation":
+        # a SQL check is known by its description ("continuity: no month missing ..."), not its SQL
+        return f"{expectation_type}({description or kwargs.get('unexpected_rows_query')})"
     shown = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k not in ("batch_id", "result_format"))
     return f"{expectation_type}({shown})"
 
 
-def validate_frame(dataset: str, frame: pd.DataFrame, loaded: LoadedSuite | None = None
-                   ) -> ValidationOutcome:
-    """Validate the canonical columns of `frame` (indexed by feed row number) with GX."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+def _show(rows: list[dict], limit: int = 3) -> str:
+    shown = "; ".join(", ".join(f"{k}={v}" for k, v in r.items()) for r in rows[:limit])
+    return shown + (f"; … {len(rows) - limit} more" if len(rows) > limit else "")
 
-    loaded = loaded or load_suite(dataset)
-    # GX logs every ephemeral context it makes at INFO: noise in a flow's log.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    data = frame.set_index(ROW_NUMBER, drop=True)
-    data = data.drop(columns=[c for c in data.columns if c.startswith("_")])
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    batch = (context.data_sources.add_pandas("carbonpeak").add_dataframe_asset(dataset)
-             .add_batch_definition_whole_dataframe("batch")
-             .get_batch(batch_parameters={"dataframe": data}))
-    result = batch.validate(loaded.suite, result_format={"result_format": "COMPLETE"})
-    outcome = ValidationOutcome(suite=dataset, evaluated=len(result.results))
+
+def _unexpected_rows(con: duckdb.DuckDBPyConnection, result: dict, query: str, table: str
+                     ) -> tuple[int, list[dict]]:
+    """Count and rows of an unexpected-rows check; GX returns at most 200 rows, so when more
+    failed, the same query is run here to name every one of them."""
+    count = int(result.get("observed_value") or 0)
+    rows = list((result.get("details") or {}).get("unexpected_rows") or [])
+    if count > len(rows):
+        cursor = con.cursor()
+        try:
+            relation = cursor.execute(query.replace("{batch}", table))
+            names = [d[0] for d in relation.description]
+            rows = [dict(zip(names, r)) for r in relation.fetchall()]
+        finally:
+            cursor.close()
+    return count, rows
+
+
+def _failed_rows(con: duckdb.DuckDBPyConnection, result: dict) -> tuple[int, ...]:
+    """Row numbers of a column check's failures. On SQL, GX lists only the first
+    `partial_unexpected_count` (20) of them, but also returns the query that finds them all:
+    when more failed, that query runs here, inside DuckDB."""
+    index = result.get("unexpected_index_list") or []
+    numbers = [int(i[ROW_NUMBER]) for i in index if isinstance(i, dict) and ROW_NUMBER in i]
+    query = result.get("unexpected_index_query")
+    if (result.get("unexpected_count") or 0) > len(numbers) and isinstance(query, str):
+        cursor = con.cursor()
+        try:
+            relation = cursor.execute(query)
+            names = [d[0] for d in relation.description]
+            numbers = [int(row[names.index(ROW_NUMBER)]) for row in relation.fetchall()]
+        finally:
+            cursor.close()
+    return tuple(sorted(set(numbers)))
+
+
+def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, loaded: LoadedSuite
+                   ) -> ValidationOutcome:
+    """Validate the staged batch `schema.table` (canonical columns + `_row_number`) with GX."""
+    dataset = loaded.suite.name
+    with table_batch(con, schema, table) as batch:
+        result = batch.validate(loaded.suite, result_format={
+            "result_format": "COMPLETE", "unexpected_index_column_names": [ROW_NUMBER]})
+    outcome = ValidationOutcome(suite=dataset, evaluated=len(result.results),
+                                gx_result=result.to_json_dict())
     for res in result.results:
         config = res.expectation_config
         kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
-        severity = (config.meta or {}).get("severity", "error")
-        name = describe(config.type, kwargs)
+        meta = config.meta or {}
+        severity = meta.get("severity", "error")
+        name = describe(config.type, kwargs, config.description or kwargs.get("description"))
+        check = meta.get("check", config.type)
         raised = _raised(res.exception_info)
         if raised is not None:
-            # An expectation GX could not evaluate (missing column, bad kwargs) must never pass.
-            outcome.findings.append(Finding(name, "error", (), f"GX could not evaluate it: {raised}"))
+            # An expectation GX could not evaluate (missing column, bad SQL) must never pass.
+            detail = f"GX could not evaluate it: {raised}"
+            outcome.findings.append(Finding(name, "error", (), detail))
+            outcome.checks.append(CheckRecord(name, config.type, check, "error", False, None, detail))
             continue
+        numbers: tuple[int, ...] = ()
+        if config.type == "unexpected_rows_expectation":
+            count, rows = _unexpected_rows(con, res.result, kwargs["unexpected_rows_query"],
+                                           f"{schema}.{table}")
+            if rows and all(ROW_NUMBER in r for r in rows):
+                numbers = tuple(sorted({int(r[ROW_NUMBER]) for r in rows}))
+                detail = f"{len(numbers)} row(s) failed"
+            else:
+                detail = f"{count} unexpected: {_show(rows)}" if count else ""
+        else:
+            count = res.result.get("unexpected_count")
+            numbers = _failed_rows(con, res.result)
+            detail = (f"{len(numbers)} row(s) failed" if numbers
+                      else f"observed {res.result.get('observed_value')!r}"
+                      + (f", {count} unexpected" if count else ""))
+        outcome.checks.append(CheckRecord(name, config.type, check, severity, bool(res.success),
+                                          count, "" if res.success else detail))
         if res.success:
             continue
-        rows = tuple(_row_number(i) for i in (res.result.get("unexpected_index_list") or []))
-        detail = (f"{len(rows)} row(s) failed" if rows
-                  else f"observed {res.result.get('observed_value')!r}")
-        outcome.findings.append(Finding(name, severity, rows, detail))
+        outcome.findings.append(Finding(name, severity, numbers, detail))
         log.log(logging.WARNING if severity == "warn" else logging.INFO,
                 "suite %s: %s failed (%s, %s)", dataset, name, severity, detail)
     return outcome

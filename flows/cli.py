@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -88,6 +89,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.set_defaults(func=cmd_sql)
 
+    quarantine = sub.add_parser(
+        "quarantine", formatter_class=fmt, help="rows the quality gate set aside",
+        description="Rows that failed parsing or an error-level expectation are kept in "
+        "meta.quarantine with their source, row, failed check and the values as received. List "
+        "them; after a fix (a corrected column map or unit in sources.yml, a relaxed bound in "
+        "expectations/<dataset>.json) replay them: what now passes is loaded, once.",
+        epilog=_epilog("carbonpeak quarantine list", "carbonpeak quarantine list --dataset "
+                       "energy__power_capacity", "carbonpeak quarantine replay"))
+    q_sub = quarantine.add_subparsers(dest="quarantine_command", metavar="QUARANTINE_COMMAND")
+    p = q_sub.add_parser("list", formatter_class=fmt, help="show quarantined rows",
+                         description="Show quarantined rows still waiting for a replay (read-only).",
+                         epilog=_epilog("carbonpeak quarantine list --dataset transport__vehicles",
+                                        "carbonpeak quarantine list --all --limit 0"))
+    p.add_argument("--dataset", help="only this raw table, e.g. energy__power_capacity")
+    p.add_argument("--all", action="store_true", help="also rows already replayed and loaded")
+    p.add_argument("--limit", type=int, default=50, help="rows to show (0 = all; default 50)")
+    p.set_defaults(func=cmd_quarantine_list)
+    p = q_sub.add_parser("replay", formatter_class=fmt, help="re-validate and load what now passes",
+                         description="Parse every waiting row again from the values the department "
+                         "published, with today's sources.yml and suites, validate it with the "
+                         "data it joins, load it if it passes and rebuild the models (Prefect "
+                         "flow `replay-quarantine`). Rows that still fail stay, with their new "
+                         "reason. A second replay finds nothing to do.",
+                         epilog=_epilog("carbonpeak quarantine replay",
+                                        "carbonpeak quarantine replay --dataset energy__power_capacity"))
+    p.add_argument("--dataset", help="only this raw table")
+    p.set_defaults(func=cmd_quarantine_replay)
+    quarantine.set_defaults(func=lambda args: _usage(quarantine))
+
+    quality = sub.add_parser("quality", formatter_class=fmt, help="data-quality reports",
+                             description="Reports on the data-quality gate.",
+                             epilog=_epilog("carbonpeak quality docs"))
+    quality_sub = quality.add_subparsers(dest="quality_command", metavar="QUALITY_COMMAND")
+    p = quality_sub.add_parser("docs", formatter_class=fmt, help="build GX Data Docs (offline)",
+                               description="Build Great Expectations' Data Docs for every suite "
+                               "and the latest validation of each dataset, as a static site that "
+                               "opens with no network (the JS/CSS are installed by bootstrap.sh).",
+                               epilog=_epilog("carbonpeak quality docs",
+                                              "carbonpeak quality docs --out /tmp/gx-docs"))
+    p.add_argument("--out", default="data/docs/quality",
+                   help="folder of the site (default data/docs/quality)")
+    p.set_defaults(func=cmd_quality_docs)
+    quality.set_defaults(func=lambda args: _usage(quality))
+
     source = sub.add_parser("source", formatter_class=fmt, help="the embedded departmental source",
                             description="The departmental-source server shipped with carbonpeak "
                             "(token-protected, paginated JSON on 127.0.0.1).",
@@ -129,13 +174,19 @@ def embedded_sources(only: list[str] | None = None) -> Iterator[list[str]]:
     if not missing:
         yield []
         return
+    from source_server import SNAPSHOT_DATE
+
     server = SourceServer().start()
-    saved = {k: os.environ.get(k) for d in missing for k in (d.url_env, d.token_env)}
+    saved = {k: os.environ.get(k) for d in missing
+             for k in (d.url_env, d.token_env, "CARBONPEAK_AS_OF")}
     for dept in missing:
         os.environ[dept.url_env] = server.url
         os.environ[dept.token_env] = server.token
-    print(f"embedded departmental source on {server.url} for: "
-          + ", ".join(d.name for d in missing), file=sys.stderr)
+    # The embedded data is a snapshot: judge its freshness on the day it stands for.
+    os.environ.setdefault("CARBONPEAK_AS_OF", SNAPSHOT_DATE.isoformat())
+    print(f"embedded departmental source on {server.url} (data as of "
+          f"{os.environ['CARBONPEAK_AS_OF']}) for: " + ", ".join(d.name for d in missing),
+          file=sys.stderr)
     try:
         yield [d.name for d in missing]
     finally:
@@ -265,6 +316,58 @@ def cmd_sql(args: argparse.Namespace) -> int:
     else:
         print(render(headers, [list(r) for r in rows]))
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return 0
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from flows.table import render
+    from warehouse.db import connect
+    from warehouse.quarantine import read_quarantine
+
+    settings = Settings.from_env()
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        rows = read_quarantine(con, args.dataset, include_replayed=args.all)
+    finally:
+        con.close()
+    shown = rows if args.limit == 0 else rows[:args.limit]
+    print(render(["dataset", "row", "key", "failed checks", "values as received", "status"],
+                 [[r.dataset, r.row_number, r.row_key, _clip(r.failed_checks, 90),
+                   _clip(json.dumps(r.raw_values, ensure_ascii=False), 70),
+                   f"replayed {r.replayed_at:%Y-%m-%d %H:%M}" if r.replayed_at else "waiting"]
+                  for r in shown]))
+    more = f"; {len(rows) - len(shown)} more (use --limit 0)" if len(rows) > len(shown) else ""
+    print(f"{len(rows)} row(s){more}. Full values: carbonpeak sql \"select * from meta.quarantine\"")
+    return 0
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def cmd_quarantine_replay(args: argparse.Namespace) -> int:
+    from flows.quarantine import replay_quarantine
+
+    with fast_prefect():
+        state = replay_quarantine(dataset=args.dataset, return_state=True)
+    if not state.is_failed():
+        results = state.result()
+        for r in results:
+            print(f"{r.dataset}: {r.replayed} replayed: {r.loaded} loaded, {r.unchanged} already "
+                  f"there, {r.still_quarantined} still quarantined"
+                  + (f"; batch refused: {r.rejected}" if r.rejected else ""))
+        if not results:
+            print("nothing waits in the quarantine")
+    return _finish(state, "replay-quarantine")
+
+
+def cmd_quality_docs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flows.quality_docs import build_quality_docs
+
+    index = build_quality_docs(Settings.from_env(), Path(args.out))
+    print(f"Data Docs written: {index} (opens offline in any browser)")
     return 0
 
 

@@ -22,7 +22,7 @@ from warehouse.db import connect
 from warehouse.health import record_health
 from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
-from warehouse.models import build_models, read_declared_sources
+from warehouse.models import build_models, ensure_declared_sources, read_declared_sources
 from warehouse.raw import check_contract
 from warehouse.state import read_source_states, states_of
 
@@ -47,14 +47,24 @@ def extract(spec: DatasetSpec, department: DepartmentSpec, states: dict[str, Sou
 
 @task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{spec.name}")
 def validate(spec: DatasetSpec, fetched: list[FetchResult], city: dict) -> list[Batch]:
-    return [check_batch(f, params=city) for f in fetched]
+    """Check each batch inside the warehouse (staged, validated, unstaged; raw is untouched)."""
+    settings = Settings.from_env()
+    con = connect(settings.warehouse)
+    try:
+        # Suites may look at other raw tables (cross-dataset checks): they must exist, if empty.
+        ensure_declared_sources(con, settings.sql_dir)
+        return [check_batch(f, con, params=city, as_of=settings.as_of) for f in fetched]
+    finally:
+        con.close()
 
 
 @task(name="load", cache_policy=NO_CACHE)
 def load(batches: list[Batch], department: DepartmentSpec) -> list[LoadResult]:
+    from prefect.runtime import flow_run
+
     con = connect(Settings.from_env().warehouse)
     try:
-        results = load_batches(con, batches)
+        results = load_batches(con, batches, run_id=flow_run.id)
         record_health(con, department)
         return results
     finally:

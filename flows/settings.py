@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.errors import ConfigError
 from connectors.spec import DatasetSpec, DepartmentSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,7 @@ class Settings:
     warehouse: Path
     config_dir: Path
     sql_dir: Path
+    as_of: dt.date | None = None  # the day freshness is judged on; None = today
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -32,6 +35,7 @@ class Settings:
             warehouse=Path(env.get("CARBONPEAK_WAREHOUSE") or "data/warehouse.duckdb"),
             config_dir=Path(env.get("CARBONPEAK_CONFIG_DIR") or PROJECT_ROOT / "config" / "mianyang"),
             sql_dir=PROJECT_ROOT / "dbt_like_sql",
+            as_of=_date(env, "CARBONPEAK_AS_OF"),
         )
 
     @property
@@ -45,6 +49,16 @@ class Settings:
     @property
     def city_file(self) -> Path:
         return self.config_dir / "city.yml"
+
+
+def _date(env: os._Environ, name: str) -> dt.date | None:
+    if not env.get(name):
+        return None
+    try:
+        return dt.date.fromisoformat(env[name])
+    except ValueError:
+        raise ConfigError(name, "environment", name,
+                          f"`{env[name]}` is not a date; use YYYY-MM-DD, e.g. 2026-03-01") from None
 
 
 def with_http_overrides(department: DepartmentSpec) -> DepartmentSpec:

@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 
 from connectors.spec import SourcesConfig, load_sources  # noqa: E402
 from flows.settings import PROJECT_ROOT  # noqa: E402
+from source_server import SNAPSHOT_DATE  # noqa: E402
 from source_server.server import SourceServer  # noqa: E402
 
 MIANYANG = PROJECT_ROOT / "config" / "mianyang"
@@ -48,6 +49,8 @@ def sources_env(source_server, mianyang_sources, tmp_path, monkeypatch) -> Path:
         monkeypatch.setenv(department.url_env, source_server.url)
         monkeypatch.setenv(department.token_env, source_server.token)
     monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse))
+    # the embedded data is a snapshot: judge its freshness on its own date, as `carbonpeak run` does
+    monkeypatch.setenv("CARBONPEAK_AS_OF", SNAPSHOT_DATE.isoformat())
     return warehouse
 
 

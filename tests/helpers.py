@@ -6,13 +6,15 @@ import hashlib
 from pathlib import Path
 
 from connectors.fetch import fetch_dataset
+from connectors.result import FetchResult
 from connectors.spec import SourcesConfig, load_city
 from expectations.gate import Batch, check_batch
 from flows.settings import PROJECT_ROOT
+from source_server import SNAPSHOT_DATE
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.load import LoadResult, load_batches
-from warehouse.models import build_models
+from warehouse.models import build_models, ensure_declared_sources
 from warehouse.state import read_source_states, states_of
 
 
@@ -22,14 +24,29 @@ MIANYANG_CITY = load_city(PROJECT_ROOT / "config" / "mianyang" / "city.yml")
 def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path) -> list[Batch]:
     """Every dataset of every department, fetched (conditionally) and checked, as the flows do."""
     con = connect(warehouse)
-    states = read_source_states(con)
-    con.close()
-    batches = []
-    for department in config.departments:
-        for spec in department.datasets:
-            batches += [check_batch(f, params=MIANYANG_CITY) for f in fetch_dataset(
-                spec, department, url, token, states_of(states, spec.table_name))]
-    return batches
+    try:
+        states = read_source_states(con)
+        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
+        batches = []
+        for department in config.departments:
+            for spec in department.datasets:
+                batches += [check_batch(f, con, params=MIANYANG_CITY, as_of=SNAPSHOT_DATE)
+                            for f in fetch_dataset(spec, department, url, token,
+                                                   states_of(states, spec.table_name))]
+        return batches
+    finally:
+        con.close()
+
+
+def check(fetched: FetchResult, warehouse: Path, **kwargs) -> Batch:
+    """Check one fetched batch inside the warehouse file `warehouse`, as the validate task does."""
+    con = connect(warehouse)
+    try:
+        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
+        return check_batch(fetched, con, params=kwargs.pop("params", MIANYANG_CITY),
+                           as_of=kwargs.pop("as_of", SNAPSHOT_DATE), **kwargs)
+    finally:
+        con.close()
 
 
 def ingest_and_build(config: SourcesConfig, url: str, token: str, warehouse: Path) -> list[LoadResult]:

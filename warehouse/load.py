@@ -2,7 +2,9 @@
 
 A rerun of the same data writes no row (a fact identical to its current vintage is skipped);
 a revised value becomes a new vintage and the old one is kept. Every load is accounted for:
-rows in = loaded + quarantined + unchanged + duplicate, or the transaction is rolled back.
+rows in = loaded + quarantined + unchanged + duplicate + rejected, or the transaction is rolled
+back. Each batch that arrived leaves one row in `meta.load_log` and its validation in
+`meta.validation_runs` / `meta.validation_results`; a source with nothing new leaves none.
 """
 
 from __future__ import annotations
@@ -36,17 +38,21 @@ class LoadResult:
     rows_quarantined: int
     rows_unchanged: int
     rows_duplicate: int
+    rows_rejected: int = 0
     detail: str | None = None
 
 
-def load_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> list[LoadResult]:
-    """Write every batch (or its rejection) in one transaction; on any error nothing is written."""
+def load_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch], run_id: str | None = None
+                 ) -> list[LoadResult]:
+    """Write every batch (or its rejection) in one transaction; on any error nothing is written.
+
+    `run_id` (the Prefect flow run, when there is one) is kept in the load log."""
     ensure_meta(con)
     for batch in batches:
         ensure_raw_table(con, batch.spec)
     con.execute("begin transaction")
     try:
-        results = [_load_one(con, batch) for batch in batches]
+        results = [_load_one(con, batch, run_id) for batch in batches]
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -76,21 +82,16 @@ def _record_state(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime
 
 
 def _unchanged(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> LoadResult:
-    """The source had nothing new (304, or the same payload): note that it was seen, load nothing."""
+    """The source had nothing new (304, the same payload, nothing since the watermark): remember
+    that it was asked (`meta.source_state.checked_at`); nothing is loaded or logged."""
     spec, prov = batch.spec, batch.provenance
     _record_state(con, batch, now)
-    seen = con.execute("""
-        update meta.load_log set last_seen_at = ?, times_seen = times_seen + 1
-        where dataset = ? and payload_sha256 = ? and status = 'loaded'
-        returning load_id
-    """, [now, spec.table_name, prov.sha256]).fetchall()
-    load_id = seen[0][0] if seen else "-"
     log.info("raw.%s: unchanged since the last load (%s)", spec.table_name,
              "304 not modified" if prov.pages == 0 else "same payload")
-    return LoadResult(spec.table_name, load_id, "unchanged", prov.records, 0, 0, prov.records, 0)
+    return LoadResult(spec.table_name, "-", "unchanged", prov.records, 0, 0, prov.records, 0)
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
+def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None) -> LoadResult:
     spec, prov = batch.spec, batch.provenance
     now = dt.datetime.now(dt.timezone.utc)
     if prov.not_modified:
@@ -102,30 +103,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
 
     inserted = 0
     if status == "loaded" and len(batch.rows):
-        cols = [c.name for c in spec.columns]
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        hashed = " || '|' || ".join(f"coalesce(cast(i.\"{c}\" as varchar), '∅')" for c in cols)
-        key_match = " and ".join(f'c."{k}" is not distinct from i."{k}"' for k in spec.primary_key)
-        partition = ", ".join(f'"{k}"' for k in spec.primary_key)
-        incoming = batch.rows[[ROW_NUMBER, *cols]]
-        con.register("_incoming", incoming)
-        try:
-            inserted = con.execute(f"""
-                insert into {table} ({quoted}, _row_hash, _load_id, _load_seq, _source,
-                                     _source_url, _row_number, _fetched_at, _loaded_at)
-                with hashed as (select i.*, md5({hashed}) as _row_hash from _incoming i),
-                current as (
-                    select * from {table}
-                    qualify row_number() over (partition by {partition} order by _load_seq desc) = 1)
-                select {", ".join(f'i."{c}"' for c in cols)}, i._row_hash, ?, ?, ?, ?,
-                       i.{ROW_NUMBER}, ?, ?
-                from hashed i
-                where not exists (select 1 from current c
-                                  where {key_match} and c._row_hash = i._row_hash)
-            """, [load_id, load_seq, spec.source_name, prov.url, prov.fetched_at, now]).fetchone()[0]
-        finally:
-            con.unregister("_incoming")
-
+        inserted = _insert_new_vintages(con, batch, load_id, load_seq, now)
     if status == "loaded" and batch.quarantined:
         _quarantine(con, batch, load_id, now)
 
@@ -133,26 +111,83 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
     passed = len(batch.rows) if status == "loaded" else 0
     quarantined = len(batch.quarantined) if status == "loaded" else 0
     unchanged = passed - inserted
-    if status == "loaded" and rows_in != inserted + quarantined + unchanged + batch.duplicates:
+    rejected = rows_in - batch.duplicates if status == "rejected" else 0
+    if rows_in != inserted + quarantined + unchanged + batch.duplicates + rejected:
         raise AccountingError(
             f"`{spec.source_name}`: {rows_in} rows in but {inserted} loaded + {quarantined} "
-            f"quarantined + {unchanged} unchanged + {batch.duplicates} duplicate; nothing was "
-            "written. This is a carbonpeak bug: please report it with the source payload.")
+            f"quarantined + {unchanged} unchanged + {batch.duplicates} duplicate + {rejected} "
+            "rejected; nothing was written. This is a carbonpeak bug: please report it with the "
+            "source payload.")
     result = LoadResult(spec.table_name, load_id, status, rows_in, inserted, quarantined,
-                        unchanged, batch.duplicates, batch.rejected_reason)
-    if status == "loaded":
+                        unchanged, batch.duplicates, rejected, batch.rejected_reason)
+    if status == "loaded" and prov.state_key:  # a replay is no news from the source
         _record_state(con, batch, now)
-    # One log row per distinct payload and outcome: a rerun bumps times_seen, adds no row.
-    con.execute("""
-        insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
-        on conflict (dataset, payload_sha256, status) do update set
-            last_seen_at = excluded.last_seen_at, times_seen = times_seen + 1
-    """, [load_id, load_seq, spec.department, spec.table_name, status, prov.url, prov.sha256,
-          prov.fetched_at, now, now, rows_in, inserted, quarantined, unchanged, batch.duplicates,
-          batch.rejected_reason])
-    log.info("%s: %s; %d in, %d loaded, %d quarantined, %d unchanged, %d duplicate", table, status,
-             rows_in, inserted, quarantined, unchanged, batch.duplicates)
+    con.execute("insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [load_id, load_seq, run_id, spec.department, spec.table_name, status, prov.url,
+                 prov.sha256, prov.fetched_at, now, rows_in, inserted, quarantined, unchanged,
+                 batch.duplicates, rejected, batch.rejected_reason])
+    _record_validation(con, batch, load_id, status)
+    log.info("%s: %s; %d in, %d loaded, %d quarantined, %d unchanged, %d duplicate, %d rejected",
+             table, status, rows_in, inserted, quarantined, unchanged, batch.duplicates, rejected)
     return result
+
+
+def _insert_new_vintages(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, load_seq: int,
+                         now: dt.datetime) -> int:
+    """Insert the rows whose key is new or whose values differ from the current vintage."""
+    spec, prov = batch.spec, batch.provenance
+    table = f"raw.{spec.table_name}"
+    cols = [c.name for c in spec.columns]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    hashed = " || '|' || ".join(f"coalesce(cast(i.\"{c}\" as varchar), '∅')" for c in cols)
+    key_match = " and ".join(f'c."{k}" is not distinct from i."{k}"' for k in spec.primary_key)
+    partition = ", ".join(f'"{k}"' for k in spec.primary_key)
+    con.register("_incoming", batch.rows[[ROW_NUMBER, *cols]])
+    try:
+        return con.execute(f"""
+            insert into {table} ({quoted}, _row_hash, _load_id, _load_seq, _source,
+                                 _source_url, _row_number, _fetched_at, _loaded_at)
+            with hashed as (select i.*, md5({hashed}) as _row_hash from _incoming i),
+            current as (
+                select * from {table}
+                qualify row_number() over (partition by {partition} order by _load_seq desc) = 1)
+            select {", ".join(f'i."{c}"' for c in cols)}, i._row_hash, ?, ?, ?, ?,
+                   i.{ROW_NUMBER}, ?, ?
+            from hashed i
+            where not exists (select 1 from current c
+                              where {key_match} and c._row_hash = i._row_hash)
+        """, [load_id, load_seq, spec.source_name, prov.url, prov.fetched_at, now]).fetchone()[0]
+    finally:
+        con.unregister("_incoming")
+
+
+def _record_validation(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, status: str) -> None:
+    """Keep what the suite said about this batch: one row per expectation, and GX's document."""
+    if not batch.checks:
+        return
+    failed = [c for c in batch.checks if not c.success]
+    errors = sum(c.severity == "error" for c in failed)
+    warns = sum(c.severity == "warn" for c in failed)
+    outcome = ("rejected" if status == "rejected" else "quarantined" if batch.quarantined
+               else "warned" if warns else "passed")
+    at = batch.validated_at or dt.datetime.now(dt.timezone.utc)
+    con.execute("insert into meta.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [load_id, batch.spec.table_name, batch.spec.table_name, at, outcome,
+                 len(batch.checks), errors, warns,
+                 json.dumps(batch.gx_result, ensure_ascii=False, default=str)
+                 if batch.gx_result else None])
+    frame = pd.DataFrame([(load_id, batch.spec.table_name, c.expectation, c.expectation_type,
+                           c.check, c.severity, c.success, c.unexpected_count, c.detail, at)
+                          for c in batch.checks],
+                         columns=["load_id", "dataset", "expectation", "expectation_type",
+                                  "check_kind", "severity", "success", "unexpected_count",
+                                  "detail", "validated_at"])
+    frame["unexpected_count"] = frame["unexpected_count"].astype("Int64")
+    con.register("_checks", frame)
+    try:
+        con.execute("insert into meta.validation_results select * from _checks")
+    finally:
+        con.unregister("_checks")
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, now: dt.datetime) -> None:
@@ -174,10 +209,10 @@ def _quarantine(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, now:
         con.execute("""
             insert into meta.quarantine
             select dataset, row_hash, row_key, row_number, source_url, failed_checks,
-                   cast(raw_values as json), load_id, first_seen_at, last_seen_at
+                   cast(raw_values as json), load_id, first_seen_at, last_seen_at, null, null
             from _quarantined
             on conflict (dataset, row_hash) do update set last_seen_at = excluded.last_seen_at,
-                failed_checks = excluded.failed_checks
+                failed_checks = excluded.failed_checks, replayed_at = null, replay_load_id = null
         """)
     finally:
         con.unregister("_quarantined")

@@ -25,24 +25,49 @@ LINEAGE_COLUMNS = {
 META_DDL = """
 create sequence if not exists meta.load_seq;
 create table if not exists meta.load_log (
+    -- One row per dataset and run that received something new (a run that got 304, or no new
+    -- records since the watermark, writes none: meta.source_state.checked_at says when it asked).
     load_id varchar primary key,
     load_seq bigint not null,
+    run_id varchar,                     -- the Prefect flow run that loaded it, when run by a flow
     department varchar not null,
     dataset varchar not null,
     status varchar not null,            -- loaded | rejected
     source_url varchar,
     payload_sha256 varchar not null,
     fetched_at timestamptz,
-    first_seen_at timestamptz not null,
-    last_seen_at timestamptz not null,
-    times_seen integer not null,
+    loaded_at timestamptz not null,
     rows_in bigint not null,            -- records received
     rows_loaded bigint not null,        -- new facts or new vintages written to raw
     rows_quarantined bigint not null,   -- failed parsing or an error-level row expectation
     rows_unchanged bigint not null,     -- identical to the current vintage: skipped
     rows_duplicate bigint not null,     -- exact repeats inside the batch: skipped
+    rows_rejected bigint not null,      -- refused with the whole batch (table-level error)
     detail varchar,
-    unique (dataset, payload_sha256, status)
+    check (rows_in = rows_loaded + rows_quarantined + rows_unchanged + rows_duplicate + rows_rejected)
+);
+create table if not exists meta.validation_runs (
+    load_id varchar primary key,        -- the load (or rejection) this validation decided
+    dataset varchar not null,
+    suite varchar not null,             -- expectations/<suite>.json
+    validated_at timestamptz not null,
+    outcome varchar not null,           -- passed | warned | quarantined | rejected
+    expectations integer not null,
+    failed_error integer not null,
+    failed_warn integer not null,
+    gx_result json                      -- GX's own result document (Data Docs render it)
+);
+create table if not exists meta.validation_results (
+    load_id varchar not null,           -- one row per run, suite and expectation
+    dataset varchar not null,
+    expectation varchar not null,       -- type and arguments, e.g. expect_column_values_to_be_between(...)
+    expectation_type varchar not null,
+    check_kind varchar not null,        -- the suite's meta.check: continuity, freshness, ...
+    severity varchar not null,          -- error | warn
+    success boolean not null,
+    unexpected_count bigint,
+    detail varchar,
+    validated_at timestamptz not null
 );
 create table if not exists meta.source_state (
     dataset varchar not null,
@@ -75,14 +100,44 @@ create table if not exists meta.quarantine (
     load_id varchar not null,
     first_seen_at timestamptz not null,
     last_seen_at timestamptz not null,
+    replayed_at timestamptz,            -- set when `carbonpeak quarantine replay` loaded it
+    replay_load_id varchar,             -- ... by this load (meta.load_log)
     primary key (dataset, row_hash)
 );
 """
 
 
+# Append-only history: these grow with every run that brings new data, by design.
+HISTORY_TABLES = ("meta.load_log", "meta.validation_runs", "meta.validation_results")
+
+
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
+    _migrate_load_log(con)
     con.execute(META_DDL)
+    # added with quarantine replay; older warehouses get the columns empty
+    con.execute("alter table meta.quarantine add column if not exists replayed_at timestamptz")
+    con.execute("alter table meta.quarantine add column if not exists replay_load_id varchar")
+
+
+def _migrate_load_log(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses made before the per-run log kept one row per payload (with times_seen):
+    carry those rows over, one per payload, as the loads they were."""
+    old = con.execute("select count(*) from duckdb_columns() where schema_name = 'meta' and "
+                      "table_name = 'load_log' and column_name = 'times_seen' and "
+                      "database_name = current_database()").fetchone()[0]
+    if not old:
+        return
+    con.execute("alter table meta.load_log rename to load_log_before_runs")
+    con.execute(META_DDL)
+    con.execute("""
+        insert into meta.load_log
+        select load_id, load_seq, null, department, dataset, status, source_url, payload_sha256,
+               fetched_at, first_seen_at, rows_in, rows_loaded, rows_quarantined, rows_unchanged,
+               rows_duplicate, case when status = 'rejected' then rows_in - rows_duplicate else 0 end,
+               detail
+        from meta.load_log_before_runs""")
+    con.execute("drop table meta.load_log_before_runs")
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:

@@ -19,7 +19,7 @@ from connectors.files import fetch_file
 from connectors.http import RetryPolicy
 from connectors.result import SourceState
 from connectors.tabular import read_csv, read_xlsx
-from expectations.gate import check_batch
+from tests.helpers import check
 from tests.helpers import MIANYANG_CITY
 from source_server import forestry_data, waste_data
 
@@ -113,11 +113,11 @@ def test_renamed_header_is_refused_naming_the_column(source_server, mianyang_sou
     assert "lacks `森林覆盖率` (column `forest_coverage_pct`)" in message and "覆盖率(%)" in message
 
 
-def test_duplicated_rows_in_a_workbook_are_dropped_once(source_server, mianyang_sources):
+def test_duplicated_rows_in_a_workbook_are_dropped_once(source_server, mianyang_sources, tmp_path):
     source_server.set_faults(duplicate_rows=3)
     result = fetch_file(spec_of(mianyang_sources, "industrial_waste"), source_server.url,
                         source_server.token, FAST)
-    batch = check_batch(result, params=MIANYANG_CITY)
+    batch = check(result, tmp_path / "w.duckdb")
     assert batch.duplicates == 3 and not batch.quarantined and len(batch.rows) == 3168
 
 
@@ -185,12 +185,12 @@ def test_a_plain_static_web_server_can_stand_in_for_the_departments(tmp_path, mi
         server.wait(timeout=10)
 
 
-def test_unit_slip_in_a_csv_is_quarantined_not_loaded(source_server, mianyang_sources):
+def test_unit_slip_in_a_csv_is_quarantined_not_loaded(source_server, mianyang_sources, tmp_path):
     # 万立方米 published as 立方米 (× 10 000): every county's stock is out of range
     source_server.set_faults(scale_field={"森林蓄积量": 10_000})
     result = fetch_file(spec_of(mianyang_sources, "forest_resources"), source_server.url,
                         source_server.token, FAST)
-    batch = check_batch(result, params=MIANYANG_CITY)
+    batch = check(result, tmp_path / "w.duckdb")
     assert len(batch.quarantined) == 180 and batch.rows.empty
     assert all("stock_volume_m3" in " ".join(q.failed_checks) for q in batch.quarantined)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from connectors.json_api import fetch_json_api
-from expectations.gate import check_batch
+from tests.helpers import check
 from tests.helpers import MIANYANG_CITY
 from source_server import energy_data
 from flows.settings import PROJECT_ROOT
@@ -27,7 +27,7 @@ def test_out_of_range_row_is_quarantined_with_its_expectation(source_server, mia
     bad = frame.index[(frame.year == 2021) & (frame.plant_type == "wind")][0]
     frame.loc[bad, "capacity_mw"] = -12.0  # a negative capacity: physically impossible
 
-    batch = check_batch(fetched)
+    batch = check(fetched, tmp_path / "w.duckdb")
     assert batch.rejected_reason is None
     assert len(batch.quarantined) == 1
     row = batch.quarantined[0]
@@ -51,7 +51,7 @@ def test_out_of_range_row_is_quarantined_with_its_expectation(source_server, mia
 
 def test_duplicated_records_load_once(source_server, mianyang_sources, tmp_path):
     source_server.set_faults(duplicate_rows=5)
-    batch = check_batch(fetch(mianyang_sources, source_server, "gdp"))
+    batch = check(fetch(mianyang_sources, source_server, "gdp"), tmp_path / "w.duckdb")
     assert batch.duplicates == 5 and not batch.quarantined
     con = connect(tmp_path / "w.duckdb")
     [result] = load_batches(con, [batch])
@@ -66,7 +66,7 @@ def test_unit_slip_quarantines_every_row_and_keeps_the_previous_data(source_serv
     ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
     # 万千瓦 published as 千瓦 (×10 000): every row out of range
     source_server.set_faults(scale_field={"capacity_10mw": 10_000})
-    batch = check_batch(fetch(mianyang_sources, source_server, "power_capacity"), params=MIANYANG_CITY)
+    batch = check(fetch(mianyang_sources, source_server, "power_capacity"), tmp_path / "w.duckdb")
     too_large = [r for r in energy_data.power_capacity() if r["capacity_10mw"] * 10 * 10_000 > 100_000]
     assert len(batch.quarantined) == len(too_large) > 80  # zero-capacity years still pass
     con = connect(warehouse)
@@ -84,7 +84,7 @@ def test_failing_batch_is_not_loaded_and_old_data_stays(source_server, mianyang_
     before = fingerprint(warehouse)
 
     source_server.set_faults(empty=True)  # the department's export came out empty
-    batch = check_batch(fetch(mianyang_sources, source_server, "gdp"))
+    batch = check(fetch(mianyang_sources, source_server, "gdp"), tmp_path / "w.duckdb")
     assert batch.rejected_reason and "expect_table_row_count_to_be_between" in batch.rejected_reason
 
     con = connect(warehouse)
@@ -98,4 +98,5 @@ def test_failing_batch_is_not_loaded_and_old_data_stays(source_server, mianyang_
     assert gdp_rows == 21
     after = fingerprint(warehouse)
     changed = {t for t in before if before[t] != after[t]}
-    assert changed == {"meta.load_log"}  # only the rejection was recorded
+    # only the rejection and its validation were recorded
+    assert changed == {"meta.load_log", "meta.validation_runs", "meta.validation_results"}

@@ -14,16 +14,23 @@ from tests.helpers import MIANYANG_CITY
 @pytest.mark.parametrize("name", list_suites())
 def test_suite_loads_every_expectation(name):
     declared = json.loads((SUITES_DIR / f"{name}.json").read_text(encoding="utf-8"))["expectations"]
-    loaded = load_suite(name, params=MIANYANG_CITY)
+    # the facts of a run that expectations/gate.py adds to the city's
+    loaded = load_suite(name, params={**MIANYANG_CITY, "as_of": "2026-03-01",
+                                      "totals": "stage.t__totals", "raw_table": f"raw.{name}"})
     assert len(loaded.suite.expectations) == len(declared) > 0
     assert [e.expectation_type for e in loaded.suite.expectations] == [d["type"] for d in declared]
     assert set(loaded.severities) <= {"error", "warn"}
 
 
 def test_city_facts_are_substituted_and_unknown_ones_refused(tmp_path):
-    loaded = load_suite("forestry__forest_resources", params={"counties": ["东城区"]})
+    loaded = load_suite("forestry__forest_resources", params={
+        "counties": ["东城区", "西城区"], "as_of": "2026-03-01", "totals": "stage.t"})
     in_set = next(e for e in loaded.suite.expectations if e.expectation_type.endswith("in_set"))
-    assert in_set.value_set == ["东城区"]
+    assert in_set.value_set == ["东城区", "西城区"]
+    # inside a SQL check, `${name}` becomes SQL text: a list becomes its quoted items
+    counties = next(e for e in loaded.suite.expectations
+                    if e.description == "every county reports in every period")
+    assert "unnest(['东城区', '西城区'])" in counties.unexpected_rows_query
     with pytest.raises(SuiteError, match=r"`\$counties` is not defined"):
         load_suite("forestry__forest_resources", params={})
 
