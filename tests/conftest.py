@@ -63,3 +63,25 @@ def prefect_harness():
     with prefect_test_harness(server_startup_timeout=120):
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield
+
+
+@pytest.fixture(scope="session")
+def default_warehouse(tmp_path_factory, mianyang_sources) -> Path:
+    """The default scenario, ingested and built once per session. Read it (read-only) or copy
+    it with `warehouse_copy`; never write to it."""
+    from tests.helpers import ingest_and_build
+
+    warehouse = tmp_path_factory.mktemp("default") / "warehouse.duckdb"
+    with SourceServer() as server:
+        ingest_and_build(mianyang_sources, server.url, server.token, warehouse)
+    return warehouse
+
+
+@pytest.fixture
+def warehouse_copy(default_warehouse, tmp_path) -> Path:
+    """A private, writable copy of the default scenario's warehouse."""
+    import shutil
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(default_warehouse, copy)
+    return copy

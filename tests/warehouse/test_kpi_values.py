@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import ingest_and_build
 from warehouse.db import connect
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, mianyang_sources):
-    from source_server.server import SourceServer
-
-    warehouse = tmp_path_factory.mktemp("kpi") / "w.duckdb"
-    with SourceServer() as server:
-        ingest_and_build(mianyang_sources, server.url, server.token, warehouse)
-    con = connect(warehouse, read_only=True)
+def built(default_warehouse):
+    con = connect(default_warehouse, read_only=True)
     yield con
     con.close()
 
