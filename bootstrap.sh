@@ -50,7 +50,7 @@ if command -v npm >/dev/null; then
   want="$(sha256sum < $assets/package-lock.json | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "==> installing the Data Docs assets with npm" >&2
-    npm ci --prefix "$assets" --no-audit --no-fund --legacy-peer-deps --loglevel=error
+    npm ci --prefix "$assets" --no-audit --no-fund --no-update-notifier --legacy-peer-deps --loglevel=error
     echo "$want" > "$stamp"
   fi
 else

@@ -15,14 +15,11 @@ the connectors and the data-quality gate can be tested against them.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +28,7 @@ from urllib.parse import parse_qs, urlparse
 
 from source_server import buildings_data, energy_data, power_data
 from source_server.files import FILES, etag, with_faults
-from source_server.xlsx import deterministic_xlsx
+from source_server.periods import file_without_periods, period, without_periods
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +55,7 @@ class Faults:
     scale_field: dict[str, float] | None = None  # {"field": factor}, e.g. a ×10 000 unit slip
     revise: dict | None = None  # {"year": 2020, "field": "...", "factor": 1.05}: a revised past value
     empty: bool = False  # serve every dataset with no records (a broken export)
-    # A period is (year, month) in monthly data, a year in yearly data; see `_without_periods`.
+    # A period is (year, month) in monthly data, a year in yearly data; see periods.py.
     drop_period: dict | None = None  # {"year": 2024, "month": 7} or {"year": 2019}: a missing period
     latest_periods_missing: int = 0  # leave out the latest N periods: a department stopped publishing
 
@@ -167,7 +164,8 @@ class SourceServer:
         if cached is not None:
             return cached
         raw = [] if f.empty else self._pages[department][dataset]
-        raw = _without_periods(raw, lambda r: _period(r.get("year"), r.get("month")), f)
+        raw = without_periods(raw, lambda r: period(r.get("year"), r.get("month")),
+                              f.drop_period, f.latest_periods_missing)
         rows = [_apply_data_faults(dict(r), f) for r in raw]
         # duplicate_rows repeats records on every page, so it is part of what is published
         body = json.dumps([rows, f.duplicate_rows], ensure_ascii=False, sort_keys=True)
@@ -200,7 +198,8 @@ class SourceServer:
             return cached
         # Built outside the lock (an XLSX takes a second), periods first: the department never
         # published them, so no later fault sees them.
-        payload = _file_without_periods(name, payload, f)
+        payload = file_without_periods(FILES[name], payload, f.drop_period,
+                                           f.latest_periods_missing)
         payload = with_faults(name, payload, f.rename_field, f.duplicate_rows, f.scale_field, f.revise)
         with self._lock:
             if self.faults is f:
@@ -406,96 +405,6 @@ def _etag_matches(if_none_match: str | None, tag: str) -> bool:
         return False
     given = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in given or tag in given
-
-
-# -- missing periods: records left out by year (and month), in JSON and in files ---------------
-Period = tuple[int, int]  # (year, month); month 0 in yearly data
-
-
-def _as_int(value: object) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(float(value))  # CSV cells are text, XLSX cells and JSON values numbers
-    except (TypeError, ValueError):
-        return None
-
-
-def _period(year: object, month: object) -> Period | None:
-    """A record's period; None for a record without a year (a footnote, or an undated dataset)."""
-    y = _as_int(year)
-    return None if y is None else (y, _as_int(month) or 0)
-
-
-def _without_periods(records: list, period_of: Callable[[object], Period | None], f: Faults) -> list:
-    """`records` without the periods `drop_period` and `latest_periods_missing` name.
-
-    A record's period comes from `period_of`; records without one (footnotes) always stay. Total
-    rows such as 合计 carry their period like any other row, so they go with it.
-    """
-    if not f.drop_period and not f.latest_periods_missing:
-        return records
-    periods = sorted({p for p in map(period_of, records) if p is not None})
-    gone = set(periods[-f.latest_periods_missing:]) if f.latest_periods_missing else set()
-    if f.drop_period:
-        year, month = f.drop_period["year"], f.drop_period.get("month")
-        gone.update(p for p in periods if p[0] == year and month in (None, p[1]))
-    return [r for r in records if period_of(r) not in gone]
-
-
-def _file_period(header: list[object]) -> Callable[[list[object]], Period | None]:
-    """The period of a file row, read from the columns headed 年份 and 月份 (as `revise` finds them)."""
-    def column(word: str) -> int | None:
-        return next((i for i, h in enumerate(header) if isinstance(h, str) and word in h), None)
-
-    year, month = column("年份"), column("月份")
-
-    def period_of(row: list[object]) -> Period | None:
-        def cell(i: int | None) -> object:
-            return row[i] if i is not None and i < len(row) else None
-        return _period(cell(year), cell(month))
-    return period_of
-
-
-def _file_without_periods(name: str, payload: bytes, f: Faults) -> bytes:
-    """A published file without the rows of the missing periods (title, header, footnote stay)."""
-    if not f.drop_period and not f.latest_periods_missing:
-        return payload
-    spec = FILES[name]
-    if spec.encoding is not None:
-        rows = list(csv.reader(io.StringIO(payload.decode(spec.encoding))))
-        period_of = _file_period(rows[spec.header_rows - 1])
-        rows[spec.header_rows:] = _without_periods(rows[spec.header_rows:], period_of, f)
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerows(rows)
-        return out.getvalue().encode(spec.encoding)
-    import openpyxl
-
-    book = openpyxl.load_workbook(io.BytesIO(payload))
-    sheet = book.worksheets[0]
-    period_of = _file_period([c.value for c in sheet[spec.header_rows]])
-    first = spec.header_rows + 1
-    lines = [(row[0].row, [c.value for c in row]) for row in sheet.iter_rows(min_row=first)]
-    kept = {n for n, _ in _without_periods(lines, lambda line: period_of(line[1]), f)}
-    gone = [n for n, _ in lines if n not in kept]
-    # openpyxl moves cells (and their styles) but not merged ranges: move those below by hand
-    below = [r for r in sheet.merged_cells.ranges if r.min_row >= first]
-    for merged in below:
-        sheet.unmerge_cells(str(merged))
-    runs: list[list[int]] = []  # [first row, count] of each block of consecutive rows to delete
-    for n in gone:
-        if runs and runs[-1][0] + runs[-1][1] == n:
-            runs[-1][1] += 1
-        else:
-            runs.append([n, 1])
-    for start, count in reversed(runs):  # bottom up, so the rows still to delete stay put
-        sheet.delete_rows(start, count)
-    for merged in below:
-        if merged.min_row not in gone:  # a range on a deleted row goes with it
-            merged.shift(row_shift=-sum(1 for n in gone if n < merged.min_row))
-            sheet.merge_cells(str(merged))
-    # the same bytes for the same faults: stable ETags, as for the unfaulted file
-    return deterministic_xlsx(book, book.properties.modified)
 
 
 def export_static(folder: Path) -> list[Path]:

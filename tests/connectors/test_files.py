@@ -20,7 +20,6 @@ from connectors.http import RetryPolicy
 from connectors.result import SourceState
 from connectors.tabular import read_csv, read_xlsx
 from tests.helpers import check
-from tests.helpers import MIANYANG_CITY
 from source_server import forestry_data, waste_data
 
 FAST = RetryPolicy(timeout_connect_s=1, timeout_read_s=5, max_attempts=3, backoff_s=0.05)

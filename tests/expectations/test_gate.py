@@ -7,7 +7,6 @@ import json
 
 from connectors.json_api import fetch_json_api
 from tests.helpers import check
-from tests.helpers import MIANYANG_CITY
 from source_server import energy_data
 from flows.settings import PROJECT_ROOT
 from tests.helpers import fingerprint, ingest_and_build

@@ -58,3 +58,25 @@ def test_a_suite_named_unlike_its_file_is_refused(tmp_path):
 def test_a_dataset_without_a_suite_is_refused():
     with pytest.raises(SuiteError, match="every dataset needs `expectations/nope.json`"):
         load_suite("nope")
+
+
+def test_every_dataset_the_source_server_publishes_is_configured_and_has_a_suite(mianyang_sources):
+    from source_server.files import FILES
+    from source_server.server import DEPARTMENTS
+
+    published = {f"/api/v1/{dept}/{name}" for dept, datasets in DEPARTMENTS.items() for name in datasets}
+    published |= {f"/files/{name}" for name in FILES}
+    configured = {s.path: s.table_name for s in mianyang_sources.datasets()}
+    assert published - set(configured) == set(), "published but not configured in sources.yml"
+    assert {configured[p] for p in published} <= set(list_suites())
+
+
+def test_every_suite_checks_continuity_or_freshness_and_says_why(mianyang_sources):
+    for spec in mianyang_sources.datasets():
+        doc = json.loads((SUITES_DIR / f"{spec.table_name}.json").read_text(encoding="utf-8"))
+        checks = {(e.get("meta") or {}).get("check") for e in doc["expectations"]}
+        assert "freshness" in checks, spec.table_name
+        for e in doc["expectations"]:
+            meta = e.get("meta") or {}
+            if meta.get("check") in ("continuity", "freshness", "published_totals", "cross_dataset"):
+                assert meta.get("reason"), (spec.table_name, meta["check"])
