@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from connectors.errors import CarbonpeakError
+from expectations.errors import DataDocsError
 
 if TYPE_CHECKING:  # GX takes ~2.5 s to import: only building the docs pays for it
     from great_expectations import ExpectationSuite
@@ -82,14 +82,6 @@ _TAG_URL = re.compile(rf"""\b(src|href|srcset)=(["'])({_REMOTE}[^"']*)\2""", re.
 _CSS_URL = re.compile(rf"""url\((["']?)({_REMOTE}[^"')]*)\1\)""", re.IGNORECASE)
 _SRI = re.compile(r"""\s+(?:integrity|crossorigin)=(["'])[^"']*\1""", re.IGNORECASE)
 _STATIC = re.compile(r"""\b(src|href)=(["'])(?:\./|(?:\.\./)+)static/""", re.IGNORECASE)
-
-
-class DataDocsError(CarbonpeakError):
-    """The Data Docs could not be built to work offline."""
-
-    def __init__(self, file: str, problem: str) -> None:
-        self.file, self.problem = file, problem
-        super().__init__(f"`{file}`: {problem}")
 
 
 def build_data_docs(site_dir: Path, suites: list[ExpectationSuite], results: Iterable[dict] = ()) -> Path:

@@ -11,3 +11,11 @@ class SuiteError(CarbonpeakError):
     def __init__(self, file: str, problem: str) -> None:
         self.file, self.problem = file, problem
         super().__init__(f"`{file}`: {problem}")
+
+
+class DataDocsError(CarbonpeakError):
+    """The Data Docs could not be built to work offline."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        self.file, self.problem = file, problem
+        super().__init__(f"`{file}`: {problem}")

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from expectations import data_docs
-from expectations.data_docs import DataDocsError, build_data_docs, rewrite_offline
+from expectations.data_docs import build_data_docs, rewrite_offline
+from expectations.errors import DataDocsError
 from expectations.suites import list_suites, load_suite
 from tests.helpers import MIANYANG_CITY
 
