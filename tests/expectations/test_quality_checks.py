@@ -185,3 +185,52 @@ def test_gx_sql_source_on_duckdb_needs_the_persisted_connection(tmp_path, monkey
     con.close()
     [finding] = broken.findings
     assert "GX could not evaluate it" in finding.detail and broken.rejected
+
+
+# fault switch of the source server -> (department, dataset, what the gate must do with it)
+FAULTS = {
+    "duplicated rows": ({"duplicate_rows": 3}, "energy", "gdp", "duplicates skipped"),
+    "out-of-range value": ({"revise": {"year": 2021, "field": "capacity_10mw", "factor": -1}},
+                           "energy", "power_capacity", "error: rows quarantined"),
+    "×10 000 unit error": ({"scale_field": {"capacity_10mw": 10_000}}, "energy", "power_capacity",
+                           "error: rows quarantined"),
+    "renamed column": ({"rename_field": {"森林覆盖率": "覆盖率(%)"}}, "forestry", "forest_resources",
+                       "refused before loading"),
+    "missing month": ({"drop_period": {"year": 2023, "month": 2}}, "industry", "cement_clinker",
+                      "error: batch rejected"),
+    "late dataset": ({"latest_periods_missing": 2}, "forestry", "forest_resources",
+                     "warn: loaded and flagged"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_each_fault_switch_is_caught_at_its_severity(fault, source_server, mianyang_sources, tmp_path):
+    from connectors.errors import SourceRejected
+
+    switches, department, name, expected = FAULTS[fault]
+    warehouse = tmp_path / "w.duckdb"
+    source_server.set_faults(**switches)
+    if expected == "refused before loading":
+        with pytest.raises(SourceRejected, match="renamed"):
+            fetch(mianyang_sources, source_server, department, name)
+        return
+    batch = check(fetch(mianyang_sources, source_server, department, name), warehouse)
+    con = connect(warehouse)
+    [result] = load_batches(con, [batch])
+    logged = con.execute("select rows_in, rows_loaded + rows_quarantined + rows_unchanged + "
+                         "rows_duplicate + rows_rejected from meta.load_log").fetchone()
+    con.close()
+    assert logged[0] == logged[1] == result.rows_in > 0  # the accounting holds
+    if expected == "duplicates skipped":
+        assert result.rows_duplicate == 3 and result.status == "loaded" and not batch.quarantined
+    elif expected == "error: rows quarantined":
+        assert result.status == "loaded" and result.rows_quarantined > 0
+        assert all(any("expect_column_values_to_be_between" in c for c in q.failed_checks)
+                   for q in batch.quarantined)
+    elif expected == "error: batch rejected":
+        assert result.status == "rejected" and result.rows_loaded == 0
+        assert "continuity" in result.detail and "year=2023, month=2" in result.detail
+    else:
+        assert result.status == "loaded" and result.rows_loaded == result.rows_in
+        assert [w.severity for w in batch.warnings] == ["warn"]
+        assert "freshness" in batch.warnings[0].expectation
