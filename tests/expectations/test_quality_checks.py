@@ -234,3 +234,14 @@ def test_each_fault_switch_is_caught_at_its_severity(fault, source_server, miany
         assert result.status == "loaded" and result.rows_loaded == result.rows_in
         assert [w.severity for w in batch.warnings] == ["warn"]
         assert "freshness" in batch.warnings[0].expectation
+
+
+def test_a_regex_check_runs_as_duckdb_sql_and_quarantines_the_row(source_server, mianyang_sources,
+                                                                  tmp_path):
+    fetched = fetch(mianyang_sources, source_server, "buildings", "building_projects")
+    frame = fetched.frame.copy()
+    frame.loc[frame.index[0], "project_id"] = "MY-18-1"  # keyed without the year's four digits
+    batch = check(dataclasses.replace(fetched, frame=frame), tmp_path / "w.duckdb")
+    [bad] = batch.quarantined
+    assert bad.row_number == frame.loc[frame.index[0], "_row_number"]
+    assert any("project ids look like MY-<permit year>-<4 digits>" in c for c in bad.failed_checks)
