@@ -133,6 +133,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quality_docs)
     quality.set_defaults(func=lambda args: _usage(quality))
 
+    p = sub.add_parser("docs", formatter_class=fmt, help="write the data dictionary (offline HTML)",
+                       description="Write the data dictionary of the warehouse (opened read-only) as "
+                       "static HTML that opens with no network: every table and view by schema with "
+                       "its description, columns, types, units and row count; and for every KPI of "
+                       "the plan its clause, checkpoints and status, and the models and raw sources "
+                       "(department, dataset, URL) it is computed from.",
+                       epilog=_epilog("carbonpeak docs",
+                                      "carbonpeak docs --out /tmp/dictionary && "
+                                      "chromium /tmp/dictionary/kpi/forest_coverage.html"))
+    p.add_argument("--out", default="data/docs/dictionary",
+                   help="folder of the site (default data/docs/dictionary)")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("report", formatter_class=fmt,
+                       help="write the KPI report (one offline HTML file)",
+                       description="Write one self-contained HTML file: every checkpoint's status "
+                       "and, per KPI, a chart of actuals, the required path and the targets, in "
+                       "Chinese and English. It loads nothing from the network (read-only on the "
+                       "warehouse).",
+                       epilog=_epilog("carbonpeak report",
+                                      "carbonpeak report --out /tmp/kpi-report.html"))
+    p.add_argument("--out", help="the HTML file to write (default: report.html beside the warehouse)")
+    p.set_defaults(func=cmd_report)
+
     source = sub.add_parser("source", formatter_class=fmt, help="the embedded departmental source",
                             description="The departmental-source server shipped with carbonpeak "
                             "(token-protected, paginated JSON on 127.0.0.1).",
@@ -368,6 +392,37 @@ def cmd_quality_docs(args: argparse.Namespace) -> int:
 
     index = build_quality_docs(Settings.from_env(), Path(args.out))
     print(f"Data Docs written: {index} (opens offline in any browser)")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from connectors.spec import load_sources
+    from warehouse.db import connect
+    from warehouse.dictionary import build_dictionary
+
+    settings = Settings.from_env()
+    sources = load_sources(settings.sources_file)
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        site = build_dictionary(con, Path(args.out), settings.sql_dir, sources, settings.kpis_file)
+    finally:
+        con.close()
+    print(f"data dictionary written: {site.index} ({site.pages} pages: {site.kpis} KPIs, "
+          f"{site.relations} tables and views; opens offline in any browser)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from warehouse.report import write_report
+
+    settings = Settings.from_env()
+    out = Path(args.out) if args.out else settings.warehouse.parent / "report.html"
+    write_report(settings.warehouse, out, kpis_file=settings.kpis_file)
+    print(f"KPI report written: {out} (one file, opens offline in any browser)")
     return 0
 
 

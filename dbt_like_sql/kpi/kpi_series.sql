@@ -18,6 +18,12 @@ with series as (
     union all
     select kpi_id, year, value from {{ ref('kpi_economy__energy_intensity_change') }}
     union all
+    select kpi_id, year, value from {{ ref('kpi_emissions__carbon_intensity_change_2005') }}
+    union all
+    select kpi_id, year, value from {{ ref('kpi_emissions__carbon_intensity_change_2020') }}
+    union all
+    select kpi_id, year, value from {{ ref('kpi_emissions__carbon_peak') }}
+    union all
     select kpi_id, year, value from {{ ref('kpi_energy__nonfossil_energy_share') }}
     union all
     select kpi_id, year, value from {{ ref('kpi_energy__raw_coal_consumption') }}

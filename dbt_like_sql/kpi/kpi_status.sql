@@ -11,6 +11,10 @@
 --                      data may be out of date); the values shown are from the last good load
 -- "about" targets count as met within their tolerance; "strive" targets are judged the same way
 -- (they differ in alerting, not in status).
+-- A KPI in unit "year" (carbon_peak) is a peak year its view has already projected, re-estimated
+-- every year: it is achieved once the peak lies three or more years back (the view reports an
+-- earlier year only then), on_track while the estimate meets the target, off_track otherwise.
+-- Its view reports 2061 for "no downturn projected before 2060".
 
 with kpis as (
     select * from {{ source('config', 'kpis') }}
@@ -93,6 +97,8 @@ projected as (
     select
         *,
         case
+            -- a peak year is a projection already: judge the latest estimate
+            when unit = 'year' then latest_value
             when latest_year >= checkpoint_year then checkpoint_value
             -- a share cannot be projected past 0–100 %
             when trend_points >= 3 and unit = '%' then least(greatest(
@@ -120,6 +126,9 @@ statused as (
         case
             when failing_departments is not null then 'stale'
             when latest_year is null then 'insufficient_data'
+            when unit = 'year' and projected_margin < 0 then 'off_track'
+            when unit = 'year' and latest_value <= latest_year - 3 then 'achieved'
+            when unit = 'year' then 'on_track'
             when latest_year >= checkpoint_year and checkpoint_value is null then 'insufficient_data'
             when latest_year >= checkpoint_year and projected_margin >= -slack then 'achieved'
             when latest_year >= checkpoint_year then 'off_track'
@@ -151,8 +160,24 @@ final as (
                 then format('stale: the {} source failed at the last run, values are from the last '
                             'good load. {}', failing_departments, left(failing_error, 240))
             when latest_year is null
-                then 'no observations yet: ' || coalesce(pending,
-                     'the departmental data this KPI needs is not ingested')
+                then 'no observations yet: ' || coalesce(pending, case when unit = 'year'
+                     then 'a peak year is estimated from three or more years of data'
+                     else 'the departmental data this KPI needs is not ingested' end)
+            when unit = 'year' and status = 'achieved'
+                then format('peaked in {} and stayed below that peak for {} years (data to {}), '
+                            'meeting the target {}', cast(latest_value as integer),
+                            latest_year - cast(latest_value as integer), latest_year, target_text)
+            when unit = 'year' and latest_value > 2060
+                then format('still rising in {} with no downturn projected before 2060, against the '
+                            'target {}', latest_year, target_text)
+            when unit = 'year' and latest_value > latest_year
+                then format('projected peak in {}: the trend of the yearly increase reaches zero after '
+                            'that year (data to {}), {} the target {}', cast(latest_value as integer),
+                            latest_year, if(status = 'on_track', 'meeting', 'missing'), target_text)
+            when unit = 'year'
+                then format('no longer rising in {}, estimated peak year {} (not yet three years behind), '
+                            '{} the target {}', latest_year, cast(latest_value as integer),
+                            if(status = 'on_track', 'meeting', 'missing'), target_text)
             when status = 'insufficient_data' and latest_year >= checkpoint_year
                 then format('no value for {} although data runs to {}', checkpoint_year, latest_year)
             when status = 'insufficient_data'
