@@ -1,8 +1,11 @@
 """A small dbt-like runner: `.sql` models with `ref`, `source` and `config`, built in order.
 
 Models live in `dbt_like_sql/<layer>/<name>.sql`; the layer folder is the schema (staging, marts,
-kpi). Everything is built in one transaction, so a failing model leaves the previous warehouse.
-A `<name>.yml` beside a model describes it; descriptions become `COMMENT ON` in the warehouse.
+kpi). A `<name>.yml` beside a model describes it (descriptions become `COMMENT ON`), names its
+`grain` and declares its tests (`warehouse.model_tests`). Everything is built, then tested, in one
+transaction: a failing model or a failing error-severity test leaves the previous warehouse.
+The build also (re)creates the as-of macros `meta.as_of_load` / `meta.as_of_date` over the raw
+vintages. See dbt_like_sql/README.md.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from warehouse import model_tests
 from warehouse.db import sql_literal
-from warehouse.raw import LINEAGE_COLUMNS
 from warehouse.errors import ModelError
+from warehouse.model_tests import ModelTest
+from warehouse.raw import LINEAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,9 @@ _SOURCE = re.compile(r"\{\{\s*source\(\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]\s
 _CONFIG = re.compile(r"\{\{\s*config\((.*?)\)\s*\}\}", re.S)
 _MATERIALIZED = re.compile(r"materialized\s*=\s*['\"](view|table)['\"]")
 _LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+# relationships tests name their parent as in dbt, without the braces
+_YML_REF = re.compile(r"\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*")
+_YML_SOURCE = re.compile(r"\s*source\(\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]\s*\)\s*")
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class Model:
     sources: tuple[tuple[str, str], ...]
     description: str = ""
     columns: tuple[tuple[str, str], ...] = ()  # (column, description)
+    grain: tuple[str, ...] = ()  # the columns that identify a row
+    tests: tuple[ModelTest, ...] = ()
 
     @property
     def relation(self) -> str:
@@ -141,14 +151,45 @@ def discover(project: Path) -> dict[str, Model]:
                 refs=tuple(dict.fromkeys(_REF.findall(sql))),
                 sources=tuple(dict.fromkeys(_SOURCE.findall(sql))),
                 description=str(doc.get("description", "")).strip(),
-                columns=tuple((c["name"], str(c.get("description", "")).strip())
-                              for c in doc.get("columns", [])),
+                columns=_columns(path, doc),
+                grain=_grain(path, doc),
+                tests=model_tests.parse_tests(path.stem, path.with_suffix(".yml"), doc),
             )
     return models
 
 
+COLUMN_KEYS = ("name", "description", "tests", "data_tests", "data_type", "meta")
+
+
+def _columns(path: Path, doc: dict) -> tuple[tuple[str, str], ...]:
+    found = []
+    for column in doc.get("columns") or []:
+        if not isinstance(column, dict) or "name" not in column:
+            raise ModelError(path.stem, f"`{path.with_suffix('.yml')}`: every entry of `columns` needs "
+                             f"a `name`; got `{column}`")
+        unknown = [k for k in column if k not in COLUMN_KEYS]
+        if unknown:  # `{name: x, description: a, b}` reads as description "a" and a key "b"
+            raise ModelError(path.stem, f"`{path.with_suffix('.yml')}`: column `{column['name']}` has "
+                             f"an unknown key `{unknown[0]}`; known keys: {', '.join(COLUMN_KEYS)} "
+                             "(quote a description that contains ', ' or ': ')")
+        found.append((column["name"], str(column.get("description", "")).strip()))
+    return tuple(found)
+
+
+def _grain(path: Path, doc: dict) -> tuple[str, ...]:
+    grain = doc.get("grain", [])
+    if isinstance(grain, str) or not all(isinstance(g, str) for g in grain):
+        raise ModelError(path.stem, f"`{path.with_suffix('.yml')}`: `grain` is the list of columns "
+                         "that identify a row, e.g. `grain: [year, county_name]`")
+    return tuple(grain)
+
+
 def build_order(models: dict[str, Model], select: str | None = None) -> list[Model]:
-    """Models in dependency order; `select` = `name` (just it) or `name+` (it and what follows)."""
+    """Models in dependency order, all or the `select`ed ones.
+
+    `select`: `name` (just it), `name+` (it and its children, transitively), `+name` (it and its
+    parents), `+name+` (both).
+    """
     graph = {}
     for model in models.values():
         for ref in model.refs:
@@ -162,7 +203,7 @@ def build_order(models: dict[str, Model], select: str | None = None) -> list[Mod
     except graphlib.CycleError as exc:
         raise ModelError(exc.args[1][0], "refs form a cycle: " + " -> ".join(exc.args[1])) from None
     if select:
-        root = select.rstrip("+")
+        root = select.strip("+")
         if root not in models:
             raise ModelError(root, "no such model to select; known models: " + ", ".join(sorted(models)))
         chosen = {root}
@@ -170,6 +211,13 @@ def build_order(models: dict[str, Model], select: str | None = None) -> list[Mod
             for name in order:  # children come after their parents
                 if set(graph[name]) & chosen:
                     chosen.add(name)
+        if select.startswith("+"):
+            parents, todo = set(), [root]
+            while todo:
+                for ref in graph[todo.pop()] - parents:
+                    parents.add(ref)
+                    todo.append(ref)
+            chosen |= parents
         order = [name for name in order if name in chosen]
     return [models[name] for name in order]
 
@@ -208,15 +256,20 @@ def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str,
 
 def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | None = None,
                  seed: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> list[Model]:
-    """Build the selected models (default all) in one transaction; returns what was built.
+    """Build the selected models (default all) and run their tests in one transaction.
 
-    `seed` runs first inside the same transaction (e.g. loading the KPI catalogue), so a model
-    that fails also undoes it.
+    Returns what was built. `seed` runs first inside the same transaction (e.g. loading the KPI
+    catalogue), so a model that fails also undoes it. A failing test of severity `error` rolls
+    everything back and raises ModelError; a failing `warn` test is logged. Either way the results
+    of the selected models' tests are kept in `meta.model_test_results`.
     """
     models = discover(project)
     sources = read_sources(project)
     order = build_order(models, select)
     compiled = [(m, compile_sql(m, models, sources)) for m in order]
+    planned = [(t, m.relation, model_tests.compile_test(t, m.relation, m.grain,
+                                                        lambda to, m=m: _resolve(to, m, models, sources)))
+               for m in order for t in m.tests]
     con.execute("begin transaction")
     try:
         for schema in LAYERS:
@@ -225,27 +278,106 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
             seed(con)
         ensure_declared_sources(con, project)
         for model, sql in compiled:
-            # A view may turn into a table (or back): drop whichever kind is there first.
-            other = "table" if model.materialized == "view" else "view"
-            exists_as_other = con.execute(
-                "select count(*) from duckdb_" + ("tables" if other == "table" else "views") +
-                "() where schema_name = ? and " + ("table_name" if other == "table" else "view_name") +
-                " = ? and database_name = current_database()", [model.schema, model.name]).fetchone()[0]
-            if exists_as_other:
-                con.execute(f"drop {other} {model.relation}")
-            try:
-                con.execute(f"create or replace {model.materialized} {model.relation} as\n{sql}")
-            except duckdb.Error as exc:
-                raise ModelError(model.name, f"`{model.path}` failed to build: "
-                                 f"{str(exc).splitlines()[0]}") from None
-            _comment(con, model)
-            log.info("built %s %s", model.materialized, model.relation)
+            _build_one(con, model, sql)
         _record_lineage(con, lineage(models, sources))
-        con.execute("commit")
+        create_vintage_macros(con, raw_keys(models, sources))
+        results = model_tests.run_tests(con, planned)
+        model_tests.log_results(results)
+        failed = [r for r in results if r.status == "fail"]
+        if not failed:
+            _record_test_results(con, results, order, models)
+            con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    if failed:
+        con.execute("rollback")
+        # the failure is kept for `carbonpeak sql`; the models are not
+        con.execute("begin transaction")
+        _record_test_results(con, results, order, models)
+        con.execute("commit")
+        raise ModelError(failed[0].test.model, model_tests.failure_message(failed))
     return order
+
+
+def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
+    # A view may turn into a table (or back): drop whichever kind is there first.
+    other = "table" if model.materialized == "view" else "view"
+    exists_as_other = con.execute(
+        "select count(*) from duckdb_" + ("tables" if other == "table" else "views") +
+        "() where schema_name = ? and " + ("table_name" if other == "table" else "view_name") +
+        " = ? and database_name = current_database()", [model.schema, model.name]).fetchone()[0]
+    if exists_as_other:
+        con.execute(f"drop {other} {model.relation}")
+    try:
+        con.execute(f"create or replace {model.materialized} {model.relation} as\n{sql}")
+    except duckdb.Error as exc:
+        raise ModelError(model.name, f"`{model.path}` failed to build: "
+                         f"{str(exc).splitlines()[0]}") from None
+    columns = [d[0] for d in con.execute(f"select * from {model.relation} limit 0").description]
+    missing = [g for g in model.grain if g not in columns]
+    if missing:
+        raise ModelError(model.name, f"`{model.path.with_suffix('.yml')}`: grain column "
+                         f"`{missing[0]}` is not a column of the model; its columns: {', '.join(columns)}")
+    _comment(con, model)
+    log.info("built %s %s", model.materialized, model.relation)
+
+
+def _resolve(to: str, model: Model, models: dict[str, Model], sources: dict[tuple[str, str], str]) -> str:
+    """The relation a relationships test points at: `ref('m')` or `source('s', 't')`."""
+    ref, source = _YML_REF.fullmatch(to), _YML_SOURCE.fullmatch(to)
+    if ref and ref.group(1) in models:
+        return models[ref.group(1)].relation
+    if source and (source.group(1), source.group(2)) in sources:
+        return sources[(source.group(1), source.group(2))]
+    raise ModelError(model.name, f"`{model.path.with_suffix('.yml')}`: relationships `to: {to}` names "
+                     "no model or declared source; write ref('model') or source('raw', 'table'); known "
+                     "models: " + ", ".join(sorted(models)))
+
+
+def _record_test_results(con: duckdb.DuckDBPyConnection, results: list, order: list[Model],
+                         models: dict[str, Model]) -> None:
+    model_tests.record_results(con, results, tested={m.relation for m in order},
+                               known={m.relation for m in models.values()})
+
+
+def raw_keys(models: dict[str, Model], sources: dict[tuple[str, str], str]) -> dict[str, tuple[str, ...]]:
+    """Raw relation -> the columns that identify a fact in it.
+
+    A staging model that reads one raw table alone is that table's current vintage (the highest
+    `_load_seq` per key), so its `grain` is the raw table's key.
+    """
+    keys: dict[str, tuple[str, ...]] = {}
+    for model in sorted(models.values(), key=lambda m: m.name):
+        if (model.schema == "staging" and model.grain and not model.refs and len(model.sources) == 1
+                and model.sources[0] in sources):
+            keys.setdefault(sources[model.sources[0]], model.grain)
+    return keys
+
+
+def create_vintage_macros(con: duckdb.DuckDBPyConnection, keys: dict[str, tuple[str, ...]]) -> None:
+    """Create the as-of macros over the raw vintages.
+
+    `meta.as_of_load(raw_table, load_seq)` and `meta.as_of_date(raw_table, as_of)` return each
+    fact of a raw table in its latest vintage loaded by load N, or loaded at or before a time
+    (its `_loaded_at`). Both find the table's key with `meta.raw_key(raw_table)`, written here
+    from `keys`.
+    """
+    cases = " ".join(f"when {sql_literal(relation)} then [{', '.join(sql_literal(c) for c in columns)}]"
+                     for relation, columns in sorted(keys.items()))
+    lookup = f"case raw_table {cases} else null end" if cases else "cast(null as varchar[])"
+    con.execute("create schema if not exists meta")
+    con.execute(f"create or replace macro meta.raw_key(raw_table) as {lookup}")
+    latest = """
+        select * exclude (_vintage_key) from (
+            select *, row(*columns(c -> list_contains(meta.raw_key(raw_table), c))) as _vintage_key
+            from query_table(raw_table)
+            where {condition})
+        qualify row_number() over (partition by _vintage_key order by _load_seq desc) = 1"""
+    con.execute("create or replace macro meta.as_of_load(raw_table, load_seq) as table"
+                + latest.format(condition="_load_seq <= load_seq"))
+    con.execute("create or replace macro meta.as_of_date(raw_table, as_of) as table"
+                + latest.format(condition="_loaded_at <= cast(as_of as timestamptz)"))
 
 
 def _record_lineage(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> None:
