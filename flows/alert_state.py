@@ -1,0 +1,235 @@
+"""What the warehouse says and remembers for alerts.
+
+The subjects alerts are about, their state (`meta.alert_state`) and every alert attempt
+(`meta.alerts`). Subjects: `kpi:<kpi_id>:<year>` (a row of `kpi.kpi_status`), `source:<department>` (failed at
+its last run, `meta.source_health`), `late:<dataset>` (its latest freshness check,
+`meta.validation_results`), `load:<load_id>` (a batch refused or partly quarantined by an
+error-level check, `meta.load_log`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+
+from flows.channels import AlertsConfig, Delivery, Message
+from warehouse.db import ensure_schemas
+from warehouse.errors import WarehouseError
+from warehouse.kpi import read_kpi_status
+
+log = logging.getLogger(__name__)
+
+# How bad a status is; statuses not here (stale, insufficient_data) say nothing about performance.
+LEVELS = {"achieved": 0, "on_track": 0, "at_risk": 1, "off_track": 2,  # KPI checkpoints
+          "ok": 0, "late": 1, "failed": 1, "rejected": 1, "quarantined": 1}  # data problems
+
+ALERTS_DDL = """
+create table if not exists meta.alert_state (
+    subject varchar primary key,        -- kpi:<kpi_id>:<year>, source:<dept>, late:<dataset>, load:<id>
+    kpi_id varchar,
+    checkpoint_year integer,
+    last_status varchar not null,       -- the status at the last run
+    alerted_status varchar,             -- what was last told (null: nothing outstanding)
+    alerted_since timestamptz,          -- when that was first told
+    alerted_at timestamptz,             -- when it was last told (alert or reminder)
+    changed_at timestamptz not null
+);
+create table if not exists meta.alerts (
+    alert_id varchar not null,          -- one decision; its channels share it
+    channel varchar not null,           -- channel name in alerts.yml; `-` when not sent (strive)
+    kind varchar not null,              -- worse | recovery | reminder | data_quality | late_source
+    subject varchar not null,
+    kpi_id varchar,
+    checkpoint_year integer,
+    from_status varchar,
+    to_status varchar not null,
+    status varchar not null,            -- sent | failed | suppressed
+    attempts integer not null,
+    error varchar,                      -- the last attempt's error, secrets redacted
+    message_zh varchar not null,
+    message_en varchar not null,
+    payload json,                       -- what the webhook got: both languages and the facts
+    created_at timestamptz not null,
+    primary key (alert_id, channel)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a subject looks like now."""
+
+    subject: str
+    status: str
+    facts: dict
+    threshold: int = 1  # the level from which a change for the worse alerts
+    once: bool = False  # a one-off event (a refused batch): alerted once, never recovers
+    suppressed: str | None = None  # why it is recorded but never sent
+
+    @property
+    def level(self) -> int | None:
+        return LEVELS.get(self.status)
+
+
+@dataclass(frozen=True)
+class AlertState:
+    subject: str
+    last_status: str
+    alerted_status: str | None = None
+    alerted_since: dt.datetime | None = None
+    alerted_at: dt.datetime | None = None
+
+
+def ensure_alert_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_schemas(con)
+    con.execute(ALERTS_DDL)
+
+
+def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
+                            "table_name = ? and database_name = current_database()",
+                            [schema, table]).fetchone()[0])
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _cut(text: str | None, limit: int = 300) -> str | None:
+    return text if text is None or len(text) <= limit else text[:limit - 1] + "…"
+
+
+def observe_kpis(con: duckdb.DuckDBPyConnection, config: AlertsConfig) -> list[Observation]:
+    """Every KPI checkpoint, with the KPI's direction (for ≥ / ≤ in the messages)."""
+    try:
+        rows = read_kpi_status(con)
+    except WarehouseError as exc:
+        log.warning("no KPI alerts: %s", exc)
+        return []
+    if _has(con, "config", "kpis"):
+        direction = dict(con.execute("select kpi_id, direction from config.kpis").fetchall())
+        rows = [r | {"direction": direction.get(r["kpi_id"])} for r in rows]
+    return [Observation(f"kpi:{r['kpi_id']}:{r['checkpoint_year']}", r["status"], r,
+                        LEVELS[config.alert_at],
+                        suppressed="strive target (力争): recorded, not sent"
+                        if r["qualifier"] == "strive" else None)
+            for r in rows]
+
+
+def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.datetime,
+                 departments: dict[str, str]) -> list[Observation]:
+    """Failed departments, late datasets, and recent refused or partly quarantined batches."""
+    out = []
+    if _has(con, "meta", "source_health"):
+        for r in _dicts(con.execute("""
+                select department, bool_or(status = 'failed') as is_failed,
+                       string_agg(dataset, ', ' order by dataset) filter (where status = 'failed')
+                           as datasets,
+                       max(error) filter (where status = 'failed') as error
+                from meta.source_health group by department order by department""")):
+            status = "failed" if r["is_failed"] else "ok"
+            out.append(Observation(f"source:{r['department']}", status, {
+                "department": r["department"], "department_zh": departments.get(r["department"]),
+                "status": status, "datasets": r["datasets"], "error": _cut(r["error"])}))
+    if _has(con, "meta", "validation_results"):
+        for r in _dicts(con.execute("""
+                with freshness as (
+                    select * from meta.validation_results where check_kind = 'freshness'
+                    qualify validated_at = max(validated_at) over (partition by dataset))
+                select dataset, bool_and(success) as is_fresh,
+                       string_agg(detail, '; ') filter (where not success) as detail
+                from freshness group by dataset order by dataset""")):
+            department, status = r["dataset"].split("__")[0], "ok" if r["is_fresh"] else "late"
+            out.append(Observation(f"late:{r['dataset']}", status, {
+                "dataset": r["dataset"], "department": department,
+                "department_zh": departments.get(department), "status": status,
+                "detail": _cut(r["detail"])}))
+    if _has(con, "meta", "load_log"):
+        for r in _dicts(con.execute("""
+                select load_id, department, dataset, status, source_url, loaded_at, rows_in,
+                       rows_quarantined, rows_rejected, detail
+                from meta.load_log
+                where (status = 'rejected' or rows_quarantined > 0) and loaded_at >= ?
+                order by load_seq""", [now - config.lookback])):
+            checks = [f"{c}: {_cut(d, 160)}" if d else c for c, d in con.execute("""
+                select check_kind, detail from meta.validation_results
+                where load_id = ? and not success and severity = 'error'
+                order by check_kind""", [r["load_id"]]).fetchall()]
+            status = "rejected" if r["status"] == "rejected" else "quarantined"
+            out.append(Observation(f"load:{r['load_id']}", status, r | {
+                "status": status, "detail": _cut(r["detail"]), "failed_checks": checks,
+                "department_zh": departments.get(r["department"])}, once=True))
+    return out
+
+
+def read_alert_states(con: duckdb.DuckDBPyConnection) -> dict[str, AlertState]:
+    rows = con.execute("select subject, last_status, alerted_status, alerted_since, alerted_at "
+                       "from meta.alert_state").fetchall()
+    return {r[0]: AlertState(*r) for r in rows}
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def record_alert(con: duckdb.DuckDBPyConnection, message: Message, o: Observation,
+                 deliveries: tuple[Delivery, ...], now: dt.datetime) -> None:
+    """One row per channel the alert went to (or `-` when it was only recorded)."""
+    kpi_id = o.facts.get("kpi_id") if o.subject.startswith("kpi:") else None
+    payload = json.dumps(message.as_json(), ensure_ascii=False)
+    for d in deliveries:
+        con.execute("insert into meta.alerts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [message.alert_id, d.channel, message.kind, o.subject, kpi_id,
+                     o.facts.get("checkpoint_year") if kpi_id else None, message.from_status,
+                     message.to_status, d.status, d.attempts, d.error, message.text_zh,
+                     message.text_en, payload, now])
+
+
+def remember(con: duckdb.DuckDBPyConnection, o: Observation, state: AlertState | None,
+             now: dt.datetime, kind: str | None = None, told: str | None = None) -> None:
+    """Write the subject's state: its status now and, after an alert of `kind`, what is told.
+
+    `told` is what stays outstanding after that alert (None after a full recovery).
+    """
+    told_before, since, told_at = ((state.alerted_status, state.alerted_since, state.alerted_at)
+                                   if state else (None, None, None))
+    if kind == "reminder":
+        told, told_at = told_before, now
+    elif kind is not None:
+        since = (now if told else None) if told != told_before else since
+        told_at = now if told else None
+    else:
+        told = told_before
+    kpi = o.subject.startswith("kpi:")
+    con.execute("""
+        insert into meta.alert_state values (?, ?, ?, ?, ?, ?, ?, ?)
+        on conflict (subject) do update set
+            last_status = excluded.last_status, alerted_status = excluded.alerted_status,
+            alerted_since = excluded.alerted_since, alerted_at = excluded.alerted_at,
+            changed_at = excluded.changed_at
+    """, [o.subject, o.facts.get("kpi_id") if kpi else None,
+          o.facts.get("checkpoint_year") if kpi else None, o.status, told, since, told_at, now])
+
+
+def read_alerts(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict]:
+    """The latest alert attempts, newest first (for a `carbonpeak alerts list`)."""
+    if not _has(con, "meta", "alerts"):
+        return []
+    return _dicts(con.execute("""
+        select created_at, kind, subject, from_status, to_status, channel, status, attempts,
+               error, message_zh, message_en
+        from meta.alerts order by alert_id desc, channel limit ?""", [limit]))

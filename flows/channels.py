@@ -1,0 +1,341 @@
+"""Alert channels: `alerts.yml` read into channels, and one small sender per channel type.
+
+Types: `webhook` (generic JSON POST), `smtp` (e-mail), `dingtalk` and `wecom` (group robots),
+`prefect_event` (a Prefect event, for Prefect Automations to route further). Secrets never sit
+in the file: a key `<name>_env: VAR` reads the value from the environment variable VAR (a plain
+`<name>` beside it is the default when VAR is unset); `token`, `password`, `secret` and `key` can
+only be given that way. A channel that is disabled, or whose required variable is unset, is
+skipped with a log line. `deliver` retries a failing channel with backoff and never raises, so
+one channel's failure cannot stop the others; secrets are redacted from the errors it reports.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import smtplib
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+import requests
+import yaml
+
+from connectors.errors import CarbonpeakError, ConfigError
+from flows.settings import Secret
+
+log = logging.getLogger(__name__)
+
+ALERT_LEVELS = ("at_risk", "off_track")  # the least bad KPI status that alerts (`alert_at`)
+SECRET_KEYS = ("token", "password", "secret", "key")
+DINGTALK_URL = "https://oapi.dingtalk.com/robot/send"
+WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+class AlertsConfigError(ConfigError):
+    """`alerts.yml` is malformed; raised before anything is sent."""
+
+    def __init__(self, file: str, channel: str | None, key: str, problem: str) -> None:
+        self.file, self.source, self.key, self.problem = file, channel, key, problem
+        where = f"channel `{channel}`" if channel else "top level"
+        CarbonpeakError.__init__(self, f"`{file}`: {where}, key `{key}`: {problem}")
+
+
+class ChannelError(CarbonpeakError):
+    """A channel refused or could not take a message (after the sender's own checks)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One alert, rendered: what every sender gets."""
+
+    alert_id: str
+    kind: str  # worse | recovery | reminder | data_quality | late_source
+    subject: str
+    from_status: str | None
+    to_status: str
+    title_zh: str
+    title_en: str
+    text_zh: str  # starts with the title
+    text_en: str
+    event: str  # Prefect event name, e.g. carbonpeak.kpi.status-changed
+    resource_id: str  # Prefect resource, e.g. carbonpeak.kpi.forest_coverage.2025
+    fields: dict = field(default_factory=dict)  # the structured facts (a kpi_status row, ...)
+    created_at: dt.datetime | None = None
+
+    def as_json(self) -> dict:
+        """Both languages and the structured fields, JSON-safe."""
+        body = {k: getattr(self, k) for k in ("alert_id", "kind", "subject", "from_status",
+                                              "to_status", "title_zh", "title_en")}
+        body |= {"message_zh": self.text_zh, "message_en": self.text_en,
+                 "created_at": self.created_at.isoformat() if self.created_at else None,
+                 "fields": self.fields}
+        return json.loads(json.dumps(body, ensure_ascii=False, default=str))
+
+    def text(self, max_bytes: int) -> str:
+        """Chinese, then English, cut at `max_bytes` of UTF-8 (robots limit a message's size)."""
+        text = f"{self.text_zh}\n\n{self.text_en}"
+        raw = text.encode("utf-8")
+        if len(raw) <= max_bytes:
+            return text
+        return raw[:max_bytes - 3].decode("utf-8", errors="ignore") + "…"
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    type: str
+    options: dict  # resolved values; secrets are `Secret`s
+    attempts: int = 3
+    backoff_s: float = 2.0
+    timeout_s: float = 10.0
+
+    def secrets(self) -> list[str]:
+        return [str(v) for v in self.options.values() if isinstance(v, Secret) and v]
+
+    def unavailable(self) -> str | None:
+        """Why this channel cannot send right now, or None."""
+        if self.type == "prefect_event":
+            from prefect.context import FlowRunContext, TaskRunContext
+            from prefect.settings import PREFECT_API_URL
+
+            # Outside a run and with no API, emitting would start a temporary server (~10-30 s)
+            # that is thrown away with its events.
+            if not PREFECT_API_URL.value() and not (FlowRunContext.get() or TaskRunContext.get()):
+                return "no Prefect API (PREFECT_API_URL unset) and not inside a flow run"
+        return None
+
+    def send(self, message: Message) -> None:
+        SENDERS[self.type](self, message)
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    file: str
+    alert_at: str = "off_track"
+    remind_every: dt.timedelta | None = dt.timedelta(days=30)
+    lookback: dt.timedelta = dt.timedelta(days=7)  # how far back rejected/quarantined loads count
+    channels: tuple[Channel, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (channel, why) for disabled or unconfigured ones
+
+
+@dataclass(frozen=True)
+class Delivery:
+    channel: str
+    status: str  # sent | failed | suppressed
+    attempts: int
+    error: str | None = None
+
+
+# --- configuration -------------------------------------------------------------------------
+
+# per type: (required keys, optional keys)
+CHANNEL_KEYS = {
+    "webhook": (("url",), ("token",)),
+    "smtp": (("host", "from", "to"), ("port", "security", "username", "password")),
+    "dingtalk": (("token",), ("base_url", "secret")),
+    "wecom": (("key",), ("base_url",)),
+    "prefect_event": ((), ()),
+}
+
+
+def read_alerts_config(path: Path, env: Mapping[str, str] = os.environ) -> AlertsConfig | None:
+    """Read `alerts.yml`; None when the city has none (then nothing is ever sent)."""
+    file = str(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return None
+    except yaml.YAMLError as exc:
+        raise AlertsConfigError(file, None, "-", f"not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise AlertsConfigError(file, None, "-", "expected a mapping")
+    alert_at = doc.get("alert_at", "off_track")
+    if alert_at not in ALERT_LEVELS:
+        raise AlertsConfigError(file, None, "alert_at", f"`{alert_at}` is not one of "
+                                + ", ".join(ALERT_LEVELS))
+    remind = _number(file, None, doc, "remind_every_days", 30)
+    retry = doc.get("retry") or {}
+    channels, skipped = [], []
+    for name, body in (doc.get("channels") or {}).items():
+        if not isinstance(body, dict):
+            raise AlertsConfigError(file, name, name, "expected a mapping")
+        channel = _channel(file, name, body, retry, env)
+        if isinstance(channel, Channel):
+            channels.append(channel)
+        else:
+            skipped.append((name, channel))
+    return AlertsConfig(
+        file=file, alert_at=alert_at,
+        remind_every=dt.timedelta(days=remind) if remind else None,
+        lookback=dt.timedelta(days=_number(file, None, doc.get("data_quality") or {},
+                                           "lookback_days", 7)),
+        channels=tuple(channels), skipped=tuple(skipped))
+
+
+def _number(file: str, channel: str | None, body: dict, key: str, default: float) -> float:
+    value = body.get(key, default)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise AlertsConfigError(file, channel, key, f"`{value}` is not a number >= 0")
+    return value
+
+
+def _channel(file: str, name: str, body: dict, retry: dict, env: Mapping[str, str]
+             ) -> Channel | str:
+    """The channel, or why it is skipped."""
+    kind = body.get("type")
+    if kind not in CHANNEL_KEYS:
+        raise AlertsConfigError(file, name, "type", f"unknown type `{kind}`; expected one of "
+                                + ", ".join(CHANNEL_KEYS))
+    if body.get("enabled", True) is False:
+        return "disabled in alerts.yml"
+    required, optional = CHANNEL_KEYS[kind]
+    options: dict = {}
+    for key in required + optional:
+        if key in SECRET_KEYS and key in body:
+            raise AlertsConfigError(file, name, key, f"secrets do not go in the file; name the "
+                                    f"environment variable that holds it: `{key}_env: VARIABLE`")
+        variable = body.get(f"{key}_env")
+        value = env.get(variable) if variable else None
+        if not value:
+            value = body.get(key)
+        if value in (None, "") and key in required:
+            if not variable:
+                raise AlertsConfigError(file, name, key, f"is required (`{key}: ...` or "
+                                        f"`{key}_env: VARIABLE`)")
+            return f"`{variable}` is not set"
+        if value not in (None, ""):
+            options[key] = Secret(value) if key in SECRET_KEYS or key == "url" else value
+    if kind == "smtp":
+        options["security"] = str(options.get("security", "starttls")).lower()
+        if options["security"] not in SMTP_PORTS:
+            raise AlertsConfigError(file, name, "security", f"`{options['security']}` is not one "
+                                    "of " + ", ".join(SMTP_PORTS))
+        options["port"] = int(options.get("port") or SMTP_PORTS[options["security"]])
+        to = options["to"]
+        options["to"] = [a.strip() for a in (to.split(",") if isinstance(to, str) else to)]
+    settings = retry | (body.get("retry") or {})
+    return Channel(name, kind, options,
+                   attempts=max(1, int(_number(file, name, settings, "attempts", 3))),
+                   backoff_s=float(_number(file, name, settings, "backoff_s", 2.0)),
+                   timeout_s=float(_number(file, name, body, "timeout_s", 10.0)))
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+def deliver(channel: Channel, message: Message, attempts: int | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> Delivery:
+    """Send with retries and exponential backoff; never raises: the outcome is the result."""
+    attempts = attempts or channel.attempts
+    error = None
+    for attempt in range(1, attempts + 1):
+        try:
+            channel.send(message)
+            return Delivery(channel.name, "sent", attempt)
+        except Exception as exc:  # noqa: BLE001 (whatever one channel does, the others go on)
+            error = _redact(f"{type(exc).__name__}: {exc}", channel.secrets())
+            log.warning("alert %s via `%s`, attempt %d of %d failed: %s", message.alert_id,
+                        channel.name, attempt, attempts, error)
+            if attempt < attempts:
+                sleep(channel.backoff_s * 2 ** (attempt - 1))
+    return Delivery(channel.name, "failed", attempts, error)
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+        text = text.replace(urllib.parse.quote(secret, safe=""), "***")
+    return text[:1000]
+
+
+def _check_http(response: requests.Response) -> None:
+    if response.status_code >= 300:
+        raise ChannelError(f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+def _check_robot(response: requests.Response) -> None:
+    """DingTalk and WeCom answer 200 with `errcode` != 0 when they refuse a message."""
+    _check_http(response)
+    try:
+        answer = response.json()
+    except ValueError:
+        raise ChannelError(f"answer is not JSON: {response.text[:200]}") from None
+    if answer.get("errcode", 0) != 0:
+        raise ChannelError(f"errcode {answer.get('errcode')}: {answer.get('errmsg')}")
+
+
+def send_webhook(channel: Channel, message: Message) -> None:
+    token = channel.options.get("token")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    _check_http(requests.post(str(channel.options["url"]), json=message.as_json(),
+                              headers=headers, timeout=channel.timeout_s))
+
+
+def send_smtp(channel: Channel, message: Message) -> None:
+    o = channel.options
+    email = EmailMessage()
+    email["Subject"] = f"{message.title_zh} / {message.title_en}"
+    email["From"] = o["from"]
+    email["To"] = ", ".join(o["to"])
+    email.set_content(f"{message.text_zh}\n\n{message.text_en}\n", cte="base64")
+    smtp_class = smtplib.SMTP_SSL if o["security"] == "ssl" else smtplib.SMTP
+    with smtp_class(o["host"], o["port"], timeout=channel.timeout_s) as smtp:
+        if o["security"] == "starttls":
+            smtp.starttls()
+        if o.get("username"):
+            smtp.login(o["username"], str(o.get("password", "")))
+        smtp.send_message(email)
+
+
+def dingtalk_sign(timestamp: str, secret: str) -> str:
+    """A signed robot's `sign`: base64(HMAC-SHA256 of "timestamp\\nsecret").
+
+    Not URL-quoted here: requests encodes query parameters once, as DingTalk expects (apprise
+    quotes it and requests then quotes it again).
+    """
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def send_dingtalk(channel: Channel, message: Message) -> None:
+    params = {"access_token": str(channel.options["token"])}
+    if channel.options.get("secret"):
+        timestamp = str(round(time.time() * 1000))
+        params |= {"timestamp": timestamp, "sign": dingtalk_sign(timestamp, channel.options["secret"])}
+    body = {"msgtype": "text", "text": {"content": message.text(4000)}}
+    _check_robot(requests.post(channel.options.get("base_url", DINGTALK_URL), params=params,
+                               json=body, timeout=channel.timeout_s))
+
+
+def send_wecom(channel: Channel, message: Message) -> None:
+    body = {"msgtype": "text", "text": {"content": message.text(2048)}}
+    _check_robot(requests.post(channel.options.get("base_url", WECOM_URL),
+                               params={"key": str(channel.options["key"])}, json=body,
+                               timeout=channel.timeout_s))
+
+
+def send_prefect_event(channel: Channel, message: Message) -> None:
+    from prefect.events import emit_event
+
+    event = emit_event(event=message.event, payload=message.as_json(),
+                       resource={"prefect.resource.id": message.resource_id,
+                                 "prefect.resource.name": message.title_en})
+    if event is None:
+        raise ChannelError("Prefect did not take the event (events are off for this API)")
+
+
+SENDERS: dict[str, Callable[[Channel, Message], None]] = {
+    "webhook": send_webhook, "smtp": send_smtp, "dingtalk": send_dingtalk, "wecom": send_wecom,
+    "prefect_event": send_prefect_event,
+}

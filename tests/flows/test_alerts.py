@@ -1,0 +1,500 @@
+"""Alerts, sent to real receivers on 127.0.0.1 from a private copy of the default warehouse.
+
+The receivers: an HTTP server (the JSON webhook and the robots' endpoints) and a minimal SMTP
+server, enough for smtplib.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import hmac
+import json
+import socket
+import socketserver
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from flows.channels import AlertsConfigError, read_alerts_config
+from flows.settings import PROJECT_ROOT
+from warehouse.db import connect
+
+MIANYANG_ALERTS = PROJECT_ROOT / "config" / "mianyang" / "alerts.yml"
+
+
+def _checkpoints(con, where: str) -> set[tuple[str, int]]:
+    return set(con.execute(f"select kpi_id, checkpoint_year from kpi.kpi_status where {where}")
+               .fetchall())
+
+
+@pytest.fixture
+def scenario(warehouse_copy) -> dict[str, set[tuple[str, int]]]:
+    """The default scenario's checkpoints by what alerts should do with them."""
+    con = connect(warehouse_copy, read_only=True)
+    try:
+        out = {"off_track": _checkpoints(con, "status = 'off_track' and qualifier <> 'strive'"),
+               "strive": _checkpoints(con, "status = 'off_track' and qualifier = 'strive'"),
+               "at_risk": _checkpoints(con, "status = 'at_risk' and qualifier <> 'strive'")}
+    finally:
+        con.close()
+    # values the rest relies on (tests/warehouse pin them down)
+    assert {("raw_coal_consumption", 2025), ("public_inst_energy_per_capita", 2025),
+            ("hazardous_waste_utilization_rate", 2025)} <= out["off_track"]
+    assert ("prefab_building_share", 2025) in out["strive"] and out["at_risk"]
+    return out
+
+
+# --- receivers -------------------------------------------------------------------------------
+
+class Receiver(ThreadingHTTPServer):
+    """Records every POST; paths under /fail answer 500, robot paths answer errcode 0."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.posts: list[dict] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+    def to(self, path: str) -> list[dict]:
+        return [p for p in self.posts if p["path"] == path]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        path, _, query = self.path.partition("?")
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.posts.append({"path": path, "query": query, "body": body,
+                                  "headers": dict(self.headers)})
+        failing = path.startswith("/fail")
+        answer = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+        self.send_response(500 if failing else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class SMTPServer(socketserver.ThreadingTCPServer):
+    """Speaks just enough SMTP for smtplib: greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, QUIT."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _SMTPHandler)
+        self.messages: list[dict] = []
+        self.port = self.server_address[1]
+
+    def mails(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(m["data"], policy=email.policy.default)
+                for m in self.messages]
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply("220 127.0.0.1 test SMTP")
+        sender, rcpts = None, []
+        while line := self.rfile.readline():
+            command = line.decode("utf-8", "replace").strip()
+            verb = command[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 127.0.0.1")
+            elif verb == "MAIL":
+                sender, rcpts = command[10:], []
+                self.reply("250 OK")
+            elif verb == "RCPT":
+                rcpts.append(command[8:])
+                self.reply("250 OK")
+            elif verb == "DATA":
+                self.reply("354 end with <CRLF>.<CRLF>")
+                data = b""
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data += chunk[1:] if chunk.startswith(b"..") else chunk
+                self.server.messages.append({"from": sender, "to": rcpts, "data": data})
+                self.reply("250 queued")
+            elif verb in ("RSET", "NOOP"):
+                self.reply("250 OK")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 not implemented")
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def smtp_server():
+    server = SMTPServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def alert_env(receiver, smtp_server, monkeypatch):
+    """Point the committed config/mianyang/alerts.yml at the local webhook and SMTP servers."""
+    for name, value in {"CARBONPEAK_ALERT_WEBHOOK_URL": f"{receiver.url}/hook",
+                        "CARBONPEAK_ALERT_SMTP_HOST": "127.0.0.1",
+                        "CARBONPEAK_ALERT_SMTP_PORT": str(smtp_server.port),
+                        "CARBONPEAK_ALERT_SMTP_SECURITY": "none",
+                        "CARBONPEAK_ALERT_SMTP_FROM": "carbonpeak@example.org",
+                        "CARBONPEAK_ALERT_SMTP_TO": "ops@example.org, fgw@example.org"}.items():
+        monkeypatch.setenv(name, value)
+
+
+def _config(tmp_path: Path, text: str, env: dict | None = None):
+    path = tmp_path / "alerts.yml"
+    path.write_text(text, encoding="utf-8")
+    return read_alerts_config(path, env=env or {})
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _keys(posts: list[dict]) -> set[tuple[str, int]]:
+    return {(p["body"]["fields"]["kpi_id"], p["body"]["fields"]["checkpoint_year"]) for p in posts}
+
+
+def _alert_rows(con, where: str = "true") -> list[dict]:
+    cursor = con.execute(f"select * from meta.alerts where {where} order by created_at, alert_id, channel")
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+
+
+# --- acceptance ------------------------------------------------------------------------------
+
+def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
+        warehouse_copy, receiver, smtp_server, alert_env, scenario):
+    from flows.alerts import send_alerts
+    from warehouse.catalogue import load_catalogue, read_catalogue
+    from warehouse.models import build_models
+
+    off_track, strive = scenario["off_track"], scenario["strive"]
+    config = read_alerts_config(MIANYANG_ALERTS)
+    assert [c.name for c in config.channels if c.type != "prefect_event"] == ["webhook", "email"]
+    con = connect(warehouse_copy)
+
+    results = send_alerts(con, config)
+    posts = receiver.to("/hook")
+    assert len(posts) == len(off_track) and _keys(posts) == off_track
+    assert len(smtp_server.messages) == len(off_track)
+    assert all(m["to"] == ["<ops@example.org>", "<fgw@example.org>"] for m in smtp_server.messages)
+    coal = next(p["body"] for p in posts if p["body"]["fields"]["kpi_id"] == "raw_coal_consumption")
+    assert coal["kind"] == "worse" and coal["to_status"] == "off_track"
+    assert coal["fields"]["latest_value"] == 671.0 and coal["fields"]["target_value"] == 660.0
+    assert coal["message_zh"].startswith("【碳达峰预警】原煤消费量（2025 年目标）：偏离目标。")
+    assert "最新值 671 万吨（2025 年），目标 ≤ 660 万吨，差距 +11 万吨" in coal["message_zh"]
+    assert "规划条款：二(一)4" in coal["message_zh"]
+    assert "[Carbon-peak alert] raw coal consumption (2025 target): off track" in coal["message_en"]
+    mail = next(m for m in smtp_server.mails() if "原煤消费量" in m["Subject"])
+    assert "target ≤ 660 ×10⁴ t" in mail.get_body().get_content()
+    # strive targets: decided and recorded, never sent
+    suppressed = _alert_rows(con, "status = 'suppressed'")
+    assert {(r["kpi_id"], r["checkpoint_year"]) for r in suppressed} == strive
+    assert not _keys(posts) & strive
+    assert len(results) == len(off_track) + len(strive)
+    recorded = _alert_rows(con, "channel in ('webhook', 'email')")
+    assert len(recorded) == 2 * len(off_track) and {r["status"] for r in recorded} == {"sent"}
+
+    # an identical second run: nothing sent, nothing written
+    counts = con.execute("select (select count(*) from meta.alerts), "
+                         "(select max(changed_at) from meta.alert_state)").fetchone()
+    assert send_alerts(con, config) == []
+    assert len(receiver.posts) == len(off_track) and len(smtp_server.messages) == len(off_track)
+    assert con.execute("select (select count(*) from meta.alerts), "
+                       "(select max(changed_at) from meta.alert_state)").fetchone() == counts
+
+    # the public institutions cut their 2025 energy use by 3 %: per capita now beats its -6 % target
+    con.execute("update raw.public_institutions__energy_use set energy_tce = energy_tce * 0.97 "
+                "where year = 2025")
+    catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
+    build_models(con, PROJECT_ROOT / "dbt_like_sql", "mart_public_institutions__energy_yearly+",
+                 seed=lambda c: load_catalogue(c, catalogue))
+    assert con.execute("select status from kpi.kpi_status where kpi_id = "
+                       "'public_inst_energy_per_capita'").fetchone() == ("achieved",)
+    results = send_alerts(con, config)
+    assert [(r.kind, r.subject, r.from_status, r.to_status) for r in results] == [
+        ("recovery", "kpi:public_inst_energy_per_capita:2025", "off_track", "achieved")]
+    [post] = receiver.posts[len(off_track):]
+    assert post["body"]["kind"] == "recovery"
+    assert post["body"]["title_zh"] == "【碳达峰预警解除】公共机构人均综合能耗（2025 年目标）：已转为已达成"
+    assert len(smtp_server.messages) == len(off_track) + 1
+    assert send_alerts(con, config) == []
+    con.close()
+
+
+def test_reminder_every_30_days_while_off_track(warehouse_copy, receiver, tmp_path, scenario):
+    from flows.alerts import send_alerts
+
+    off_track, strive = scenario["off_track"], scenario["strive"]
+    config = _config(tmp_path, f"""
+remind_every_days: 30
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/hook"}}
+""")
+    con = connect(warehouse_copy)
+    t0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    assert len(send_alerts(con, config, now=t0)) == len(off_track) + len(strive)
+    assert send_alerts(con, config, now=t0 + dt.timedelta(days=29)) == []
+    reminders = send_alerts(con, config, now=t0 + dt.timedelta(days=30))
+    assert {r.kind for r in reminders} == {"reminder"}
+    posts = receiver.posts[len(off_track):]
+    assert _keys(posts) == off_track and len(posts) == len(off_track)
+    assert all("自 2026-03-01 起持续偏离目标" in p["body"]["title_zh"] for p in posts)
+    assert send_alerts(con, config, now=t0 + dt.timedelta(days=45)) == []
+    assert len(send_alerts(con, config, now=t0 + dt.timedelta(days=61))) == len(reminders)
+    con.close()
+
+
+def test_alert_at_at_risk_also_alerts_at_risk_checkpoints(warehouse_copy, receiver, tmp_path, scenario):
+    from flows.alerts import send_alerts
+
+    off_track = scenario["off_track"]
+    config = _config(tmp_path, f"""
+alert_at: at_risk
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/hook"}}
+""")
+    con = connect(warehouse_copy)
+    send_alerts(con, config)
+    con.close()
+    assert _keys(receiver.posts) == off_track | scenario["at_risk"]
+
+
+# --- channels ----------------------------------------------------------------------------------
+
+def test_dingtalk_signed_and_wecom_robots_get_their_payloads(warehouse_copy, receiver, tmp_path, scenario):
+    from flows.alerts import send_alerts
+
+    off_track = scenario["off_track"]
+    secret = "SEC0123456789abcdef+/="
+    config = _config(tmp_path, f"""
+channels:
+  dingtalk:
+    type: dingtalk
+    base_url: {receiver.url}/robot/send
+    token_env: DINGTALK_TOKEN
+    secret_env: DINGTALK_SECRET
+  wecom:
+    type: wecom
+    base_url: {receiver.url}/cgi-bin/webhook/send
+    key_env: WECOM_KEY
+""", env={"DINGTALK_TOKEN": "tok-ding", "DINGTALK_SECRET": secret, "WECOM_KEY": "key-wecom"})
+    con = connect(warehouse_copy)
+    before = time.time() * 1000
+    send_alerts(con, config)
+    con.close()
+
+    ding, wecom = receiver.to("/robot/send"), receiver.to("/cgi-bin/webhook/send")
+    assert len(ding) == len(wecom) == len(off_track)
+    for post in ding:
+        query = urllib.parse.parse_qs(post["query"])  # decodes once: DingTalk's reading
+        assert query["access_token"] == ["tok-ding"]
+        timestamp = query["timestamp"][0]
+        assert before - 1000 <= int(timestamp) <= time.time() * 1000
+        expected = base64.b64encode(hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(),
+                                             hashlib.sha256).digest()).decode()
+        assert query["sign"] == [expected]
+        assert "%25" not in post["query"]  # encoded once, not twice
+        assert post["body"].keys() == {"msgtype", "text"} and post["body"]["msgtype"] == "text"
+    for post in wecom:
+        assert urllib.parse.parse_qs(post["query"]) == {"key": ["key-wecom"]}
+        assert post["body"]["msgtype"] == "text" and post["body"]["text"].keys() == {"content"}
+    content = next(p["body"]["text"]["content"] for p in wecom if "原煤" in p["body"]["text"]["content"])
+    zh, en = content.split("\n\n")
+    assert zh.startswith("【碳达峰预警】原煤消费量") and en.startswith("[Carbon-peak alert] raw coal")
+
+
+def test_failing_channels_are_retried_recorded_and_do_not_block_the_others(
+        warehouse_copy, receiver, smtp_server, tmp_path, scenario):
+    from flows.alerts import send_alerts
+
+    off_track = scenario["off_track"]
+    closed = _closed_port()
+    config = _config(tmp_path, f"""
+retry: {{attempts: 3, backoff_s: 0.01}}
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/fail/hook"}}
+  dingtalk:
+    type: dingtalk
+    base_url: http://127.0.0.1:{closed}/robot/send
+    token_env: DINGTALK_TOKEN
+    retry: {{attempts: 2}}
+  email: {{type: smtp, host: 127.0.0.1, port: {smtp_server.port}, security: none,
+           from: carbonpeak@example.org, to: ops@example.org}}
+""", env={"DINGTALK_TOKEN": "very-secret-token"})
+    con = connect(warehouse_copy)
+    results = send_alerts(con, config)
+    assert len(smtp_server.messages) == len(off_track)  # e-mail delivered every alert
+    sent = [r for r in results if r.sent]
+    assert len(sent) == len(off_track)
+    # the first alert tries the webhook 3 times; once it is known down, later ones try once
+    assert len(receiver.to("/fail/hook")) == 3 + len(off_track) - 1
+    webhook = _alert_rows(con, "channel = 'webhook'")
+    assert [r["attempts"] for r in webhook] == [3] + [1] * (len(off_track) - 1)
+    assert {r["status"] for r in webhook} == {"failed"} and "HTTP 500" in webhook[0]["error"]
+    ding = _alert_rows(con, "channel = 'dingtalk'")
+    assert ding[0]["attempts"] == 2 and {r["status"] for r in ding} == {"failed"}
+    assert "ConnectionError" in ding[0]["error"]
+    assert not any("very-secret-token" in r["error"] for r in ding)  # redacted
+    # delivered by e-mail: not sent again, the webhook's failure stays on record
+    assert send_alerts(con, config) == []
+    con.close()
+
+
+def test_an_alert_no_channel_delivered_is_sent_at_the_next_run(warehouse_copy, receiver, tmp_path, scenario):
+    from flows.alerts import send_alerts
+
+    off_track = scenario["off_track"]
+    broken = _config(tmp_path, f"""
+retry: {{attempts: 1}}
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/fail/hook"}}
+""")
+    con = connect(warehouse_copy)
+    assert not any(r.sent for r in send_alerts(con, broken))
+    fixed = _config(tmp_path, f"""
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/hook"}}
+""")
+    results = send_alerts(con, fixed)
+    assert _keys(receiver.to("/hook")) == off_track
+    assert {(r.from_status, r.to_status) for r in results} == {(None, "off_track")}
+    con.close()
+
+
+# --- data problems -----------------------------------------------------------------------------
+
+def test_failed_department_late_dataset_and_refused_batch_alert_once_then_recover(
+        warehouse_copy, receiver, tmp_path, mianyang_sources):
+    from flows.alerts import send_alerts
+    from warehouse.health import record_health
+
+    config = _config(tmp_path, f"""
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/hook"}}
+""")
+    con = connect(warehouse_copy)
+    send_alerts(con, config)
+    receiver.posts.clear()
+    energy = mianyang_sources.department("energy")
+    now = dt.datetime.now(dt.UTC)
+    record_health(con, energy, "source `energy.balance` (http://127.0.0.1:1): connection failed")
+    seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
+    con.execute("insert into meta.load_log values ('forestry__forest_resources-bad', ?, null, "
+                "'forestry', 'forestry__forest_resources', 'rejected', 'http://127.0.0.1:1/f.csv', "
+                "'abc', ?, ?, 12, 0, 0, 0, 0, 12, 'columns missing: 森林覆盖率')", [seq, now, now])
+    con.execute("insert into meta.validation_results values "
+                "('forestry__forest_resources-bad', 'forestry__forest_resources', "
+                "'expect_table_columns_to_match_set(...)', 'expect_table_columns_to_match_set', "
+                "'expect_table_columns_to_match_set', 'error', false, null, 'missing: coverage_pct', ?),"
+                "('transport-late', 'transport__vehicles', 'freshness(...)', "
+                "'unexpected_rows_expectation', 'freshness', 'warn', false, 1, "
+                "'latest month 2025-06 is older than the monthly cadence allows', ?)", [now, now])
+    assert con.execute("select count(*) from kpi.kpi_status where kpi_id = 'raw_coal_consumption' "
+                       "and status = 'stale'").fetchone()[0] == 1
+
+    results = send_alerts(con, config, departments={"energy": "发展改革委 / 统计局"})
+    assert sorted((r.kind, r.subject, r.to_status) for r in results) == [
+        ("data_quality", "load:forestry__forest_resources-bad", "rejected"),
+        ("late_source", "late:transport__vehicles", "late"),
+        ("late_source", "source:energy", "failed")]  # stale KPIs say nothing by themselves
+    source = next(p["body"] for p in receiver.posts if p["body"]["subject"] == "source:energy")
+    assert source["message_zh"].startswith("【数据采集失败】发展改革委 / 统计局（energy）")
+    assert "connection failed" in source["message_en"]
+    refused = next(p["body"] for p in receiver.posts if p["body"]["kind"] == "data_quality")
+    assert "整批拒收" in refused["message_zh"] and "missing: coverage_pct" in refused["message_en"]
+    assert send_alerts(con, config) == []
+
+    record_health(con, energy)
+    con.execute("insert into meta.validation_results values ('transport-ok', 'transport__vehicles', "
+                "'freshness(...)', 'unexpected_rows_expectation', 'freshness', 'warn', true, 0, '', ?)",
+                [now + dt.timedelta(seconds=1)])
+    results = send_alerts(con, config)
+    # energy recovers; raw coal is off_track again, as was last told: no new KPI alert
+    assert sorted((r.kind, r.subject, r.from_status, r.to_status) for r in results) == [
+        ("recovery", "late:transport__vehicles", "late", "ok"),
+        ("recovery", "source:energy", "failed", "ok")]
+    con.close()
+
+
+# --- Prefect -------------------------------------------------------------------------------------
+
+def test_alert_flow_emits_prefect_events(prefect_harness, warehouse_copy, receiver, alert_env,
+                                         monkeypatch, scenario):
+    from prefect.client.orchestration import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+    off_track = scenario["off_track"]
+    from flows.alerts import alert
+
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse_copy))
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    results = alert()
+    ids = {r.alert_id for r in results if r.sent}
+    assert len(ids) == len(off_track)
+    assert all("prefect sent" in " ".join(f"{d.channel} {d.status}" for d in r.deliveries)
+               for r in results if r.sent)
+    wanted = EventFilter(event=EventNameFilter(name=["carbonpeak.kpi.status-changed"]),
+                         occurred=EventOccurredFilter(since=start))
+    events = []
+    with get_client(sync_client=True) as client:
+        for _ in range(60):  # the server persists events in batches: about 1-5 s
+            events = [e for e in client.read_events(wanted, limit=50).events
+                      if e.payload.get("alert_id") in ids]
+            if len(events) == len(ids):
+                break
+            time.sleep(0.25)
+    assert {e.resource.id for e in events} == {f"carbonpeak.kpi.{k}.{y}" for k, y in off_track}
+    coal = next(e for e in events if e.resource.id == "carbonpeak.kpi.raw_coal_consumption.2025")
+    assert coal.payload["fields"]["gap"] == 11.0 and coal.payload["kind"] == "worse"
+
+
+# --- configuration ---------------------------------------------------------------------------------
+
+def test_config_rules(tmp_path, warehouse_copy):
+    from flows.alerts import send_alerts
+
+    with pytest.raises(AlertsConfigError, match=r"channel `robot`, key `token`: secrets do not go"):
+        _config(tmp_path, "channels:\n  robot: {type: dingtalk, token: abc}\n")
+    with pytest.raises(AlertsConfigError, match="unknown type `slack`"):
+        _config(tmp_path, "channels:\n  chat: {type: slack}\n")
+    config = _config(tmp_path, "channels:\n  webhook: {type: webhook, url_env: NOT_SET}\n"
+                     "  mail: {type: smtp, enabled: false, host: h, from: a, to: b}\n")
+    assert config.channels == () and dict(config.skipped) == {
+        "webhook": "`NOT_SET` is not set", "mail": "disabled in alerts.yml"}
+    # no channel can send: nothing is recorded as told, so a channel set up later gets the alerts
+    con = connect(warehouse_copy)
+    assert send_alerts(con, config) and not con.execute("select count(*) from meta.alerts "
+                                                        "where channel <> '-'").fetchone()[0]
+    # a city without alerts.yml sends nothing and writes nothing
+    assert read_alerts_config(PROJECT_ROOT / "config" / "qingshui" / "alerts.yml") is None
+    assert send_alerts(con, None) == []
+    con.close()
