@@ -157,6 +157,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="the HTML file to write (default: report.html beside the warehouse)")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("serve", formatter_class=fmt, help="run every deployment on its schedule",
+                       description="Serve a deployment of every flow from this process until Ctrl-C: "
+                       "each department's ingest at the cadence it publishes (sources.yml), the build "
+                       "and the evaluation daily, one run at a time (DuckDB takes one writer). Needs a "
+                       "real server: `prefect server start` and PREFECT_API_URL (docs/prefect.md).",
+                       epilog=_epilog("PREFECT_API_URL=http://127.0.0.1:4200/api carbonpeak serve"))
+    p.add_argument("--limit", type=int, default=1, help="flow runs at a time (default 1)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("schedules", formatter_class=fmt, help="list the deployments and their schedules",
+                       description="List the deployment of every flow with its cron (Asia/Shanghai), "
+                       "made from the configured city's sources.yml. --write-yaml writes them as a "
+                       "prefect.yaml for `prefect --no-prompt deploy --all`.",
+                       epilog=_epilog("carbonpeak schedules",
+                                      "carbonpeak schedules --write-yaml prefect.yaml"))
+    p.add_argument("--write-yaml", metavar="PATH", help="write the deployments as a prefect.yaml")
+    p.set_defaults(func=cmd_schedules)
+
+    p = sub.add_parser("backfill", formatter_class=fmt, help="the KPI status as of each year of a range",
+                       description="Re-run the status evaluation for each year of a range (Prefect flow "
+                       "`backfill`, one child run per year): the status of every checkpoint computed "
+                       "from the figures up to that year, by today's rules. Reads the warehouse only.",
+                       epilog=_epilog("carbonpeak backfill --from 2015 --to 2024"))
+    p.add_argument("--from", dest="from_year", type=int, required=True, help="first year")
+    p.add_argument("--to", dest="to_year", type=int, required=True, help="last year")
+    p.set_defaults(func=cmd_backfill)
+
     source = sub.add_parser("source", formatter_class=fmt, help="the embedded departmental source",
                             description="The departmental-source server shipped with carbonpeak "
                             "(token-protected, paginated JSON on 127.0.0.1).",
@@ -426,6 +453,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows.deployments import serve_all
+
+    serve_all(limit=args.limit)
+    return 0
+
+
+def cmd_schedules(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flows.deployments import build_deployments, render_prefect_yaml
+    from flows.table import render
+
+    if args.write_yaml:
+        Path(args.write_yaml).write_text(render_prefect_yaml(), encoding="utf-8")
+        print(f"wrote {args.write_yaml}; deploy it from the repository root with "
+              f"`prefect --no-prompt deploy --all --prefect-file {args.write_yaml}`")
+        return 0
+    print(render(["deployment", "cron (Asia/Shanghai)", "what"],
+                 [[f"{d.flow_name}/{d.name}", d.cron or "on demand", d.description]
+                  for d in build_deployments()]))
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.deployments import HISTORY_LEGEND, backfill, status_history
+    from flows.table import render
+
+    with fast_prefect():
+        state = backfill(from_year=args.from_year, to_year=args.to_year, return_state=True)
+    if not state.is_failed():
+        print(render(*status_history(state.result())))
+        print(HISTORY_LEGEND)
+    return _finish(state, "backfill")
+
+
 def cmd_source_serve(args: argparse.Namespace) -> int:
     from connectors.spec import load_sources
     from source_server.server import SourceServer
@@ -496,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from connectors.errors import CarbonpeakError
 
-    if args.command in ("run", "ingest", "build"):
+    if args.command in ("run", "ingest", "build", "backfill", "quarantine"):
         _quiet_console_tracebacks()
     try:
         return func(args)

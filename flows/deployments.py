@@ -1,0 +1,284 @@
+"""Deployments of every flow, at the cadence each department publishes, and the status backfill.
+
+One list (`build_deployments`) feeds both ways of running on a schedule: `prefect.yaml` for
+`prefect --no-prompt deploy --all` to a process work pool (`render_prefect_yaml` writes it), and
+`serve_all()` (`carbonpeak serve`), which serves the same deployments from one process. Both need
+a real `prefect server start`: the temporary server Prefect starts on its own has no scheduler.
+
+Entry points: `flows/deployments.py:ingest_<department>` resolves, through this module's
+`__getattr__`, to the ingest flow of any department of the configured city (only Mianyang's
+first three are named in pipeline.py), so a deployment keeps the flow name `ingest-<department>`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import duckdb
+from prefect import Flow, flow, get_run_logger
+from prefect.states import Failed
+
+from connectors.errors import CarbonpeakError
+from connectors.spec import load_sources
+from flows import pipeline
+from flows.settings import PROJECT_ROOT, Settings
+from warehouse.db import connect
+from warehouse.errors import WarehouseError
+from warehouse.kpi import STATUSES, check_kpi_status
+from warehouse.models import compile_sql, discover, read_sources
+
+TIMEZONE = "Asia/Shanghai"  # departments publish on Beijing time; a plain cron string means UTC
+WORK_POOL = "carbonpeak"
+# cadence in sources.yml -> (cron, when, why). 06:00: before the working day, after overnight exports.
+CADENCE_CRONS = {
+    "daily": ("0 6 * * *", "06:00 every day", "yesterday's figures, every morning"),
+    "monthly": ("0 6 3,12 * *", "06:00 on the 3rd and the 12th of each month",
+                "a month's figures come out between the 1st (power) and the 10th (industry) of the "
+                "next month: the 3rd catches the early ones, the 12th the late ones; a second run "
+                "costs a 304 for what is already in"),
+    "quarterly": ("0 6 20 1,4,7,10 *", "06:00 on 20 January, April, July and October",
+                  "a quarter's figures come out about three weeks after it ends"),
+    "yearly": ("0 6 15 3-6 *", "06:00 on the 15th of March, April, May and June",
+               "last year's figures come out between February (public institutions) and spring "
+               "(energy balance; forestry survey around 12 March): a run each month from March to "
+               "June catches each release within a month"),
+}
+BUILD_CRON = ("0 7 * * *", "build the models and the analysts' snapshot at 07:00 every day, an hour "
+              "after the ingests (which run one at a time), with whatever came in, by schedule or by hand")
+EVALUATE_CRON = ("30 7 * * *", "log the status of every checkpoint of the plan at 07:30 every day, "
+                 "after the build")
+
+
+class ScheduleError(CarbonpeakError):
+    """A schedule, deployment or backfill cannot be set up as asked."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    flow_name: str
+    name: str  # the city (config folder), so two cities can share one server
+    entrypoint: str  # file:attribute, relative to the repository root
+    cron: str | None  # None: on demand only (a Quick run in the UI, `prefect deployment run`)
+    description: str
+    tags: tuple[str, ...] = ()
+
+    @property
+    def attribute(self) -> str:
+        return self.entrypoint.rsplit(":", 1)[1]
+
+
+def build_deployments(settings: Settings | None = None) -> list[Deployment]:
+    """One deployment per flow of the configured city.
+
+    Each department's ingest at its cadence, the build and the evaluation daily, `run-all` and
+    `backfill` on demand.
+    """
+    settings = settings or Settings.from_env()
+    city = settings.config_dir.name
+    deployments = []
+    for department in load_sources(settings.sources_file).departments:
+        cron, when, _ = CADENCE_CRONS[department.cadence]
+        deployments.append(Deployment(
+            f"ingest-{department.name}", city, f"flows/deployments.py:ingest_{department.name}",
+            cron, f"{department.name_zh} publishes {department.cadence}: ingest at {when} "
+            "(Asia/Shanghai)", (city, "ingest", department.cadence)))
+    return deployments + [
+        Deployment("build-warehouse", city, "flows/pipeline.py:build_warehouse", *BUILD_CRON,
+                   (city, "daily")),
+        Deployment("evaluate-kpis", city, "flows/pipeline.py:evaluate_kpis", *EVALUATE_CRON,
+                   (city, "daily")),
+        Deployment("run-all", city, "flows/pipeline.py:run_all", None,
+                   "the whole pipeline (every ingest, build, evaluate), on demand", (city, "on-demand")),
+        Deployment("backfill", city, "flows/deployments.py:backfill", None,
+                   "the status of every checkpoint as of each year from from_year to to_year, "
+                   "on demand", (city, "on-demand")),
+    ]
+
+
+def load_flow(deployment: Deployment, settings: Settings | None = None) -> Flow:
+    """The flow object a deployment's entry point names."""
+    if deployment.entrypoint.startswith("flows/deployments.py:ingest_"):
+        return _ingest_entry(deployment.attribute, settings or Settings.from_env())
+    here = deployment.entrypoint.startswith("flows/deployments.py:")
+    return getattr(sys.modules[__name__] if here else pipeline, deployment.attribute)
+
+
+def _ingest_entry(name: str, settings: Settings) -> Flow:
+    department = name.removeprefix("ingest_")
+    config = load_sources(settings.sources_file)
+    if department == name or department not in {d.name for d in config.departments}:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return pipeline.ingest_flow(config.department(department))
+
+
+def __getattr__(name: str) -> Flow:
+    """`ingest_<department>` for every department of the configured city (deployment entry points)."""
+    if name.startswith("ingest_"):
+        return _ingest_entry(name, Settings.from_env())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- prefect.yaml ---------------------------------------------------------------------------------
+def _config_path(settings: Settings) -> str:
+    folder = settings.config_dir.resolve()
+    return str(folder.relative_to(PROJECT_ROOT)) if folder.is_relative_to(PROJECT_ROOT) else str(folder)
+
+
+def render_prefect_yaml(settings: Settings | None = None) -> str:
+    """`prefect.yaml` for the configured city, from the same list `serve_all()` serves."""
+    settings = settings or Settings.from_env()
+    config_dir = _config_path(settings)
+    q = json.dumps  # a JSON string is a YAML string
+
+    def comment(text: str, first: str = "# ", rest: str = "# ") -> list[str]:
+        return textwrap.wrap(text, 100, initial_indent=first, subsequent_indent=rest)
+
+    lines = comment(
+        f"Deployments of carbonpeak's flows for {config_dir}, generated from its sources.yml by "
+        "flows/deployments.py (`carbonpeak schedules --write-yaml prefect.yaml`): change a cadence "
+        "there, not here. tests/flows/test_schedules.py fails when this file and that list disagree.")
+    lines += ["#", "# When each department's ingest runs (Asia/Shanghai), by the cadence it publishes at:"]
+    for cadence, (cron, _, why) in CADENCE_CRONS.items():
+        lines += comment(f"{cadence}, {cron!r}: {why}.", "#   - ", "#     ")
+    lines += [
+        "#",
+        "# docs/prefect.md says how to run them; in short, from the repository root:",
+        "#   prefect server start                              # not the temporary one: no scheduler",
+        f"#   prefect work-pool create {WORK_POOL} --type process",
+        "#   prefect --no-prompt deploy --all",
+        f"#   prefect worker start --pool {WORK_POOL} --limit 1  # DuckDB takes one writer at a time",
+        "# No pull step: `prefect deploy` records the directory it runs in as the flows' working",
+        "# directory, so run it from the repository root on the worker's machine.",
+        "name: carbonpeak",
+        "prefect-version: 3.8.8",
+        "",
+        "deployments:",
+    ]
+    for d in build_deployments(settings):
+        lines += [f"  - name: {d.name}  # flow {d.flow_name}",
+                  f"    entrypoint: {d.entrypoint}",
+                  f"    description: {q(d.description, ensure_ascii=False)}",
+                  f"    tags: [{', '.join(d.tags)}]"]
+        lines += (["    schedules:", f"      - cron: {q(d.cron)}", f"        timezone: {TIMEZONE}"]
+                  if d.cron else ["    schedules: []"])
+        lines += ["    work_pool:",
+                  f"      name: {WORK_POOL}",
+                  f"      job_variables: {{env: {{CARBONPEAK_CONFIG_DIR: {q(config_dir)}}}}}",
+                  ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- serve ------------------------------------------------------------------------------------------
+def runner_deployments(settings: Settings | None = None) -> list:
+    """The same deployments as `prefect.yaml`, as `RunnerDeployment`s for `prefect.serve`."""
+    from prefect.schedules import Cron
+
+    settings = settings or Settings.from_env()
+    built = []
+    for d in build_deployments(settings):
+        runner = load_flow(d, settings).to_deployment(
+            d.name, schedules=[Cron(d.cron, timezone=TIMEZONE)] if d.cron else [],
+            tags=list(d.tags), description=d.description)
+        # Prefect's guess is pipeline.py for every department; like its guess, relative to here
+        file, attribute = d.entrypoint.split(":")
+        runner.entrypoint = f"{os.path.relpath(PROJECT_ROOT / file)}:{attribute}"
+        built.append(runner)
+    return built
+
+
+def serve_all(limit: int = 1) -> None:
+    """Serve every deployment from this process until Ctrl-C (needs a real Prefect server).
+
+    At most `limit` runs at a time: the default 1 because DuckDB takes one writer.
+    """
+    from prefect import serve
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise ScheduleError("`PREFECT_API_URL` is not set, so Prefect would use its temporary server, "
+                            "which never schedules a run: start `prefect server start` and export "
+                            "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    serve(*runner_deployments(), limit=limit)
+
+
+# --- backfill ---------------------------------------------------------------------------------------
+def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year: int) -> list[dict]:
+    """`kpi.kpi_status` as the model computes it from the figures of the years up to `year` alone.
+
+    The model's own SQL runs with `kpi_series` cut at `year` and no source failing (today's
+    source health says nothing about the past), so the history follows the same rules as today.
+    """
+    models, sources = discover(sql_dir), read_sources(sql_dir)
+    cut = {**models, "kpi_series": SimpleNamespace(
+        relation=f"(select * from {models['kpi_series'].relation} where year <= {int(year)})")}
+    healthy = {**sources, ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']}"
+                                                     " where false)"}
+    try:
+        cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, healthy)}) "
+                             "order by catalogue_position, checkpoint_year")
+    except duckdb.CatalogException:
+        raise WarehouseError("the KPI models do not exist yet in this warehouse; run "
+                             "`carbonpeak run` (or `carbonpeak build`) first") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"the KPI status cannot be evaluated ({str(exc).splitlines()[0]}); "
+                             "rebuild the models with `carbonpeak build`") from None
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+@flow(name="evaluate-kpis-through", flow_run_name="evaluate-kpis-through-{year}")
+def evaluate_kpis_through(year: int) -> list[dict]:
+    """The status of every checkpoint as it stood with the figures up to `year`."""
+    settings = Settings.from_env()
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        rows = read_kpi_status_through(con, settings.sql_dir, year)
+    finally:
+        con.close()
+    check_kpi_status(rows)
+    counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
+    get_run_logger().info("through %d: %s", year, ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return [{"through_year": year, **r} for r in rows]
+
+
+@flow(name="backfill")
+def backfill(from_year: int, to_year: int) -> list[dict] | Failed:
+    """Re-run the status evaluation for each year of a range, one child run per year.
+
+    Departments deliver whole series, so re-ingesting a period fetches nothing a normal run does
+    not: a period's re-run is the status as of that year, from the figures up to it (today's
+    vintage of each figure, not the one first published).
+    """
+    try:
+        if not 1990 <= from_year <= to_year <= 2100:
+            raise ScheduleError(f"backfill `--from {from_year} --to {to_year}`: expected two years "
+                                "between 1990 and 2100, the first not after the second, e.g. "
+                                "--from 2015 --to 2024")
+        return [row for year in range(from_year, to_year + 1) for row in evaluate_kpis_through(year)]
+    except CarbonpeakError as exc:  # one clear line, as the ingest flows do
+        get_run_logger().error("%s", exc)
+        return Failed(message=str(exc))
+
+
+# short enough for ten years side by side; `insufficient_data` becomes None (shown as –)
+HISTORY_LABELS = {"achieved": "achieved", "on_track": "on", "at_risk": "risk", "off_track": "OFF",
+                  "insufficient_data": None, "stale": "stale"}
+HISTORY_LEGEND = "on = on_track, risk = at_risk, OFF = off_track, – = insufficient_data"
+
+
+def status_history(rows: list[dict]) -> tuple[list[str], list[list[object]]]:
+    """`backfill`'s rows as a table: one line per checkpoint, one column per year (`HISTORY_LEGEND`)."""
+    years = sorted({r["through_year"] for r in rows})
+    lines: dict[tuple, dict[int, str | None]] = {}
+    for r in rows:
+        key = (r["name_zh"], r["name_en"], r["checkpoint_year"])
+        lines.setdefault(key, {})[r["through_year"]] = HISTORY_LABELS.get(r["status"], r["status"])
+    headers = ["KPI 指标", "checkpoint", *[str(y) for y in years]]
+    return headers, [[f"{zh} {en}", cp, *[by_year.get(y) for y in years]]
+                     for (zh, en, cp), by_year in lines.items()]
