@@ -24,6 +24,7 @@ from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources, read_declared_sources
 from warehouse.raw import check_contract
+from warehouse.snapshot import publish_snapshot
 from warehouse.state import read_source_states, states_of
 
 
@@ -148,7 +149,13 @@ def ingest_flow(department: DepartmentSpec) -> Flow:
 
 @flow(name="build-warehouse")
 def build_warehouse(select: str | None = None) -> list[str]:
-    """Load the KPI catalogue and build the SQL models (staging → marts → kpi) in one transaction."""
+    """Build the SQL models, then publish the analysts' read-only snapshot of the warehouse.
+
+    The KPI catalogue and every model (staging → marts → kpi) are built in one transaction; the
+    snapshot is published only once that transaction has committed.
+    """
+    from prefect.runtime import flow_run
+
     logger = get_run_logger()
     settings = Settings.from_env()
     catalogue = read_catalogue(settings.kpis_file)
@@ -159,6 +166,9 @@ def build_warehouse(select: str | None = None) -> list[str]:
     finally:
         con.close()
     logger.info("built %d models", len(built))
+    snapshot = publish_snapshot(settings.warehouse, settings.snapshot, build_id=flow_run.id)
+    logger.info("published the analyst snapshot %s; open it with `duckdb -readonly %s`",
+                snapshot, snapshot)
     return [m.relation for m in built]
 
 
@@ -182,7 +192,9 @@ def evaluate_kpis() -> list[dict]:
 
 @flow(name="run-all")
 def run_all(departments: list[str] | None = None) -> list[dict]:
-    """Ingest every department (a failing one does not stop the others), build, evaluate."""
+    """Ingest every department (a failing one does not stop the others), build, evaluate, alert."""
+    from flows.alerts import alert
+
     logger = get_run_logger()
     config = load_sources(Settings.from_env().sources_file)
     chosen = [config.department(name) for name in departments] if departments else config.departments
@@ -193,10 +205,12 @@ def run_all(departments: list[str] | None = None) -> list[dict]:
         if state.is_failed():
             failures[name] = state.message
     if len(failures) == len(chosen):
+        alert()  # failed departments are news even when nothing could be built
         return Failed(message="every department failed; no data was loaded: "
                       + "; ".join(failures.values()))
     build_warehouse()
     rows = evaluate_kpis()
+    alert()
     if failures:
         logger.error("built with the data of the departments that succeeded; failed: %s",
                      "; ".join(failures.values()))

@@ -23,6 +23,7 @@ from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.load import load_batches
 from warehouse.models import build_models, ensure_declared_sources
+from warehouse.snapshot import publish_snapshot
 from warehouse.quarantine import QuarantinedRecord, current_rows, mark_replayed, read_quarantine
 
 
@@ -83,6 +84,7 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
     try:
         ensure_declared_sources(con, settings.sql_dir)
         pending: dict[str, list[QuarantinedRecord]] = {}
+        rebuild = False
         for record in read_quarantine(con, dataset):
             pending.setdefault(record.dataset, []).append(record)
         results = []
@@ -93,11 +95,14 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
                         result.replayed, result.loaded, result.unchanged, result.still_quarantined,
                         f"; rejected: {result.rejected}" if result.rejected else "")
             results.append(result)
-        if any(r.loaded for r in results):
+        rebuild = any(r.loaded for r in results)
+        if rebuild:
             catalogue = read_catalogue(settings.kpis_file)
             build_models(con, settings.sql_dir, seed=lambda c: load_catalogue(c, catalogue))
     finally:
         con.close()
+    if rebuild:  # analysts see the replayed rows too
+        publish_snapshot(settings.warehouse, settings.snapshot, build_id=flow_run.id)
     if not pending:
         logger.info("nothing waits in the quarantine%s", f" for {dataset}" if dataset else "")
     return results

@@ -27,6 +27,13 @@ class Settings:
     config_dir: Path
     sql_dir: Path
     as_of: dt.date | None = None  # the day freshness is judged on; None = today
+    # The analysts' read-only copy, published after each build. None = `analyst/<same name>`
+    # beside the warehouse (data/analyst/warehouse.duckdb), so moving the warehouse moves it too.
+    snapshot: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.snapshot is None:
+            object.__setattr__(self, "snapshot", self.warehouse.parent / "analyst" / self.warehouse.name)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,6 +43,7 @@ class Settings:
             config_dir=Path(env.get("CARBONPEAK_CONFIG_DIR") or PROJECT_ROOT / "config" / "mianyang"),
             sql_dir=PROJECT_ROOT / "dbt_like_sql",
             as_of=_date(env, "CARBONPEAK_AS_OF"),
+            snapshot=Path(env["CARBONPEAK_SNAPSHOT"]) if env.get("CARBONPEAK_SNAPSHOT") else None,
         )
 
     @property

@@ -56,8 +56,10 @@ def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
     assert run_state.is_failed()
     assert "every department failed; no data was loaded" in run_state.message
     after = fingerprint(sources_env)
-    # nothing was loaded; only the sources' health records the failure (for the stale status)
-    assert {t for t in before if before[t] != after[t]} == {"meta.source_health"}
+    # nothing was loaded: the failure is recorded (the department's KPIs read stale) and alerted, nothing else moves
+    assert {t for t in before if before[t] != after[t]} <= {"meta.source_health", "meta.alert_state",
+                                                            "meta.alerts"}
+    assert before["meta.source_health"] != after["meta.source_health"]
 
 
 def test_one_failing_department_does_not_stop_the_others_and_its_kpis_go_stale(
