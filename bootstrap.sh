@@ -60,5 +60,7 @@ fi
 if [ "$what" = run ]; then
   exec .venv/bin/carbonpeak run
 else
-  exec .venv/bin/python -m pytest "${@:2}"
+  # two workers by default (CARBONPEAK_TEST_WORKERS=0 runs in one process): the slow tests are
+  # end-to-end runs that mostly wait on Prefect and subprocesses
+  exec .venv/bin/python -m pytest -n "${CARBONPEAK_TEST_WORKERS:-2}" "${@:2}"
 fi
