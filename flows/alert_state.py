@@ -118,8 +118,9 @@ def observe_kpis(con: duckdb.DuckDBPyConnection, config: AlertsConfig) -> list[O
         rows = [r | {"direction": direction.get(r["kpi_id"])} for r in rows]
     return [Observation(f"kpi:{r['kpi_id']}:{r['checkpoint_year']}", r["status"], r,
                         LEVELS[config.alert_at],
+                        # the status engine says what may page (strive targets may not)
                         suppressed="strive target (力争): recorded, not sent"
-                        if r["qualifier"] == "strive" else None)
+                        if not r.get("is_pageable", r["qualifier"] != "strive") else None)
             for r in rows]
 
 

@@ -291,7 +291,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for r in state.result():
             print(f"{r.dataset}: {r.status}, {r.rows_in} in = {r.rows_loaded} loaded + "
                   f"{r.rows_quarantined} quarantined + {r.rows_unchanged} unchanged + "
-                  f"{r.rows_duplicate} duplicate")
+                  f"{r.rows_duplicate} duplicate + {r.rows_rejected} rejected"
+                  + (f" ({r.detail})" if r.detail else ""))
     return _finish(state, f"ingest-{args.department}")
 
 

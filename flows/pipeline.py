@@ -95,9 +95,9 @@ def ingest_department(name: str) -> list[LoadResult]:
         batches += validate(spec, extract(spec, department, states_of(states, spec.table_name)), city)
     results = load(batches, department)
     for r in results:
-        logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate",
-                    r.dataset, r.status, r.rows_in, r.rows_loaded, r.rows_quarantined,
-                    r.rows_unchanged, r.rows_duplicate)
+        logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate + "
+                    "%d rejected", r.dataset, r.status, r.rows_in, r.rows_loaded, r.rows_quarantined,
+                    r.rows_unchanged, r.rows_duplicate, r.rows_rejected)
     return results
 
 

@@ -1,4 +1,9 @@
-"""The KPI catalogue (`kpis.yml`): every target of the plan, loaded into `config.*` for the models."""
+"""The KPI catalogue (`kpis.yml`): every target of the plan, loaded into `config.*` for the models.
+
+The checks here are the ones the status model (`kpi.kpi_status`) relies on: a qualifier agrees with
+the KPI's direction, a `full` target is 100 %, a relative target names its base year, and
+`after_last_checkpoint: rising` is only set on a KPI that should rise.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,12 @@ import pandas as pd
 import yaml
 
 from connectors.errors import ConfigError
+from warehouse.raw import ensure_meta
 
 QUALIFIERS = ("about", "at_least", "at_most", "strive", "full")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
+AFTER_LAST_CHECKPOINT = ("rising",)
+RELATIVE_UNIT = "% change vs base"  # values and targets are signed % changes against base_year
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,15 @@ def _need(file: str, kpi: str, body: dict, key: str) -> object:
     if not isinstance(body, dict) or body.get(key) in (None, ""):
         raise ConfigError(file, kpi, key, "is required")
     return body[key]
+
+
+def _number(file: str, kpi: str, key: str, value: object, kind: type = float) -> float | int | None:
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(file, kpi, key, f"`{value}` is not a number") from None
 
 
 def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict) -> dict:
@@ -42,13 +59,53 @@ def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict) -> dict:
     if qualifier == "about" and cp.get("tolerance") is None:
         raise ConfigError(file, kpi_id, f"{where}.tolerance", "an `about` target needs a tolerance")
     try:
-        return {"kpi_id": kpi_id, "checkpoint_year": int(year),
-                "target_value": float(_need(file, kpi_id, cp, "target_value")),
-                "qualifier": qualifier,
-                "tolerance": float(cp["tolerance"]) if cp.get("tolerance") is not None else None,
-                "note_en": cp.get("note_en")}
+        row = {"kpi_id": kpi_id, "checkpoint_year": int(year),
+               "target_value": float(_need(file, kpi_id, cp, "target_value")),
+               "qualifier": qualifier,
+               "tolerance": float(cp["tolerance"]) if cp.get("tolerance") is not None else None,
+               "note_en": cp.get("note_en")}
     except (TypeError, ValueError):
         raise ConfigError(file, kpi_id, where, "year, target_value and tolerance must be numbers") from None
+    # `full` is achieved only at ≥ 99.95 %: a target other than 100 would be a different promise
+    if qualifier == "full" and row["target_value"] != 100:
+        raise ConfigError(file, kpi_id, f"{where}.target_value",
+                          f"a `full` target is 100 (%), got {row['target_value']:g}; use at_least otherwise")
+    if qualifier == "about" and row["tolerance"] <= 0:
+        raise ConfigError(file, kpi_id, f"{where}.tolerance", "an `about` tolerance must be above 0")
+    return row
+
+
+def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
+    kpi_id = str(_need(file, f"kpis[{number}]", kpi, "id"))
+    direction = _need(file, kpi_id, kpi, "direction")
+    if direction not in DIRECTIONS:
+        raise ConfigError(file, kpi_id, "direction", f"expected one of {', '.join(DIRECTIONS)}")
+    unit = _need(file, kpi_id, kpi, "unit")
+    base_year = _number(file, kpi_id, "base_year", kpi.get("base_year"), int)
+    base_value = _number(file, kpi_id, "base_value", kpi.get("base_value"))
+    if unit == RELATIVE_UNIT and base_year is None:
+        raise ConfigError(file, kpi_id, "base_year", f"a KPI in `{RELATIVE_UNIT}` needs the year it is "
+                          "measured against, e.g. base_year: 2020")
+    if base_value is not None and base_year is None and reference_year is None:
+        raise ConfigError(file, kpi_id, "base_value", "a base_value needs a base_year (or the plan's "
+                          "reference_year at the top of the file)")
+    after = kpi.get("after_last_checkpoint")
+    if after is not None and after not in AFTER_LAST_CHECKPOINT:
+        raise ConfigError(file, kpi_id, "after_last_checkpoint",
+                          f"`{after}`; expected one of {', '.join(AFTER_LAST_CHECKPOINT)} or nothing")
+    if after == "rising" and direction != "higher_is_better":
+        raise ConfigError(file, kpi_id, "after_last_checkpoint", "`rising` (each year at least the last) "
+                          "needs direction higher_is_better")
+    return {
+        "kpi_id": kpi_id, "position": number,
+        "name_zh": _need(file, kpi_id, kpi, "name_zh"), "name_en": _need(file, kpi_id, kpi, "name_en"),
+        "unit": unit, "unit_en": kpi.get("unit_en"),
+        "direction": direction, "base_year": base_year, "base_value": base_value,
+        "reference_year": reference_year,
+        "section": str(kpi.get("section", "")), "quote": kpi.get("quote"),
+        "sector": kpi.get("sector"), "after_last_checkpoint": after,
+        "pending": kpi.get("pending"),
+    }
 
 
 def read_catalogue(path: Path) -> Catalogue:
@@ -62,26 +119,17 @@ def read_catalogue(path: Path) -> Catalogue:
         raise ConfigError(file, None, "-", f"not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("kpis"), list):
         raise ConfigError(file, None, "kpis", "expected a list of KPIs")
+    reference_year = _number(file, None, "reference_year", doc.get("reference_year"), int)
     kpis, checkpoints = [], []
     for number, kpi in enumerate(doc["kpis"], 1):
-        kpi_id = str(_need(file, f"kpis[{number}]", kpi, "id"))
-        direction = _need(file, kpi_id, kpi, "direction")
-        if direction not in DIRECTIONS:
-            raise ConfigError(file, kpi_id, "direction", f"expected one of {', '.join(DIRECTIONS)}")
-        kpis.append({
-            "kpi_id": kpi_id, "position": number,
-            "name_zh": _need(file, kpi_id, kpi, "name_zh"), "name_en": _need(file, kpi_id, kpi, "name_en"),
-            "unit": _need(file, kpi_id, kpi, "unit"), "unit_en": kpi.get("unit_en"),
-            "direction": direction, "base_year": kpi.get("base_year"),
-            "section": str(kpi.get("section", "")), "quote": kpi.get("quote"),
-            "sector": kpi.get("sector"), "after_last_checkpoint": kpi.get("after_last_checkpoint"),
-            "pending": kpi.get("pending"),
-        })
-        checkpoints += [_checkpoint(file, kpi_id, direction, cp) for cp in kpi.get("checkpoints") or []]
+        kpis.append(_kpi(file, number, kpi, reference_year))
+        checkpoints += [_checkpoint(file, kpis[-1]["kpi_id"], kpis[-1]["direction"], cp)
+                        for cp in kpi.get("checkpoints") or []]
     # explicit types: a column that is empty in a small catalogue must not become INTEGER
     text = ["name_zh", "name_en", "unit", "unit_en", "direction", "section", "quote", "sector",
             "after_last_checkpoint", "pending"]
-    kpi_frame = pd.DataFrame(kpis).astype({"base_year": "Int64", **{c: "string" for c in text}})
+    kpi_frame = pd.DataFrame(kpis).astype({"base_year": "Int64", "reference_year": "Int64",
+                                           "base_value": "Float64", **{c: "string" for c in text}})
     if kpi_frame["kpi_id"].duplicated().any():
         dup = kpi_frame.loc[kpi_frame["kpi_id"].duplicated(), "kpi_id"].iloc[0]
         raise ConfigError(file, dup, "id", "defined twice")
@@ -89,11 +137,21 @@ def read_catalogue(path: Path) -> Catalogue:
         "kpi_id", "checkpoint_year", "target_value", "qualifier", "tolerance", "note_en"]).astype(
         {"checkpoint_year": "int64", "target_value": "float64", "tolerance": "Float64",
          "qualifier": "string", "note_en": "string"})
+    twice = checkpoint_frame[["kpi_id", "checkpoint_year"]].duplicated()
+    if twice.any():
+        kpi_id, year = checkpoint_frame.loc[twice, ["kpi_id", "checkpoint_year"]].iloc[0]
+        raise ConfigError(file, kpi_id, f"checkpoints.{year}", "the same year twice")
     return Catalogue(kpis=kpi_frame, checkpoints=checkpoint_frame)
 
 
 def load_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
-    """Replace `config.kpis` and `config.kpi_checkpoints` (run it inside the build's transaction)."""
+    """Replace `config.kpis` and `config.kpi_checkpoints` (run it inside the build's transaction).
+
+    It also makes sure the load bookkeeping `kpi.kpi_status` reads besides its declared sources
+    (`meta.validation_results`, for late data) exists, so a warehouse nothing was loaded into
+    still builds.
+    """
+    ensure_meta(con)
     con.execute("create schema if not exists config")
     for name, frame in (("kpis", catalogue.kpis), ("kpi_checkpoints", catalogue.checkpoints)):
         con.register("_catalogue", frame)

@@ -1,23 +1,58 @@
 {{ config(materialized='view') }}
 
--- One row per KPI checkpoint of the plan, with its latest value and a status:
---   achieved           the checkpoint year has data and the target is met
---   off_track          the checkpoint year has passed and the target was missed, or the trend
---                      leads well away from the target
---   on_track           the trend of the last five years, projected to the checkpoint, meets it
---   at_risk            meets it today but the trend leads away, or the projection misses by < 5 %
---   insufficient_data  no data, or fewer than three years to project from
---   stale              a source the KPI is built from failed at its last run (its department's
---                      data may be out of date); the values shown are from the last good load
--- "about" targets count as met within their tolerance; "strive" targets are judged the same way
--- (they differ in alerting, not in status).
+-- One row per KPI checkpoint of the plan: where the KPI is, where the plan's path says it should be
+-- by now, where its trend leads, and a status with a plain-language reason. kpi_status.yml holds
+-- the same rules in prose.
+--
+-- Required path (expected_value = the path in latest_year; the target once the year is reached).
+--   It runs from the KPI's base to the checkpoint's target through the targets of its earlier
+--   checkpoints (clean power: 2020 value -> 210 in 2025 -> 450 in 2030).
+--   base      "% change vs base": 0 in its base_year by definition (or the catalogue's base_value).
+--             A level or share: the catalogue's base_value in base_year / reference_year, else the
+--             value observed in that year (2020 in Mianyang), else the first value observed after
+--             it (base_year then says which year). Nothing observed since: no path.
+--             A base that already meets the first target gives a flat path at that target.
+--   linear    levels, shares, ratios: straight lines between those points.
+--   compound  "% change vs base": a constant yearly rate of the underlying level between points
+--             (the change v is turned into the level ratio 1 + v/100, interpolated, turned back).
+-- Projection (projected_value): Theil–Sen over the last five observations or fewer: the median of
+--   the pairwise slopes, and the line through the median of value - slope * (year - latest_year),
+--   carried to the checkpoint year. One odd year moves neither median. Needs three observations.
+--   Shares are held in 0–100 %, changes vs base above -100 %, other levels at 0 or more. Once the
+--   checkpoint year has a value, that observed value is the projection.
+-- Tolerances, in the KPI's unit: band = the `about` tolerance, 0.05 for `full` (achieved at
+--   >= 99.95 %), else 0; near = 5 % of |target|; on_path = 2 % of |target|.
+-- Status, first rule that applies:
+--   stale              a source the KPI is built from failed at its last run (meta.source_health),
+--                      or the latest validation of a source it is built from has a failed
+--                      freshness check (its data is later than the department's cadence allows, as
+--                      of the run's as-of date). The reason also says what the last values show
+--                      (performance_status).
+--   insufficient_data  no data; the checkpoint year passed without a value; fewer than 3 observations
+--   checkpoint year observed:
+--     off_track        after_last_checkpoint = rising, this is the last checkpoint, and a later year
+--                      fell below the year before it
+--     achieved         the checkpoint year's value meets the target (within the band)
+--     off_track        it does not
+--   before the checkpoint year:
+--     off_track        the projection misses the target by more than band + near, or the latest
+--                      value is behind the path by more than band + near
+--     on_track         the projection meets the target (within the band) and the latest value is
+--                      behind the path by no more than band + on_path (or there is no path)
+--     at_risk          otherwise: one check, or both, miss narrowly
+-- `about` bands are one-sided: beating "about 5 %" is not a miss. `strive` (力争) targets are judged
+-- the same way; is_pageable is false for them (reported, never paged).
 -- A KPI in unit "year" (carbon_peak) is a peak year its view has already projected, re-estimated
 -- every year: it is achieved once the peak lies three or more years back (the view reports an
 -- earlier year only then), on_track while the estimate meets the target, off_track otherwise.
--- Its view reports 2061 for "no downturn projected before 2060".
+-- Its view reports 2061 for "no downturn projected before 2060". It has no path.
 
 with kpis as (
-    select * from {{ source('config', 'kpis') }}
+    select
+        *,
+        case when direction = 'higher_is_better' then 1 else -1 end as sense,
+        unit = '% change vs base' as is_relative
+    from {{ source('config', 'kpis') }}
 ),
 
 checkpoints as (
@@ -25,43 +60,209 @@ checkpoints as (
 ),
 
 series as (
-    select * from {{ ref('kpi_series') }}
+    select kpi_id, year, value from {{ ref('kpi_series') }} where value is not null
 ),
 
--- the raw tables behind each KPI view (kpi_<sector>__<kpi_id>), and those that failed last time
+-- Why a KPI's data may be out of date ----------------------------------------------------------
+
+-- the raw tables behind each KPI view (kpi_<sector>__<kpi_id>)
 kpi_sources as (
     select distinct split_part(model, '__', 2) as kpi_id, replace(source, 'raw.', '') as dataset
     from {{ source('meta', 'lineage') }}
     where model like 'kpi.kpi_%\_\_%' escape '\' and source like 'raw.%'
 ),
 
-failing as (
+health as (
+    select * from {{ source('meta', 'source_health') }}
+),
+
+-- The latest validation of each dataset (its checks share load_id and validated_at). The gate
+-- judges freshness on the run's as-of date. meta.validation_results is not a declared source:
+-- load_catalogue creates it on a warehouse nothing was loaded into yet.
+latest_validation as (
+    select dataset, load_id
+    from meta.validation_results
+    qualify row_number() over (partition by dataset order by validated_at desc, load_id desc) = 1
+),
+
+late as (
+    select r.dataset, string_agg(coalesce(nullif(r.detail, ''), r.expectation), '; ') as detail
+    from meta.validation_results r
+    join latest_validation v using (dataset, load_id)
+    where r.check_kind = 'freshness' and not r.success
+    group by r.dataset
+),
+
+-- only datasets the pipeline tracks count (a backfill blanks source_health to judge the past)
+source_problems as (
     select
         k.kpi_id,
-        string_agg(distinct h.department, ', ' order by h.department) as departments,
-        max(h.checked_at) as failed_at,
-        min(h.last_success_at) as last_success_at,
-        any_value(h.error) as error
+        string_agg(distinct h.department, ', ' order by h.department)
+            filter (where h.status = 'failed') as failed_departments,
+        any_value(h.error) filter (where h.status = 'failed') as failed_error,
+        string_agg(distinct h.department, ', ' order by h.department)
+            filter (where l.dataset is not null) as late_departments,
+        string_agg(distinct k.dataset || ': ' || l.detail, '; ' order by k.dataset || ': ' || l.detail)
+            filter (where l.dataset is not null) as late_detail,
+        string_agg(distinct k.dataset, ', ' order by k.dataset) as stale_datasets
     from kpi_sources k
-    join {{ source('meta', 'source_health') }} h on h.dataset = k.dataset
-    where h.status = 'failed'
+    join health h on h.dataset = k.dataset
+    left join late l on l.dataset = k.dataset
+    where h.status = 'failed' or l.dataset is not null
     group by k.kpi_id
 ),
 
-latest as (
-    select kpi_id, max(year) as latest_year
+-- What was observed, and where the trend leads ------------------------------------------------
+
+observed as (
+    select kpi_id, max(year) as latest_year, arg_max(value, year) as latest_value, min(year) as first_year
     from series
     group by kpi_id
 ),
 
-trend as (
-    -- least-squares slope over the last five observed years
-    select s.kpi_id, regr_slope(s.value, s.year) as slope_per_year, count(*) as trend_points
-    from series s
-    join latest l using (kpi_id)
-    where s.year > l.latest_year - 5
-    group by s.kpi_id
+recent as (
+    select * from series
+    qualify row_number() over (partition by kpi_id order by year desc) <= 5
 ),
+
+theil_sen_slope as (
+    -- the median of the slopes between every two of the recent observations
+    select a.kpi_id, median((b.value - a.value) / (b.year - a.year)) as slope_per_year
+    from recent a
+    join recent b on b.kpi_id = a.kpi_id and b.year > a.year
+    group by a.kpi_id
+),
+
+trend as (
+    select
+        r.kpi_id,
+        count(*) as trend_points,
+        any_value(s.slope_per_year) as slope_per_year,
+        -- the Theil–Sen line in latest_year: the median intercept, not the latest value itself
+        median(r.value - s.slope_per_year * (r.year - o.latest_year)) as trend_level
+    from recent r
+    join observed o using (kpi_id)
+    left join theil_sen_slope s using (kpi_id)
+    group by r.kpi_id
+),
+
+-- years after the last checkpoint that fell below the year before (after_last_checkpoint: rising)
+first_fall as (
+    select s.kpi_id, s.year as fell_year, s.value as fell_value, s.previous_year, s.previous_value
+    from (
+        select *, lag(year) over w as previous_year, lag(value) over w as previous_value
+        from series
+        window w as (partition by kpi_id order by year)
+    ) s
+    join kpis k using (kpi_id)
+    join (select kpi_id, max(checkpoint_year) as last_year from checkpoints group by kpi_id) c using (kpi_id)
+    where k.after_last_checkpoint = 'rising' and s.year > c.last_year and s.value < s.previous_value
+    qualify row_number() over (partition by s.kpi_id order by s.year) = 1
+),
+
+-- The plan's required path --------------------------------------------------------------------
+
+since_base as (
+    -- the first observation in or after the base year (any, when the catalogue names none)
+    select k.kpi_id, min(s.year) as first_year
+    from kpis k
+    join series s on s.kpi_id = k.kpi_id and s.year >= coalesce(k.base_year, k.reference_year, s.year)
+    group by k.kpi_id
+),
+
+bases as (
+    select
+        k.kpi_id,
+        case
+            when k.unit = 'year' then null
+            when k.is_relative or k.base_value is not null then coalesce(k.base_year, k.reference_year)
+            else sb.first_year
+        end as base_year,
+        case
+            when k.unit = 'year' then null
+            when k.base_value is not null then k.base_value
+            when k.is_relative then 0  -- a change against the base year is 0 in that year
+            else bv.value
+        end as base_value
+    from kpis k
+    left join since_base sb using (kpi_id)
+    left join series bv on bv.kpi_id = k.kpi_id and bv.year = sb.first_year
+),
+
+first_targets as (
+    select c.kpi_id, arg_min(c.target_value, c.checkpoint_year) as first_target
+    from checkpoints c
+    join bases b using (kpi_id)
+    where c.checkpoint_year > b.base_year
+    group by c.kpi_id
+),
+
+path_points as (
+    -- the path to checkpoint c: the base, then the targets of c and of the KPI's earlier checkpoints
+    select c.kpi_id, c.checkpoint_year, b.base_year as year,
+           -- a base that already meets the first target: the path holds that target
+           if(k.sense * (b.base_value - f.first_target) >= 0, f.first_target, b.base_value) as value
+    from checkpoints c
+    join bases b using (kpi_id)
+    join kpis k using (kpi_id)
+    join first_targets f using (kpi_id)
+    where b.base_year < c.checkpoint_year and b.base_value is not null
+    union all
+    select c.kpi_id, c.checkpoint_year, p.checkpoint_year as year, p.target_value as value
+    from checkpoints c
+    join checkpoints p on p.kpi_id = c.kpi_id and p.checkpoint_year <= c.checkpoint_year
+    join bases b on b.kpi_id = c.kpi_id
+    where b.base_year < p.checkpoint_year and b.base_value is not null
+),
+
+path_segments as (
+    select
+        p.*,
+        lead(p.year) over w as to_year,
+        lead(p.value) over w as to_value,
+        if(k.is_relative, 'compound', 'linear') as path_kind,
+        k.unit
+    from path_points p
+    join kpis k using (kpi_id)
+    window w as (partition by p.kpi_id, p.checkpoint_year order by p.year)
+),
+
+path_described as (
+    select
+        kpi_id,
+        checkpoint_year,
+        any_value(path_kind) as path_kind,
+        format('{} {} {}: {} a year', any_value(path_kind),
+               string_agg(format('{:.4g} ({})', value, year), ' → ' order by year), any_value(unit),
+               string_agg(
+                   if(path_kind = 'compound',
+                      format('{:+.3g} %', 100 * (pow((1 + to_value / 100) / (1 + value / 100),
+                                                     1 / (to_year - year)) - 1)),
+                      format('{:+.3g}', (to_value - value) / (to_year - year))),
+                   ', then ' order by year) filter (where to_year is not null)
+               || if(any_value(path_kind) = 'compound', ' of the underlying level', '')) as required_path
+    from path_segments
+    group by kpi_id, checkpoint_year
+),
+
+expected as (
+    -- the path in latest_year: on the segment that holds it, or the target once it is reached
+    select
+        s.kpi_id,
+        s.checkpoint_year,
+        case
+            when s.to_year is null then s.value
+            when s.path_kind = 'compound'
+                then 100 * ((1 + s.value / 100) * pow((1 + s.to_value / 100) / (1 + s.value / 100),
+                                                       (o.latest_year - s.year) / (s.to_year - s.year)) - 1)
+            else s.value + (s.to_value - s.value) * (o.latest_year - s.year) / (s.to_year - s.year)
+        end as expected_value
+    from path_segments s
+    join observed o using (kpi_id)
+    where o.latest_year >= s.year and (s.to_year is null or o.latest_year < s.to_year)
+),
+
+-- Judging -----------------------------------------------------------------------------------------
 
 joined as (
     select
@@ -75,22 +276,45 @@ joined as (
         k.section,
         k.position,
         k.pending,
-        case when k.direction = 'higher_is_better' then 1 else -1 end as sense,
-        case when c.qualifier = 'about' then coalesce(c.tolerance, 0) else 0 end as slack,
-        l.latest_year,
-        lv.value as latest_value,
+        k.sense,
+        k.is_relative,
+        case c.qualifier when 'about' then coalesce(c.tolerance, 0) when 'full' then 0.05 else 0 end as band,
+        0.05 * abs(c.target_value) as near,
+        0.02 * abs(c.target_value) as on_path,
+        if(abs(c.target_value) < 2, 4, 2) as digits,  -- decimals shown: ratios and 亿立方米 need four
+        o.latest_year,
+        o.latest_value,
+        o.first_year,
         cv.value as checkpoint_value,
-        t.slope_per_year,
         t.trend_points,
-        f.departments as failing_departments,
-        f.error as failing_error
+        t.slope_per_year,
+        t.trend_level + t.slope_per_year * (c.checkpoint_year - o.latest_year) as trend_at_checkpoint,
+        b.base_year,
+        b.base_value,
+        pd.path_kind,
+        pd.required_path,
+        e.expected_value,
+        ff.fell_year,
+        ff.fell_value,
+        ff.previous_year,
+        ff.previous_value,
+        c.checkpoint_year = max(c.checkpoint_year) over (partition by c.kpi_id) as is_last_checkpoint,
+        k.after_last_checkpoint,
+        sp.failed_departments,
+        sp.failed_error,
+        sp.late_departments,
+        sp.late_detail,
+        sp.stale_datasets
     from checkpoints c
     join kpis k using (kpi_id)
-    left join latest l using (kpi_id)
-    left join series lv on lv.kpi_id = c.kpi_id and lv.year = l.latest_year
+    left join observed o using (kpi_id)
     left join series cv on cv.kpi_id = c.kpi_id and cv.year = c.checkpoint_year
     left join trend t on t.kpi_id = c.kpi_id
-    left join failing f on f.kpi_id = c.kpi_id
+    left join bases b on b.kpi_id = c.kpi_id
+    left join path_described pd on pd.kpi_id = c.kpi_id and pd.checkpoint_year = c.checkpoint_year
+    left join expected e on e.kpi_id = c.kpi_id and e.checkpoint_year = c.checkpoint_year
+    left join first_fall ff on ff.kpi_id = c.kpi_id
+    left join source_problems sp on sp.kpi_id = c.kpi_id
 ),
 
 projected as (
@@ -100,45 +324,145 @@ projected as (
             -- a peak year is a projection already: judge the latest estimate
             when unit = 'year' then latest_value
             when latest_year >= checkpoint_year then checkpoint_value
-            -- a share cannot be projected past 0–100 %
-            when trend_points >= 3 and unit = '%' then least(greatest(
-                latest_value + slope_per_year * (checkpoint_year - latest_year), 0), 100)
-            when trend_points >= 3
-                then latest_value + slope_per_year * (checkpoint_year - latest_year)
+            -- (greatest/least skip nulls: no projection must stay null)
+            when latest_year is null or trend_points < 3 then null
+            when unit = '%' then least(greatest(trend_at_checkpoint, 0), 100)
+            when is_relative then greatest(trend_at_checkpoint, -100)
+            else greatest(trend_at_checkpoint, 0)
         end as projected_value,
-        case when qualifier = 'about' then '≈' when sense = 1 then '≥' else '≤' end as relation
+        case
+            when unit = 'year' then 'peak_year_estimate'
+            when latest_year >= checkpoint_year then 'observed'
+            when trend_points >= 3 then 'theil_sen'
+        end as projection_method,
+        case when qualifier = 'about' then '≈' when sense = 1 then '≥' else '≤' end as relation,
+        is_last_checkpoint and after_last_checkpoint = 'rising' and fell_year is not null as has_fallen
     from joined
 ),
 
 judged as (
     select
         *,
-        -- positive = on the good side of the target, in the KPI's unit
-        sense * (latest_value - target_value) as latest_margin,
+        -- positive = on the good side, in the KPI's unit
         sense * (projected_value - target_value) as projected_margin,
-        format('{} {:.4g} {}', relation, target_value, unit) as target_text
+        sense * (latest_value - expected_value) as path_margin,
+        format('{} {:.4g} {}', relation, target_value, unit)
+            || if(unit = 'ratio' and target_value > 0, format(' (1:{:.3g})', 1 / target_value), '')
+            as target_text
     from projected
 ),
 
-statused as (
+performance as (
+    -- the status the values give, whatever the state of their sources
     select
         *,
         case
-            when failing_departments is not null then 'stale'
             when latest_year is null then 'insufficient_data'
             when unit = 'year' and projected_margin < 0 then 'off_track'
             when unit = 'year' and latest_value <= latest_year - 3 then 'achieved'
             when unit = 'year' then 'on_track'
             when latest_year >= checkpoint_year and checkpoint_value is null then 'insufficient_data'
-            when latest_year >= checkpoint_year and projected_margin >= -slack then 'achieved'
+            when latest_year >= checkpoint_year and has_fallen then 'off_track'
+            when latest_year >= checkpoint_year and projected_margin >= -band then 'achieved'
             when latest_year >= checkpoint_year then 'off_track'
             when projected_value is null then 'insufficient_data'
-            when projected_margin >= -slack then 'on_track'
-            when latest_margin >= -slack then 'at_risk'
-            when projected_margin >= -slack - 0.05 * abs(target_value) then 'at_risk'
-            else 'off_track'
-        end as status
+            when projected_margin < -(band + near) or path_margin < -(band + near) then 'off_track'
+            when projected_margin >= -band and coalesce(path_margin >= -(band + on_path), true)
+                then 'on_track'
+            else 'at_risk'
+        end as performance_status
     from judged
+),
+
+explained as (
+    select
+        *,
+        case
+            when latest_year is null
+                then 'no observations yet: ' || coalesce(pending, case when unit = 'year'
+                     then 'a peak year is estimated from three or more years of data'
+                     else 'the departmental data this KPI needs is not ingested' end)
+            when unit = 'year' and performance_status = 'achieved'
+                then format('peaked in {} and stayed below that peak for {} years (data to {}), '
+                            'meeting the target {}', cast(latest_value as integer),
+                            latest_year - cast(latest_value as integer), latest_year, target_text)
+            when unit = 'year' and latest_value > 2060
+                then format('still rising in {} with no downturn projected before 2060, against the '
+                            'target {}', latest_year, target_text)
+            when unit = 'year' and latest_value > latest_year
+                then format('projected peak in {}: the trend of the yearly increase reaches zero after '
+                            'that year (data to {}), {} the target {}', cast(latest_value as integer),
+                            latest_year, if(performance_status = 'on_track', 'meeting', 'missing'),
+                            target_text)
+            when unit = 'year'
+                then format('no longer rising in {}, estimated peak year {} (not yet three years behind), '
+                            '{} the target {}', latest_year, cast(latest_value as integer),
+                            if(performance_status = 'on_track', 'meeting', 'missing'), target_text)
+            when latest_year >= checkpoint_year and checkpoint_value is null
+                then format('no value for {} although data runs to {}', checkpoint_year, latest_year)
+            when latest_year >= checkpoint_year
+                then if(projected_margin >= -band,
+                        format('{} value {:.4g} {} meets the target {}', checkpoint_year, checkpoint_value,
+                               unit, target_text),
+                        format('missed: {} value {:.4g} {} against the target {}', checkpoint_year,
+                               checkpoint_value, unit, target_text))
+                     || case
+                            when has_fallen
+                                then format('; but it fell from {:.4g} in {} to {:.4g} in {}, and the plan '
+                                            'asks it to keep rising after {} '
+                                            '(稳中有升 / 进一步提升)',
+                                            previous_value, previous_year, fell_value, fell_year,
+                                            checkpoint_year)
+                            when is_last_checkpoint and after_last_checkpoint = 'rising'
+                                 and latest_year > checkpoint_year
+                                then format('; it has not fallen since (latest {}: {:.4g}), as the plan '
+                                            'asks', latest_year, latest_value)
+                            else ''
+                        end
+            when projected_value is null
+                then format('only {} year{} of data ({}): at least 3 are needed to project to {}',
+                            trend_points, if(trend_points = 1, '', 's'),
+                            if(first_year = latest_year, cast(latest_year as varchar),
+                               format('{}–{}', first_year, latest_year)), checkpoint_year)
+            else format('trend projects {:.4g} {} in {} (latest {}: {:.4g}){} the target {}',
+                        round(projected_value, digits), unit, checkpoint_year, latest_year, latest_value,
+                        if(projected_margin >= -band, ', meeting', ' against'), target_text)
+                 || if(projected_margin >= -band, '',
+                       format(', short by {:.3g}{}', -projected_margin,
+                              if(projected_margin < -(band + near), ' (more than 5 % of the target)', '')))
+                 || case
+                        when expected_value is null
+                            then '; no required path (nothing observed since the base year)'
+                        when path_margin >= 0
+                            then format('; the plan''s path expects {:.4g} in {}: {:.3g} ahead of it',
+                                        round(expected_value, digits), latest_year, path_margin)
+                        else format('; the plan''s path expects {:.4g} in {}: {:.3g} behind it{}',
+                                    round(expected_value, digits), latest_year, -path_margin,
+                                    case
+                                        when path_margin < -(band + near)
+                                            then ' (more than 5 % of the target)'
+                                        when path_margin < -(band + on_path)
+                                            then ' (more than 2 % of the target)'
+                                        else ''
+                                    end)
+                    end
+        end as performance_reason
+    from performance
+),
+
+statused as (
+    select
+        *,
+        failed_departments is not null as has_failed_source,
+        late_departments is not null as has_late_data,
+        if(failed_departments is not null or late_departments is not null, 'stale', performance_status)
+            as status,
+        'stale: ' || concat_ws('; ',
+            format('the {} source failed at the last run, values are from the last good load ({})',
+                   failed_departments, left(failed_error, 240)),
+            format('the {} data is later than its cadence allows ({})',
+                   late_departments, left(late_detail, 240))) as stale_reason
+    from explained
 ),
 
 final as (
@@ -150,51 +474,31 @@ final as (
         target_value,
         qualifier,
         unit,
+        band as target_band,
         latest_year,
         latest_value,
-        round(projected_value, 2) as projected_value,
-        round(projected_value - target_value, 2) as gap,
+        base_year,
+        base_value,
+        path_kind,
+        required_path,
+        round(expected_value, digits) as expected_value,
+        round(latest_value - expected_value, digits) as path_gap,
+        projection_method,
+        trend_points,
+        round(slope_per_year, 4) as slope_per_year,
+        round(projected_value, digits) as projected_value,
+        round(projected_value - target_value, digits) as gap,
         status,
-        case
-            when status = 'stale'
-                then format('stale: the {} source failed at the last run, values are from the last '
-                            'good load. {}', failing_departments, left(failing_error, 240))
-            when latest_year is null
-                then 'no observations yet: ' || coalesce(pending, case when unit = 'year'
-                     then 'a peak year is estimated from three or more years of data'
-                     else 'the departmental data this KPI needs is not ingested' end)
-            when unit = 'year' and status = 'achieved'
-                then format('peaked in {} and stayed below that peak for {} years (data to {}), '
-                            'meeting the target {}', cast(latest_value as integer),
-                            latest_year - cast(latest_value as integer), latest_year, target_text)
-            when unit = 'year' and latest_value > 2060
-                then format('still rising in {} with no downturn projected before 2060, against the '
-                            'target {}', latest_year, target_text)
-            when unit = 'year' and latest_value > latest_year
-                then format('projected peak in {}: the trend of the yearly increase reaches zero after '
-                            'that year (data to {}), {} the target {}', cast(latest_value as integer),
-                            latest_year, if(status = 'on_track', 'meeting', 'missing'), target_text)
-            when unit = 'year'
-                then format('no longer rising in {}, estimated peak year {} (not yet three years behind), '
-                            '{} the target {}', latest_year, cast(latest_value as integer),
-                            if(status = 'on_track', 'meeting', 'missing'), target_text)
-            when status = 'insufficient_data' and latest_year >= checkpoint_year
-                then format('no value for {} although data runs to {}', checkpoint_year, latest_year)
-            when status = 'insufficient_data'
-                then format('only {} year(s) of data up to {}: at least 3 are needed to project to {}',
-                            trend_points, latest_year, checkpoint_year)
-            when status = 'achieved'
-                then format('{} value {:.4g} {} meets the target {}', checkpoint_year,
-                            checkpoint_value, unit, target_text)
-            when latest_year >= checkpoint_year
-                then format('missed: {} value {:.4g} {} against the target {}', checkpoint_year,
-                            checkpoint_value, unit, target_text)
-            when status = 'on_track'
-                then format('trend projects {:.4g} {} in {} (latest {}: {:.4g}), meeting the target {}',
-                            projected_value, unit, checkpoint_year, latest_year, latest_value, target_text)
-            else format('trend projects {:.4g} {} in {} (latest {}: {:.4g}) against the target {}',
-                        projected_value, unit, checkpoint_year, latest_year, latest_value, target_text)
-        end as status_reason,
+        performance_status,
+        if(status = 'stale',
+           stale_reason || '. The last values show ' || performance_status || ': ' || performance_reason,
+           performance_reason)
+            || if(qualifier = 'strive', '. 力争 (strive) target: reported, never paged', '')
+            as status_reason,
+        qualifier <> 'strive' as is_pageable,
+        has_failed_source,
+        has_late_data,
+        stale_datasets,
         section as plan_section,
         position as catalogue_position
     from statused

@@ -210,7 +210,9 @@ def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
     assert coal["kind"] == "worse" and coal["to_status"] == "off_track"
     assert coal["fields"]["latest_value"] == 671.0 and coal["fields"]["target_value"] == 660.0
     assert coal["message_zh"].startswith("【碳达峰预警】原煤消费量（2025 年目标）：偏离目标。")
-    assert "最新值 671 万吨（2025 年），目标 ≤ 660 万吨，差距 +11 万吨" in coal["message_zh"]
+    # value, target, the plan's path value (the status engine's expected_value) and the gap
+    assert "最新值 671 万吨（2025 年），目标 ≤ 660 万吨，按规划路径应为 660 万吨，差距 +11 万吨" \
+        in coal["message_zh"]
     assert "规划条款：二(一)4" in coal["message_zh"]
     assert "[Carbon-peak alert] raw coal consumption (2025 target): off track" in coal["message_en"]
     mail = next(m for m in smtp_server.mails() if "原煤消费量" in m["Subject"])

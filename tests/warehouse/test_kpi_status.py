@@ -1,8 +1,16 @@
-"""The status logic of `kpi.kpi_status`, table-driven on crafted series (the real SQL model)."""
+"""The status engine `kpi.kpi_status`, table-driven on crafted series through the real SQL model.
+
+Each case is one KPI: its series, its checkpoints and the status expected at each. The stale cases
+also get the bookkeeping a run leaves (lineage, source health, validations) after the build: the
+model is a view, so it reads them when queried.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import statistics
+from dataclasses import dataclass, field
 
 import pytest
 import yaml
@@ -18,35 +26,158 @@ SOURCES = {"sources": [
     {"name": "test", "schema": "test", "tables": [{"name": "series"}]},
     next(s for s in REAL_SOURCES["sources"] if s["name"] == "meta"),  # created empty by the build
 ]}
+UP, DOWN = "higher_is_better", "lower_is_better"
+CHANGE = "% change vs base"
 
-# (direction, qualifier, target, tolerance, {year: value}, checkpoint year, expected status)
+
+@dataclass(frozen=True)
+class Case:
+    series: dict[int, float]
+    checkpoints: dict[int, tuple]  # year: (qualifier, target[, tolerance])
+    expected: dict[int, str]  # year: status
+    direction: str = UP
+    unit: str = "%"
+    base_year: int | None = None
+    after: str | None = None  # after_last_checkpoint
+    source: str | None = None  # failed | late | late_then_fresh
+    words: dict[int, str] = field(default_factory=dict)  # year: words in the reason
+
+
+def linear(first: int, start: float, step: float, n: int) -> dict[int, float]:
+    return {first + i: round(start + step * i, 6) for i in range(n)}
+
+
 CASES = {
-    "rising_fast_enough": ("higher_is_better", "at_least", 60, None,
-                           {2019: 40, 2020: 44, 2021: 48, 2022: 52}, 2025, "on_track"),
-    "rising_slightly_short": ("higher_is_better", "at_least", 60, None,
-                              {2019: 45.5, 2020: 47.5, 2021: 49.5, 2022: 51.5}, 2025, "at_risk"),
-    "met_now_but_falling": ("higher_is_better", "at_least", 50, None,
-                            {2019: 60, 2020: 57, 2021: 54, 2022: 51}, 2025, "at_risk"),
-    "far_off": ("higher_is_better", "at_least", 90, None,
-                {2019: 40, 2020: 41, 2021: 42, 2022: 43}, 2025, "off_track"),
-    "cap_heading_down": ("lower_is_better", "at_most", 660, None,
-                         {2019: 700, 2020: 690, 2021: 680, 2022: 670}, 2025, "on_track"),
-    "cut_reached": ("lower_is_better", "at_least", -14, None,
-                    {2020: 0, 2022: -8, 2025: -14.6}, 2025, "achieved"),
-    "cut_missed": ("lower_is_better", "at_least", -14, None,
-                   {2020: 0, 2022: -8, 2025: -12}, 2025, "off_track"),
-    "about_within_band": ("higher_is_better", "about", 45, 1.0,
-                          {2023: 44.2, 2024: 44.5, 2025: 44.3}, 2025, "achieved"),
-    "about_below_band": ("higher_is_better", "about", 45, 1.0,
-                         {2023: 43.0, 2024: 43.5, 2025: 43.8}, 2025, "off_track"),
-    "strive_far_off": ("higher_is_better", "strive", 450, None,
-                       {2021: 180, 2022: 190, 2023: 200, 2024: 210, 2025: 218.7}, 2030, "off_track"),
-    "two_points_only": ("higher_is_better", "at_least", 60, None,
-                        {2021: 50, 2022: 55}, 2025, "insufficient_data"),
-    "checkpoint_year_missing": ("higher_is_better", "at_least", 60, None,
-                                {2023: 58, 2024: 59, 2026: 61}, 2025, "insufficient_data"),
-    "no_data": ("higher_is_better", "full", 100, None, {}, 2025, "insufficient_data"),
+    # --- levels and shares: projection and path -----------------------------------------------
+    "rising_fast_enough": Case({2019: 40, 2020: 44, 2021: 48, 2022: 52}, {2025: ("at_least", 60)},
+                               {2025: "on_track"}),
+    "rising_slightly_short": Case({2019: 45.5, 2020: 47.5, 2021: 49.5, 2022: 51.5},
+                                  {2025: ("at_least", 60)}, {2025: "at_risk"},
+                                  words={2025: "short by 2.5"}),
+    # the trend reaches the 2030 target, but the latest value is behind the straight path
+    "behind_the_path_narrowly": Case({2020: 40, **linear(2021, 38, 2.5, 5)}, {2030: ("at_least", 60)},
+                                     {2030: "at_risk"}, words={2030: "2 behind it"}),
+    "behind_the_path_far": Case({2020: 40, **linear(2021, 30, 4, 5)}, {2030: ("at_least", 60)},
+                                {2030: "off_track"}),
+    "met_now_but_falling_fast": Case({2019: 60, 2020: 57, 2021: 54, 2022: 51}, {2025: ("at_least", 50)},
+                                     {2025: "off_track"}),
+    # the base already meets the target: the path holds the target; the trend slips just under it
+    "met_now_slipping": Case({2019: 52, 2020: 51.5, 2021: 51, 2022: 50.5}, {2025: ("at_least", 50)},
+                             {2025: "at_risk"}),
+    "far_off": Case({2019: 40, 2020: 41, 2021: 42, 2022: 43}, {2025: ("at_least", 90)}, {2025: "off_track"}),
+    # --- noisy series: Theil–Sen against least squares -------------------------------------------
+    "spike_in_latest_year": Case({2018: 50, 2019: 52, 2020: 54, 2021: 56, 2022: 70},
+                                 {2025: ("at_least", 70)}, {2025: "off_track"}),
+    "dip_in_a_middle_year": Case({2018: 50, 2019: 52, 2020: 40, 2021: 56, 2022: 58},
+                                 {2025: ("at_least", 62)}, {2025: "on_track"}),
+    # --- caps and floors ---------------------------------------------------------------------------
+    "cap_heading_down": Case({2019: 700, 2020: 690, 2021: 680, 2022: 670}, {2025: ("at_most", 660)},
+                             {2025: "on_track"}, direction=DOWN, unit="万吨"),
+    "cap_missed": Case(linear(2020, 640, 6.2, 6), {2025: ("at_most", 660)}, {2025: "off_track"},
+                       direction=DOWN, unit="万吨", words={2025: "missed: 2025 value 671 万吨 against "
+                                                                   "the target ≤ 660 万吨"}),
+    # --- relative targets: % change vs base, compound path -----------------------------------
+    "cut_reached": Case({2020: 0, 2022: -8, 2025: -14.6}, {2025: ("at_least", -14)}, {2025: "achieved"},
+                        direction=DOWN, unit=CHANGE, base_year=2020),
+    "cut_missed": Case({2020: 0, 2022: -8, 2025: -12}, {2025: ("at_least", -14)}, {2025: "off_track"},
+                       direction=DOWN, unit=CHANGE, base_year=2020),
+    # -28 % in 2025 is ahead of a straight line to -50 % in 2030 (-25 %) but behind the constant
+    # yearly rate (-29.29 %): at risk, although the trend reaches the target
+    "compound_path_behind": Case({2020: 0, **linear(2021, -5.6, -5.6, 5)}, {2030: ("at_least", -50)},
+                                 {2030: "at_risk"}, direction=DOWN, unit=CHANGE, base_year=2020),
+    # two `about` checkpoints of a relative KPI: the first observed, the second projected
+    "about_cut_two_checkpoints": Case(linear(2020, 0, -1.02, 6),
+                                      {2025: ("about", -5, 0.25), 2030: ("about", -9.5, 0.475)},
+                                      {2025: "achieved", 2030: "on_track"}, direction=DOWN, unit=CHANGE,
+                                      base_year=2020),
+    # --- about (左右) ------------------------------------------------------------------------------
+    "about_within_band": Case({2023: 44.2, 2024: 44.5, 2025: 44.3}, {2025: ("about", 45, 1.0)},
+                              {2025: "achieved"}),
+    "about_below_band": Case({2023: 43.0, 2024: 43.5, 2025: 43.8}, {2025: ("about", 45, 1.0)},
+                             {2025: "off_track"}),
+    "about_above_band": Case({2023: 46.0, 2024: 47.0, 2025: 47.5}, {2025: ("about", 45, 1.0)},
+                             {2025: "achieved"}),
+    # --- strive (力争): judged the same way, never paged -------------------------------------------
+    "strive_far_off": Case(linear(2021, 180, 10, 4) | {2025: 218.7}, {2030: ("strive", 450)},
+                           {2030: "off_track"}, unit="万千瓦"),
+    "strive_on_track": Case(linear(2020, 20, 5, 4), {2025: ("strive", 40)}, {2025: "on_track"}),
+    # --- rising (稳中有升): after the last checkpoint each year at least the last --------------
+    "rising_kept": Case({2023: 44.0, 2024: 45.0, 2025: 46.0, 2026: 46.5, 2027: 47.0},
+                        {2025: ("about", 45, 1.0)}, {2025: "achieved"}, after="rising",
+                        words={2025: "it has not fallen since (latest 2027: 47)"}),
+    "rising_broken": Case({2023: 44.0, 2024: 45.0, 2025: 46.0, 2026: 45.5, 2027: 46.2},
+                          {2025: ("about", 45, 1.0)}, {2025: "off_track"}, after="rising",
+                          words={2025: "it fell from 46 in 2025 to 45.5 in 2026"}),
+    # --- full (全部, 100 %): achieved only at 99.95 or more -------------------------------------
+    "full_reached": Case({2023: 98.0, 2024: 99.5, 2025: 99.96}, {2025: ("full", 100)}, {2025: "achieved"}),
+    "full_short": Case({2023: 98.0, 2024: 99.5, 2025: 99.9}, {2025: ("full", 100)}, {2025: "off_track"}),
+    "full_projected": Case(linear(2020, 22.88, 11, 6), {2030: ("full", 100)}, {2030: "on_track"}),
+    # --- ratio (1 charging point per 10 EVs = 0.1) --------------------------------------------
+    "ratio_on_track": Case(linear(2020, 0.072, 0.008, 4), {2025: ("at_least", 0.1)}, {2025: "on_track"},
+                           unit="ratio", words={2025: "the target ≥ 0.1 ratio (1:10)"}),
+    "ratio_short": Case(linear(2020, 0.06, 0.002, 4), {2025: ("at_least", 0.1)}, {2025: "off_track"},
+                        unit="ratio"),
+    # --- two checkpoints on one KPI ----------------------------------------------------------------
+    "two_checkpoints_forest": Case({2020: 54.83, 2021: 55.16, 2022: 55.48, 2023: 55.81, 2024: 56.13},
+                                   {2025: ("at_least", 56.5), 2030: ("at_least", 56.5)},
+                                   {2025: "at_risk", 2030: "on_track"}),
+    "two_checkpoints_strive": Case(linear(2020, 165, 10.74, 6),
+                                   {2025: ("at_least", 210), 2030: ("strive", 450)},
+                                   {2025: "achieved", 2030: "off_track"}, unit="万千瓦"),
+    # --- peak year (unit year): the view's estimate against 2030 ----------------------------------
+    "peak_in_time": Case({2023: 2031, 2024: 2030, 2025: 2028}, {2030: ("at_most", 2030)},
+                         {2030: "on_track"}, direction=DOWN, unit="year",
+                         words={2030: "projected peak in 2028"}),
+    "peak_late": Case({2024: 2035, 2025: 2033}, {2030: ("at_most", 2030)}, {2030: "off_track"},
+                      direction=DOWN, unit="year", words={2030: "projected peak in 2033"}),
+    "peak_passed": Case({2024: 2018, 2025: 2018}, {2030: ("at_most", 2030)}, {2030: "achieved"},
+                        direction=DOWN, unit="year", words={2030: "peaked in 2018"}),
+    # --- too little data ----------------------------------------------------------------------------
+    "two_points_only": Case({2021: 50, 2022: 55}, {2025: ("at_least", 60)}, {2025: "insufficient_data"},
+                            words={2025: "only 2 years of data (2021–2022): at least 3"}),
+    "one_point_only": Case({2022: 55}, {2025: ("at_least", 60)}, {2025: "insufficient_data"},
+                           words={2025: "only 1 year of data (2022)"}),
+    "checkpoint_year_missing": Case({2023: 58, 2024: 59, 2026: 61}, {2025: ("at_least", 60)},
+                                    {2025: "insufficient_data"},
+                                    words={2025: "no value for 2025 although data runs to 2026"}),
+    "no_data": Case({}, {2025: ("full", 100)}, {2025: "insufficient_data"}, words={2025: "not ingested"}),
+    # --- stale: a failed source, or data later than its cadence allows ------------------------------
+    "stale_failed_source": Case({2019: 40, 2020: 44, 2021: 48, 2022: 52}, {2025: ("at_least", 60)},
+                                {2025: "stale"}, source="failed",
+                                words={2025: "the testdept source failed at the last run"}),
+    "stale_late_data": Case({2023: 44.2, 2024: 44.5, 2025: 44.3}, {2025: ("about", 45, 1.0)},
+                            {2025: "stale"}, source="late",
+                            words={2025: "the testdept data is later than its cadence allows"}),
+    "late_then_fresh": Case({2023: 44.2, 2024: 44.5, 2025: 44.3}, {2025: ("about", 45, 1.0)},
+                            {2025: "achieved"}, source="late_then_fresh"),
 }
+ROWS = [(name, year) for name, case in CASES.items() for year in case.expected]
+
+
+def catalogue_entry(name: str, case: Case) -> dict:
+    checkpoints = [{"year": year, "target_value": spec[1], "qualifier": spec[0],
+                    "tolerance": spec[2] if len(spec) > 2 else None}
+                   for year, spec in case.checkpoints.items()]
+    return {"id": name, "name_zh": name, "name_en": name, "unit": case.unit, "direction": case.direction,
+            "base_year": case.base_year, "after_last_checkpoint": case.after, "checkpoints": checkpoints}
+
+
+def record_sources(con, name: str, how: str) -> None:
+    """What a run leaves about the dataset behind KPI `name`."""
+    dataset, now = f"test__{name}", dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    con.execute("insert into meta.lineage values (?, ?)", [f"kpi.kpi_test__{name}", f"raw.{dataset}"])
+    failed = how == "failed"
+    con.execute("insert into meta.source_health values (?, 'testdept', ?, ?, ?, ?)",
+                [dataset, "failed" if failed else "ok", now, now - dt.timedelta(days=30),
+                 "source `testdept.x` (http://127.0.0.1:9): connection failed" if failed else None])
+    validations = {"late": [False], "late_then_fresh": [False, True]}.get(how, [])
+    for number, success in enumerate(validations):
+        at = now - dt.timedelta(days=len(validations) - number)
+        for kind, ok in (("freshness", success), ("unique_key", True)):
+            con.execute("insert into meta.validation_results values (?, ?, ?, "
+                        "'unexpected_rows_expectation', ?, 'warn', ?, ?, ?, ?)",
+                        [f"{dataset}-{number}", dataset, f"{kind}(...)", kind, ok, 0 if ok else 1,
+                         "" if ok else "latest year 2023 is older than the yearly cadence allows", at])
 
 
 @pytest.fixture(scope="module")
@@ -54,41 +185,140 @@ def statuses(tmp_path_factory):
     root = tmp_path_factory.mktemp("status")
     project = root / "project"
     (project / "kpi").mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "dbt_like_sql" / "kpi" / "kpi_status.sql", project / "kpi")
+    for suffix in (".sql", ".yml"):
+        shutil.copy(PROJECT_ROOT / "dbt_like_sql" / "kpi" / f"kpi_status{suffix}", project / "kpi")
     (project / "kpi" / "kpi_series.sql").write_text("select * from {{ source('test', 'series') }}")
     (project / "sources.yml").write_text(yaml.safe_dump(SOURCES))
-    kpis = [{"id": name, "name_zh": name, "name_en": name, "unit": "%", "direction": d,
-             "checkpoints": [{"year": year, "target_value": t, "qualifier": q, "tolerance": tol}]}
-            for name, (d, q, t, tol, _, year, _) in CASES.items()]
-    (root / "kpis.yml").write_text(yaml.safe_dump({"kpis": kpis}, allow_unicode=True))
+    doc = {"reference_year": 2020, "kpis": [catalogue_entry(n, c) for n, c in CASES.items()]}
+    (root / "kpis.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     catalogue = read_catalogue(root / "kpis.yml")
 
     con = connect(root / "w.duckdb")
     con.execute("create schema test; create table test.series (kpi_id varchar, year integer, value double)")
+    con.executemany("insert into test.series values (?, ?, ?)",
+                    [(n, y, v) for n, c in CASES.items() for y, v in c.series.items()])
+    build_models(con, project, seed=lambda c: load_catalogue(c, catalogue))  # runs the .yml's tests
     for name, case in CASES.items():
-        for year, value in case[4].items():
-            con.execute("insert into test.series values (?, ?, ?)", [name, year, value])
-    build_models(con, project, seed=lambda c: load_catalogue(c, catalogue))
-    rows = con.execute("select kpi_id, status, status_reason, projected_value from kpi.kpi_status").fetchall()
+        if case.source:
+            record_sources(con, name, case.source)
+    cursor = con.execute("select * from kpi.kpi_status")
+    columns = [d[0] for d in cursor.description]
+    rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     con.close()
-    return {r[0]: r[1:] for r in rows}
+    return {(r["kpi_id"], r["checkpoint_year"]): r for r in rows}
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_status(statuses, name):
-    status, reason, _ = statuses[name]
-    assert status == CASES[name][-1], reason
-    assert reason
+@pytest.mark.parametrize("name, year", ROWS, ids=[f"{n}-{y}" for n, y in ROWS])
+def test_status(statuses, name, year):
+    row, case = statuses[name, year], CASES[name]
+    assert row["status"] == case.expected[year], row["status_reason"]
+    assert row["status_reason"]
+    if year in case.words:
+        assert case.words[year] in row["status_reason"]
 
 
-def test_projection_is_the_least_squares_trend(statuses):
-    # 40, 44, 48, 52 over 2019–2022: +4 a year, so 64 in 2025
-    assert statuses["rising_fast_enough"][2] == pytest.approx(64)
-    assert "trend projects 64 % in 2025 (latest 2022: 52)" in statuses["rising_fast_enough"][1]
+def test_every_case_is_a_row_and_every_status_is_covered(statuses):
+    assert set(statuses) == set(ROWS)
+    assert {r["status"] for r in statuses.values()} == {
+        "achieved", "on_track", "at_risk", "off_track", "insufficient_data", "stale"}
 
 
-def test_reasons_say_what_is_missing(statuses):
-    assert "only 2 year(s) of data" in statuses["two_points_only"][1]
-    assert "no value for 2025 although data runs to 2026" in statuses["checkpoint_year_missing"][1]
-    assert "not ingested" in statuses["no_data"][1]
-    assert statuses["about_within_band"][1] == "2025 value 44.3 % meets the target ≈ 45 %"
+def test_path_and_projection_by_hand(statuses):
+    # 44 in 2020 (the base) to 60 in 2025: 50.4 expected in 2022; +4 a year from 52 gives 64
+    row = statuses["rising_fast_enough", 2025]
+    assert (row["base_year"], row["base_value"], row["path_kind"]) == (2020, 44, "linear")
+    assert row["expected_value"] == pytest.approx(50.4)
+    assert row["path_gap"] == pytest.approx(1.6)
+    assert (row["projected_value"], row["gap"], row["projection_method"]) == (64, 4, "theil_sen")
+    assert row["required_path"] == "linear 44 (2020) → 60 (2025) %: +3.2 a year"
+    assert row["status_reason"].startswith(
+        "trend projects 64 % in 2025 (latest 2022: 52), meeting the target ≥ 60 %")
+    # forest coverage: 54.83 (2020) → 56.5 (2025) gives 56.166 in 2024; the trend +0.325 a year
+    first, second = statuses["two_checkpoints_forest", 2025], statuses["two_checkpoints_forest", 2030]
+    assert first["expected_value"] == second["expected_value"] == pytest.approx(56.17)
+    assert first["projected_value"] == pytest.approx(56.46)  # 56.13 + 0.325
+    assert second["projected_value"] == pytest.approx(58.08)  # 56.13 + 6 × 0.325
+    assert first["slope_per_year"] == pytest.approx(0.325)
+    assert "(latest 2024: 56.13) against the target ≥ 56.5 %" in first["status_reason"]
+
+
+def test_a_later_checkpoint_s_path_runs_through_the_earlier_target(statuses):
+    row = statuses["two_checkpoints_strive", 2030]
+    assert row["expected_value"] == pytest.approx(210)  # in 2025, on the way to 450 in 2030
+    assert row["required_path"] == ("linear 165 (2020) → 210 (2025) → 450 (2030) 万千瓦: "
+                                    "+9, then +48 a year")
+    assert row["projected_value"] == pytest.approx(218.7 + 5 * 10.74)
+
+
+def test_a_percent_change_target_follows_a_constant_yearly_rate(statuses):
+    row = statuses["compound_path_behind", 2030]
+    assert row["path_kind"] == "compound" and (row["base_year"], row["base_value"]) == (2020, 0)
+    assert row["expected_value"] == pytest.approx(100 * (0.5 ** 0.5 - 1), abs=0.005)  # -29.29
+    assert row["required_path"] == ("compound 0 (2020) → -50 (2030) % change vs base: "
+                                    "-6.7 % of the underlying level a year")
+    assert row["projected_value"] == pytest.approx(-56)
+    assert "expects -29.29 in 2025: 1.29 behind it (more than 2 % of the target)" in row["status_reason"]
+    # the first of two relative checkpoints is a vertex of the second's path
+    assert statuses["about_cut_two_checkpoints", 2030]["expected_value"] == pytest.approx(-5)
+
+
+def test_a_base_that_meets_the_target_gives_a_flat_path(statuses):
+    row = statuses["met_now_slipping", 2025]
+    assert (row["base_value"], row["expected_value"], row["projected_value"]) == (51.5, 50, 49)
+
+
+def least_squares_projection(series: dict[int, float], year: int) -> float:
+    slope, intercept = statistics.linear_regression(list(series), list(series.values()))
+    return slope * year + intercept
+
+
+@pytest.mark.parametrize("name, theil_sen, status_by_least_squares", [
+    ("spike_in_latest_year", 64, "on_track"),  # least squares: 78.4, pulled up by 2022
+    ("dip_in_a_middle_year", 64, "at_risk"),  # least squares: 61.2, pulled down by 2020
+])
+def test_theil_sen_shrugs_off_one_odd_year(statuses, name, theil_sen, status_by_least_squares):
+    case = CASES[name]
+    target = case.checkpoints[2025][1]
+    ls = least_squares_projection(case.series, 2025)
+    assert ls != pytest.approx(theil_sen)
+    # what least squares would have said with the same tolerances (5 % of the target)
+    assert status_by_least_squares == ("on_track" if ls >= target else
+                                       "at_risk" if ls >= 0.95 * target else "off_track")
+    row = statuses[name, 2025]
+    assert row["projected_value"] == pytest.approx(theil_sen)
+    assert row["status"] != status_by_least_squares
+
+
+def test_strive_targets_are_reported_but_never_paged(statuses):
+    for name, year in ROWS:
+        row = statuses[name, year]
+        assert row["is_pageable"] is (row["qualifier"] != "strive"), (name, year)
+        assert ("力争" in row["status_reason"]) is (row["qualifier"] == "strive"), (name, year)
+    assert statuses["two_checkpoints_strive", 2025]["is_pageable"] is True
+
+
+def test_stale_says_why_and_what_the_values_show(statuses):
+    failed = statuses["stale_failed_source", 2025]
+    assert failed["has_failed_source"] and not failed["has_late_data"]
+    assert failed["performance_status"] == "on_track"
+    assert "connection failed" in failed["status_reason"]
+    assert "The last values show on_track: trend projects 64 %" in failed["status_reason"]
+    late = statuses["stale_late_data", 2025]
+    assert late["has_late_data"] and not late["has_failed_source"]
+    assert late["stale_datasets"] == "test__stale_late_data"
+    assert "older than the yearly cadence allows" in late["status_reason"]
+    assert "The last values show achieved: 2025 value 44.3 %" in late["status_reason"]
+    fresh = statuses["late_then_fresh", 2025]  # only the latest validation counts
+    assert not fresh["has_late_data"] and fresh["stale_datasets"] is None
+
+
+def test_reasons_are_plain(statuses):
+    assert statuses["about_within_band", 2025]["status_reason"] == \
+        "2025 value 44.3 % meets the target ≈ 45 %"
+    assert statuses["far_off", 2025]["status_reason"] == (
+        "trend projects 46 % in 2025 (latest 2022: 43) against the target ≥ 90 %, short by 44 "
+        "(more than 5 % of the target); the plan's path expects 60.6 in 2022: 17.6 behind it "
+        "(more than 5 % of the target)")
+    assert statuses["two_checkpoints_strive", 2030]["status_reason"].endswith(
+        "8.7 ahead of it. 力争 (strive) target: reported, never paged")
+    assert statuses["no_data", 2025]["projected_value"] is None
