@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +12,9 @@ from expectations import data_docs
 from expectations.data_docs import build_data_docs, rewrite_offline
 from expectations.errors import DataDocsError
 from expectations.suites import list_suites, load_suite
+from tests.browser import chromium, png_pixels
 from tests.helpers import MIANYANG_CITY
 
-CHROMIUM = Path("/usr/bin/chromium")
 # The city's facts plus those of a run, as `expectations.gate.check_batch` passes them to the suites.
 FACTS = {**MIANYANG_CITY, "as_of": "2024-12-31", "totals": "stage.totals", "raw_table": "raw.table"}
 CDN_HOSTS = ("jquery.com", "bootstrapcdn.com", "unpkg.com", "cdnjs.cloudflare.com", "jsdelivr.net",
@@ -65,17 +62,6 @@ def site(tmp_path_factory) -> Path:
     return index.parent
 
 
-def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    """Open `page` in headless Chromium that cannot reach any host (no proxy, no DNS)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"`{CHROMIUM}` not found: the Data Docs test needs Chromium; install it as `.ci/run` "
-                    "does: apt-get install -y --no-install-recommends chromium fonts-noto-cjk")
-    return subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=5000", *args, page.as_uri()],
-        capture_output=True, text=True, timeout=60, check=True)
 
 
 def table_cells(dom: str, table_class: str) -> list[str]:
@@ -86,17 +72,6 @@ def table_cells(dom: str, table_class: str) -> list[str]:
             for cell in re.findall(r"<td\b[^>]*>(.*?)</td>", table.group(0), re.DOTALL)]
 
 
-def png_pixels(png: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the (filtered) pixel bytes of a PNG, without an imaging library."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    data, pos = b"", 8
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        if kind == b"IDAT":
-            data += png[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    return width, height, zlib.decompress(data)
 
 
 def test_no_page_loads_anything_from_the_network(site):
@@ -125,7 +100,7 @@ def test_the_rewrite_is_idempotent(site):
 
 
 def test_the_index_lists_the_suites_and_results_offline(site, tmp_path):
-    dom = chromium(site / "index.html", tmp_path / "profile", "--dump-dom").stdout
+    dom = chromium(site / "index.html", tmp_path / "profile", "--dump-dom", budget_ms=5000).stdout
     # Cells exist only if jQuery, Bootstrap and bootstrap-table all loaded from static/vendor/.
     # GX pages the list, 10 suites a page, in name order.
     suites = list_suites()
@@ -140,7 +115,8 @@ def test_the_index_lists_the_suites_and_results_offline(site, tmp_path):
 
 def test_the_index_is_styled_in_a_screenshot(site, tmp_path):
     shot = tmp_path / "docs.png"
-    chromium(site / "index.html", tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,900")
+    chromium(site / "index.html", tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,900",
+             budget_ms=5000)
     width, height, pixels = png_pixels(shot.read_bytes())
     assert (width, height) == (1280, 900)
     # A blank page compresses to ~5 KB with 4 distinct byte values; the styled index has hundreds.

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
-import subprocess
-import zlib
 from dataclasses import replace
 from html import unescape
-from pathlib import Path
 
 import pytest
 
 from connectors.spec import load_sources
 from flows.cli import main
 from flows.settings import PROJECT_ROOT
+from tests.browser import chromium, png_pixels
 from warehouse.db import connect
 from warehouse.dictionary import Catalog, Dictionary, read_catalog, write_dictionary
 from warehouse.dictionary.catalog import LINEAGE_DOCS
@@ -24,7 +21,6 @@ from warehouse.dictionary.units import infer_unit
 from warehouse.raw import LINEAGE_COLUMNS
 
 MIANYANG = PROJECT_ROOT / "config" / "mianyang"
-CHROMIUM = Path("/usr/bin/chromium")
 # What a browser would fetch: src/href of script, link and img, and CSS url(). <a href> may go anywhere.
 REMOTE_LOAD = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//[^>]*>"""
                          r"""|url\(["']?(?:https?:)?//""", re.IGNORECASE)
@@ -68,30 +64,8 @@ def site(catalog, tmp_path_factory) -> Dictionary:
     return write_dictionary(catalog, tmp_path_factory.mktemp("dictionary") / "site")
 
 
-def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    """Open `page` in headless Chromium that cannot reach any host (no proxy, no DNS)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"`{CHROMIUM}` not found: the dictionary test needs Chromium; install it as `.ci/run` "
-                    "does: apt-get install -y --no-install-recommends chromium fonts-noto-cjk")
-    return subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=3000", *args, page.as_uri()],
-        capture_output=True, text=True, timeout=60, check=True)
 
 
-def png_pixels(png: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the (filtered) pixel bytes of a PNG, without an imaging library."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    data, pos = b"", 8
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        if kind == b"IDAT":
-            data += png[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    return width, height, zlib.decompress(data)
 
 
 def text_of(html: str) -> str:

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
 
 from flows.settings import PROJECT_ROOT
+from tests.browser import chromium, png_pixels
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
 from warehouse.kpi import read_kpi_status
 from warehouse.report import write_report
 from warehouse.report_chart import fmt
 
-CHROMIUM = Path("/usr/bin/chromium")
 KPIS_FILE = PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"
 GENERATED_AT = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 # Anything a browser would fetch: elements that load, src/href that leave the page, CSS url()/@import.
@@ -29,30 +26,8 @@ REMOTE_LOAD = re.compile(r"<(?:script|link|img|iframe|object|embed|video|audio|s
                          r"""|\bsrc\s*=|\bhref\s*=\s*(?!["']?#)|url\(|@import""", re.IGNORECASE)
 
 
-def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    """Open `page` in headless Chromium that cannot reach any host (no proxy, no DNS)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"`{CHROMIUM}` not found: the report test needs Chromium; install it as `.ci/run` "
-                    "does: apt-get install -y --no-install-recommends chromium fonts-noto-cjk")
-    return subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=3000", *args, page.as_uri()],
-        capture_output=True, text=True, timeout=60, check=True)
 
 
-def png_pixels(png: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the (filtered) pixel bytes of a PNG, without an imaging library."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    data, pos = b"", 8
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        if kind == b"IDAT":
-            data += png[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    return width, height, zlib.decompress(data)
 
 
 def text_of(fragment: str) -> str:
