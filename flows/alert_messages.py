@@ -67,15 +67,22 @@ def _reason_zh(r: dict) -> str:
     passed = r["latest_year"] is not None and r["latest_year"] >= year
     if status == "achieved":
         return f"{year} 年实际值达到目标"
+    behind = (r.get("path_gap") is not None and r.get("expected_value") is not None
+              and status in ("off_track", "at_risk"))
     if status == "off_track":
-        return (f"{year} 年实际值未达到目标" if passed
-                else f"按近五年趋势推算，{year} 年将明显达不到目标（差距 5% 以上）")
+        if passed:
+            return f"{year} 年实际值未达到目标"
+        return (f"按近五年趋势推算，{year} 年将明显达不到目标，或最新值明显落后于规划路径"
+                if behind else f"按近五年趋势推算，{year} 年将明显达不到目标（差距 5% 以上）")
     if status == "at_risk":
-        return f"按近五年趋势推算，{year} 年可能达不到目标"
+        return f"按近五年趋势推算，{year} 年可能达不到目标，或最新值略落后于规划路径"
     if status == "on_track":
-        return f"按近五年趋势推算，{year} 年可以达到目标"
-    return {"stale": "数据来源上次采集失败，数值为最近一次成功采集的结果",
-            "insufficient_data": "数据不足，暂无法判断"}.get(status, status)
+        return f"按近五年趋势推算，{year} 年可以达到目标，且最新值符合规划路径"
+    if status == "stale":
+        return ("数据未按发布周期更新，数值为最近一次的结果" if r.get("has_late_data")
+                and not r.get("has_failed_source")
+                else "数据来源上次采集失败，数值为最近一次成功采集的结果")
+    return {"insufficient_data": "数据不足，暂无法判断"}.get(status, status)
 
 
 def render_kpi(alert_id: str, kind: str, r: dict, from_status: str | None, now: dt.datetime,
