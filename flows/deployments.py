@@ -17,10 +17,7 @@ import os
 import sys
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path
-from types import SimpleNamespace
 
-import duckdb
 from prefect import Flow, flow, get_run_logger
 from prefect.states import Failed
 
@@ -29,9 +26,7 @@ from connectors.spec import load_sources
 from flows import pipeline
 from flows.settings import PROJECT_ROOT, Settings
 from warehouse.db import connect
-from warehouse.errors import WarehouseError
-from warehouse.kpi import STATUSES, check_kpi_status
-from warehouse.models import compile_sql, discover, read_sources
+from warehouse.kpi import STATUSES, check_kpi_status, read_kpi_status_through
 
 TIMEZONE = "Asia/Shanghai"  # departments publish on Beijing time; a plain cron string means UTC
 WORK_POOL = "carbonpeak"
@@ -208,30 +203,6 @@ def serve_all(limit: int = 1) -> None:
 
 
 # --- backfill ---------------------------------------------------------------------------------------
-def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year: int) -> list[dict]:
-    """`kpi.kpi_status` as the model computes it from the figures of the years up to `year` alone.
-
-    The model's own SQL runs with `kpi_series` cut at `year` and no source failing (today's
-    source health says nothing about the past), so the history follows the same rules as today.
-    """
-    models, sources = discover(sql_dir), read_sources(sql_dir)
-    cut = {**models, "kpi_series": SimpleNamespace(
-        relation=f"(select * from {models['kpi_series'].relation} where year <= {int(year)})")}
-    healthy = {**sources, ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']}"
-                                                     " where false)"}
-    try:
-        cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, healthy)}) "
-                             "order by catalogue_position, checkpoint_year")
-    except duckdb.CatalogException:
-        raise WarehouseError("the KPI models do not exist yet in this warehouse; run "
-                             "`carbonpeak run` (or `carbonpeak build`) first") from None
-    except duckdb.Error as exc:
-        raise WarehouseError(f"the KPI status cannot be evaluated ({str(exc).splitlines()[0]}); "
-                             "rebuild the models with `carbonpeak build`") from None
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 @flow(name="evaluate-kpis-through", flow_run_name="evaluate-kpis-through-{year}")
 def evaluate_kpis_through(year: int) -> list[dict]:
     """The status of every checkpoint as it stood with the figures up to `year`."""

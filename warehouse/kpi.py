@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import duckdb
 
 from warehouse.errors import WarehouseError
+from warehouse.models import compile_sql, discover, read_sources
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "stale")
 
@@ -36,3 +40,27 @@ def check_kpi_status(rows: list[dict]) -> None:
            if r["status"] not in STATUSES or not r["status_reason"]]
     if bad:
         raise WarehouseError(f"kpi.kpi_status rows without a valid status and reason: {bad}")
+
+
+def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year: int) -> list[dict]:
+    """`kpi.kpi_status` as the model computes it from the figures of the years up to `year` alone.
+
+    The model's own SQL runs with `kpi_series` cut at `year` and no source failing (today's
+    source health says nothing about the past), so the history follows the same rules as today.
+    """
+    models, sources = discover(sql_dir), read_sources(sql_dir)
+    cut = {**models, "kpi_series": SimpleNamespace(
+        relation=f"(select * from {models['kpi_series'].relation} where year <= {int(year)})")}
+    healthy = {**sources, ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']}"
+                                                     " where false)"}
+    try:
+        cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, healthy)}) "
+                             "order by catalogue_position, checkpoint_year")
+    except duckdb.CatalogException:
+        raise WarehouseError("the KPI models do not exist yet in this warehouse; run "
+                             "`carbonpeak run` (or `carbonpeak build`) first") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"the KPI status cannot be evaluated ({str(exc).splitlines()[0]}); "
+                             "rebuild the models with `carbonpeak build`") from None
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

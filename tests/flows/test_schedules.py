@@ -26,14 +26,13 @@ from flows.deployments import (
     ScheduleError,
     backfill,
     build_deployments,
-    read_kpi_status_through,
     render_prefect_yaml,
     runner_deployments,
     status_history,
 )
 from flows.settings import PROJECT_ROOT, Settings
 from warehouse.db import connect
-from warehouse.kpi import read_kpi_status
+from warehouse.kpi import read_kpi_status, read_kpi_status_through
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 
