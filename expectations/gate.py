@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from connectors.result import FetchResult, Provenance
 from connectors.parse import ROW_NUMBER
+from connectors.result import FetchResult, Provenance
 from connectors.spec import DatasetSpec
 from expectations.suites import SUITES_DIR, load_suite
 from expectations.validate import CheckRecord, Finding, validate_table
@@ -88,15 +88,16 @@ def check_batch(fetched: FetchResult, con: duckdb.DuckDBPyConnection, suites_dir
         log.warning("%s: dropped %d exact duplicate record(s)", spec.source_name, duplicates)
     con.execute("create schema if not exists stage")
     name = f"{spec.table_name}__{uuid.uuid4().hex[:8]}"
-    staged = _stage(con, name, unique if context is None else
-                    pd.concat([unique, context[unique.columns]], ignore_index=True))
-    totals = fetched.totals if fetched.totals is not None else unique.iloc[0:0]
-    staged_totals = _stage(con, f"{name}__totals", totals, like=staged)
-    facts = {**(params or {}), "as_of": (as_of or dt.date.today()).isoformat(),
-             "totals": staged_totals, "raw_table": f"raw.{spec.table_name}"}
+    staged, staged_totals = f"stage.{name}", f"stage.{name}__totals"
     try:
+        _stage(con, name, unique if context is None else
+               pd.concat([unique, context[unique.columns]], ignore_index=True))
+        totals = fetched.totals if fetched.totals is not None else unique.iloc[0:0]
+        _stage(con, f"{name}__totals", totals, like=staged)
+        facts = {**(params or {}), "as_of": (as_of or dt.date.today()).isoformat(),
+                 "totals": staged_totals, "raw_table": f"raw.{spec.table_name}"}
         outcome = validate_table(con, "stage", name, load_suite(spec.table_name, suites_dir, facts))
-    finally:
+    finally:  # stage tables never outlive the check (they would reach the analyst snapshot)
         con.execute(f"drop table if exists {staged}")
         con.execute(f"drop table if exists {staged_totals}")
     validated_at = dt.datetime.now(dt.timezone.utc)

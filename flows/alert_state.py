@@ -12,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
 
 from flows.channels import AlertsConfig, Delivery, Message
-from warehouse.db import ensure_schemas
+from warehouse.db import ensure_schemas, has_table
 from warehouse.errors import WarehouseError
 from warehouse.kpi import read_kpi_status
 
@@ -91,12 +89,6 @@ def ensure_alert_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ALERTS_DDL)
 
 
-def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
-                            "table_name = ? and database_name = current_database()",
-                            [schema, table]).fetchone()[0])
-
-
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -113,7 +105,7 @@ def observe_kpis(con: duckdb.DuckDBPyConnection, config: AlertsConfig) -> list[O
     except WarehouseError as exc:
         log.warning("no KPI alerts: %s", exc)
         return []
-    if _has(con, "config", "kpis"):
+    if has_table(con, "config", "kpis"):
         direction = dict(con.execute("select kpi_id, direction from config.kpis").fetchall())
         rows = [r | {"direction": direction.get(r["kpi_id"])} for r in rows]
     return [Observation(f"kpi:{r['kpi_id']}:{r['checkpoint_year']}", r["status"], r,
@@ -128,7 +120,7 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
                  departments: dict[str, str]) -> list[Observation]:
     """Failed departments, late datasets, and recent refused or partly quarantined batches."""
     out = []
-    if _has(con, "meta", "source_health"):
+    if has_table(con, "meta", "source_health"):
         for r in _dicts(con.execute("""
                 select department, bool_or(status = 'failed') as is_failed,
                        string_agg(dataset, ', ' order by dataset) filter (where status = 'failed')
@@ -139,7 +131,7 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
             out.append(Observation(f"source:{r['department']}", status, {
                 "department": r["department"], "department_zh": departments.get(r["department"]),
                 "status": status, "datasets": r["datasets"], "error": _cut(r["error"])}))
-    if _has(con, "meta", "validation_results"):
+    if has_table(con, "meta", "validation_results"):
         for r in _dicts(con.execute("""
                 with freshness as (
                     select * from meta.validation_results where check_kind = 'freshness'
@@ -152,7 +144,7 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
                 "dataset": r["dataset"], "department": department,
                 "department_zh": departments.get(department), "status": status,
                 "detail": _cut(r["detail"])}))
-    if _has(con, "meta", "load_log"):
+    if has_table(con, "meta", "load_log"):
         for r in _dicts(con.execute("""
                 select load_id, department, dataset, status, source_url, loaded_at, rows_in,
                        rows_quarantined, rows_rejected, detail
@@ -174,17 +166,6 @@ def read_alert_states(con: duckdb.DuckDBPyConnection) -> dict[str, AlertState]:
     rows = con.execute("select subject, last_status, alerted_status, alerted_since, alerted_at "
                        "from meta.alert_state").fetchall()
     return {r[0]: AlertState(*r) for r in rows}
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    con.execute("begin transaction")
-    try:
-        yield
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
 
 
 def record_alert(con: duckdb.DuckDBPyConnection, message: Message, o: Observation,
@@ -228,7 +209,7 @@ def remember(con: duckdb.DuckDBPyConnection, o: Observation, state: AlertState |
 
 def read_alerts(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict]:
     """The latest alert attempts, newest first (for a `carbonpeak alerts list`)."""
-    if not _has(con, "meta", "alerts"):
+    if not has_table(con, "meta", "alerts"):
         return []
     return _dicts(con.execute("""
         select created_at, kind, subject, from_status, to_status, channel, status, attempts,

@@ -48,11 +48,10 @@ from flows.alert_state import (
     read_alert_states,
     record_alert,
     remember,
-    transaction,
 )
 from flows.channels import AlertsConfig, Channel, Delivery, Message, deliver, read_alerts_config
 from flows.settings import Settings
-from warehouse.db import connect
+from warehouse.db import connect, transaction
 
 log = logging.getLogger(__name__)
 

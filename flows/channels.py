@@ -254,8 +254,14 @@ def deliver(channel: Channel, message: Message, attempts: int | None = None,
 
 def _redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
-        text = text.replace(secret, "***")
-        text = text.replace(urllib.parse.quote(secret, safe=""), "***")
+        parts = [secret]
+        if "://" in secret:  # a webhook URL's path and query are its secret (requests' errors
+            url = urllib.parse.urlsplit(secret)  # quote only the path: `url: /hooks/T0/B0/xyz`)
+            parts += [p for p in (url.path + (f"?{url.query}" if url.query else ""), url.path,
+                                  url.query) if len(p) > 1]
+        for part in parts:
+            text = text.replace(part, "***")
+            text = text.replace(urllib.parse.quote(part, safe=""), "***")
     return text[:1000]
 
 

@@ -118,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quarantine_replay)
     quarantine.set_defaults(func=lambda args: _usage(quarantine))
 
+    alerts = sub.add_parser("alerts", formatter_class=fmt, help="alerts sent to officials",
+                            description="Alerts go out at the end of `carbonpeak run` (channels in "
+                            "config/<city>/alerts.yml); every attempt is kept in meta.alerts.",
+                            epilog=_epilog("carbonpeak alerts list", "carbonpeak alerts list --limit 5"))
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ALERTS_COMMAND")
+    p = alerts_sub.add_parser("list", formatter_class=fmt, help="the latest alert attempts",
+                              description="The latest alert attempts, newest first (read-only).",
+                              epilog=_epilog("carbonpeak alerts list --limit 20"))
+    p.add_argument("--limit", type=int, default=20, help="attempts to show (default 20)")
+    p.set_defaults(func=cmd_alerts_list)
+    alerts.set_defaults(func=lambda args: _usage(alerts))
+
     quality = sub.add_parser("quality", formatter_class=fmt, help="data-quality reports",
                              description="Reports on the data-quality gate.",
                              epilog=_epilog("carbonpeak quality docs"))
@@ -395,6 +407,25 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def cmd_alerts_list(args: argparse.Namespace) -> int:
+    from flows.alert_state import read_alerts
+    from flows.table import render
+    from warehouse.db import connect
+
+    con = connect(Settings.from_env().warehouse, read_only=True)
+    try:
+        rows = read_alerts(con, args.limit)
+    finally:
+        con.close()
+    print(render(["when", "kind", "subject", "status change", "channel", "outcome", "message"],
+                 [[f"{r['created_at']:%Y-%m-%d %H:%M}", r["kind"], r["subject"],
+                   f"{r['from_status'] or '–'} → {r['to_status'] or '–'}", r["channel"],
+                   r["status"] + (f" ({_clip(r['error'], 40)})" if r["error"] else ""),
+                   _clip(r["message_zh"] or "", 60)] for r in rows]))
+    print(f"{len(rows)} attempt(s) shown. All of them: carbonpeak sql \"select * from meta.alerts\"")
+    return 0
 
 
 def cmd_quarantine_replay(args: argparse.Namespace) -> int:

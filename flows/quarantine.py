@@ -23,8 +23,8 @@ from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.load import load_batches
 from warehouse.models import build_models, ensure_declared_sources
-from warehouse.snapshot import publish_snapshot
 from warehouse.quarantine import QuarantinedRecord, current_rows, mark_replayed, read_quarantine
+from warehouse.snapshot import publish_snapshot
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,10 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
         rebuild = False
         for record in read_quarantine(con, dataset):
             pending.setdefault(record.dataset, []).append(record)
+        specs = {table: _spec_of(config, table) for table in pending}  # refuse before any load
         results = []
         for table, records in pending.items():
-            result = replay_dataset(con, _spec_of(config, table), records, city, settings.as_of,
-                                    flow_run.id)
+            result = replay_dataset(con, specs[table], records, city, settings.as_of, flow_run.id)
             logger.info("%s: %d replayed: %d loaded, %d unchanged, %d still quarantined%s", table,
                         result.replayed, result.loaded, result.unchanged, result.still_quarantined,
                         f"; rejected: {result.rejected}" if result.rejected else "")

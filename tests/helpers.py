@@ -17,7 +17,6 @@ from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources
 from warehouse.state import read_source_states, states_of
 
-
 MIANYANG_CITY = load_city(PROJECT_ROOT / "config" / "mianyang" / "city.yml")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -44,3 +46,25 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def sql_literal(text: str) -> str:
     """A SQL string literal, for the few statements (COMMENT ON) that take no parameters."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether `schema.table` (a table or a view) exists in the warehouse `con` is open on."""
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
+                            "table_name = ? and database_name = current_database()",
+                            [schema, table]).fetchone()[0]
+                or con.execute("select count(*) from duckdb_views() where schema_name = ? and "
+                               "view_name = ? and database_name = current_database()",
+                               [schema, table]).fetchone()[0])
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block's statements, or none of them."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")

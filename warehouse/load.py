@@ -22,6 +22,7 @@ import pandas as pd
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
 from expectations.gate import Batch
+from warehouse.db import transaction
 from warehouse.errors import AccountingError
 from warehouse.raw import ensure_meta, ensure_raw_table
 
@@ -50,14 +51,8 @@ def load_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch], run_id: s
     ensure_meta(con)
     for batch in batches:
         ensure_raw_table(con, batch.spec)
-    con.execute("begin transaction")
-    try:
-        results = [_load_one(con, batch, run_id) for batch in batches]
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return results
+    with transaction(con):
+        return [_load_one(con, batch, run_id) for batch in batches]
 
 
 def _row_key(spec: DatasetSpec, raw: dict) -> str:

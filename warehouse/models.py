@@ -21,7 +21,7 @@ import duckdb
 import yaml
 
 from warehouse import model_tests
-from warehouse.db import sql_literal
+from warehouse.db import has_table, sql_literal
 from warehouse.errors import ModelError
 from warehouse.model_tests import ModelTest
 from warehouse.raw import LINEAGE_COLUMNS
@@ -101,10 +101,7 @@ def ensure_declared_sources(con: duckdb.DuckDBPyConnection, project: Path) -> li
     created = []
     for source in read_declared_sources(project).values():
         schema, table = source.relation.split(".")
-        exists = con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
-                             "table_name = ? and database_name = current_database()",
-                             [schema, table]).fetchone()[0]
-        if exists or not source.columns:
+        if has_table(con, schema, table) or not source.columns:
             continue
         columns = [f'"{name}" {data_type}' for name, data_type in source.columns]
         columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]

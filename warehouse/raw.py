@@ -6,7 +6,7 @@ import duckdb
 
 from connectors.errors import ConfigError
 from connectors.spec import DatasetSpec, SourcesConfig
-from warehouse.db import ensure_schemas, sql_literal
+from warehouse.db import ensure_schemas, sql_literal, transaction
 
 SQL_TYPES = {"integer": "BIGINT", "double": "DOUBLE", "varchar": "VARCHAR", "boolean": "BOOLEAN",
              "date": "DATE"}
@@ -107,10 +107,6 @@ create table if not exists meta.quarantine (
 """
 
 
-# Append-only history: these grow with every run that brings new data, by design.
-HISTORY_TABLES = ("meta.load_log", "meta.validation_runs", "meta.validation_results")
-
-
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     _migrate_load_log(con)
@@ -128,6 +124,11 @@ def _migrate_load_log(con: duckdb.DuckDBPyConnection) -> None:
                       "database_name = current_database()").fetchone()[0]
     if not old:
         return
+    with transaction(con):  # all or nothing: never an empty log beside the old one
+        _carry_over_load_log(con)
+
+
+def _carry_over_load_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("alter table meta.load_log rename to load_log_before_runs")
     con.execute(META_DDL)
     con.execute("""

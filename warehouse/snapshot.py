@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import connect
+from warehouse.db import connect, has_table
 from warehouse.errors import WarehouseError
 
 logger = logging.getLogger(__name__)
@@ -130,10 +130,8 @@ def _write_info(copy: Path, warehouse: Path, build_id: str | None) -> None:
 
 
 def _latest(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dt.datetime | None:
-    schema, name = table.split(".")
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
-                         "table_name = ?", [schema, name]).fetchone()[0]
-    return con.execute(f"select max({column}) from {table}").fetchone()[0] if exists else None
+    return (con.execute(f"select max({column}) from {table}").fetchone()[0]
+            if has_table(con, *table.split(".")) else None)
 
 
 def _wal(database: Path) -> Path:

@@ -19,8 +19,8 @@ from connectors.files import fetch_file
 from connectors.http import RetryPolicy
 from connectors.result import SourceState
 from connectors.tabular import read_csv, read_xlsx
-from tests.helpers import check
 from source_server import forestry_data, waste_data
+from tests.helpers import check
 
 FAST = RetryPolicy(timeout_connect_s=1, timeout_read_s=5, max_attempts=3, backoff_s=0.05)
 

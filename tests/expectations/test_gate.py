@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 from connectors.json_api import fetch_json_api
-from tests.helpers import check
-from source_server import energy_data
 from flows.settings import PROJECT_ROOT
-from tests.helpers import fingerprint, ingest_and_build
+from source_server import energy_data
+from tests.helpers import check, fingerprint, ingest_and_build
 from warehouse.db import connect
 from warehouse.load import load_batches
 from warehouse.models import build_models

@@ -349,9 +349,12 @@ channels:
     base_url: http://127.0.0.1:{closed}/robot/send
     token_env: DINGTALK_TOKEN
     retry: {{attempts: 2}}
+  slack_like: {{type: webhook, url_env: HOOK_URL, retry: {{attempts: 1}}}}
   email: {{type: smtp, host: 127.0.0.1, port: {smtp_server.port}, security: none,
            from: carbonpeak@example.org, to: ops@example.org}}
-""", env={"DINGTALK_TOKEN": "very-secret-token"})
+""", env={"DINGTALK_TOKEN": "very-secret-token",
+          # a webhook whose URL path is the secret: requests' errors quote the path alone
+          "HOOK_URL": f"http://127.0.0.1:{closed}/hooks/T000/B000/SUPERSECRETXYZ"})
     con = connect(warehouse_copy)
     results = send_alerts(con, config)
     assert len(smtp_server.messages) == len(off_track)  # e-mail delivered every alert
@@ -366,6 +369,9 @@ channels:
     assert ding[0]["attempts"] == 2 and {r["status"] for r in ding} == {"failed"}
     assert "ConnectionError" in ding[0]["error"]
     assert not any("very-secret-token" in r["error"] for r in ding)  # redacted
+    hook = _alert_rows(con, "channel = 'slack_like'")
+    assert hook and {r["status"] for r in hook} == {"failed"}
+    assert not any("SUPERSECRETXYZ" in r["error"] or "/hooks/" in r["error"] for r in hook)
     # delivered by e-mail: not sent again, the webhook's failure stays on record
     assert send_alerts(con, config) == []
     con.close()
@@ -500,3 +506,24 @@ def test_config_rules(tmp_path, warehouse_copy):
     assert read_alerts_config(PROJECT_ROOT / "config" / "qingshui" / "alerts.yml") is None
     assert send_alerts(con, None) == []
     con.close()
+
+
+def test_alerts_list_shows_the_latest_attempts(warehouse_copy, receiver, tmp_path, monkeypatch, capsys):
+    from flows.alerts import send_alerts
+    from flows.cli import main
+
+    config = _config(tmp_path, f"""
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/hook"}}
+""")
+    con = connect(warehouse_copy)
+    assert any(r.sent for r in send_alerts(con, config))
+    attempts = con.execute("select count(*) from meta.alerts").fetchone()[0]
+    con.close()
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse_copy))
+    assert main(["alerts", "list", "--limit", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "原煤消费量" in out and "webhook" in out and "sent" in out
+    assert f"{min(attempts, 100)} attempt(s) shown" in out
+    assert main(["alerts", "list", "--limit", "2"]) == 0
+    assert "2 attempt(s) shown" in capsys.readouterr().out
