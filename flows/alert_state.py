@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import duckdb
 
 from flows.channels import AlertsConfig, Delivery, Message
-from warehouse.db import ensure_schemas, has_table
+from warehouse.db import as_dicts, ensure_schemas, has_table
 from warehouse.errors import WarehouseError
 from warehouse.kpi import read_kpi_status
 
@@ -89,11 +89,6 @@ def ensure_alert_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ALERTS_DDL)
 
 
-def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _cut(text: str | None, limit: int = 300) -> str | None:
     return text if text is None or len(text) <= limit else text[:limit - 1] + "…"
 
@@ -121,7 +116,7 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
     """Failed departments, late datasets, and recent refused or partly quarantined batches."""
     out = []
     if has_table(con, "meta", "source_health"):
-        for r in _dicts(con.execute("""
+        for r in as_dicts(con.execute("""
                 select department, bool_or(status = 'failed') as is_failed,
                        string_agg(dataset, ', ' order by dataset) filter (where status = 'failed')
                            as datasets,
@@ -132,7 +127,7 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
                 "department": r["department"], "department_zh": departments.get(r["department"]),
                 "status": status, "datasets": r["datasets"], "error": _cut(r["error"])}))
     if has_table(con, "meta", "validation_results"):
-        for r in _dicts(con.execute("""
+        for r in as_dicts(con.execute("""
                 with freshness as (
                     select * from meta.validation_results where check_kind = 'freshness'
                     qualify validated_at = max(validated_at) over (partition by dataset))
@@ -145,7 +140,7 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
                 "department_zh": departments.get(department), "status": status,
                 "detail": _cut(r["detail"])}))
     if has_table(con, "meta", "load_log"):
-        for r in _dicts(con.execute("""
+        for r in as_dicts(con.execute("""
                 select load_id, department, dataset, status, source_url, loaded_at, rows_in,
                        rows_quarantined, rows_rejected, detail
                 from meta.load_log
@@ -211,7 +206,7 @@ def read_alerts(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict]:
     """The latest alert attempts, newest first (for a `carbonpeak alerts list`)."""
     if not has_table(con, "meta", "alerts"):
         return []
-    return _dicts(con.execute("""
+    return as_dicts(con.execute("""
         select created_at, kind, subject, from_status, to_status, channel, status, attempts,
                error, message_zh, message_en
         from meta.alerts order by alert_id desc, channel limit ?""", [limit]))

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
-
-import duckdb
 
 from connectors.spec import load_city, load_sources
 from expectations.data_docs import build_data_docs
 from expectations.suites import load_suite
 from flows.settings import Settings
 from warehouse.db import connect
+from warehouse.validations import read_gx_results
 
 RUNS_PER_DATASET = 10  # the index lists each dataset's most recent validations
 
@@ -31,20 +29,7 @@ def build_quality_docs(settings: Settings, out: Path) -> Path:
     if settings.warehouse.exists():
         con = connect(settings.warehouse, read_only=True)
         try:
-            rows = con.execute("""
-                select load_id, validated_at, cast(gx_result as varchar) from meta.validation_runs
-                where gx_result is not null
-                qualify row_number() over (partition by dataset order by validated_at desc) <= ?
-                order by dataset, validated_at
-            """, [RUNS_PER_DATASET]).fetchall()
-        except duckdb.CatalogException:  # a warehouse from before validation history: suites only
-            rows = []
+            results = read_gx_results(con, RUNS_PER_DATASET)
         finally:
             con.close()
-        for load_id, validated_at, document in rows:
-            result = json.loads(document)
-            # named after the load it decided, so a page leads back to meta.load_log
-            result.setdefault("meta", {})["run_id"] = {"run_name": load_id,
-                                                       "run_time": validated_at.isoformat()}
-            results.append(result)
     return build_data_docs(out, suites, results)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import duckdb
 
+from warehouse.db import as_dicts
 from warehouse.errors import WarehouseError
 from warehouse.models import compile_sql, discover, read_sources
 
@@ -30,8 +31,7 @@ def read_kpi_status(con: duckdb.DuckDBPyConnection, kpi: str | None = None,
     except duckdb.Error as exc:
         raise WarehouseError(f"`kpi.kpi_status` cannot be read ({str(exc).splitlines()[0]}); "
                              "rebuild it with `carbonpeak build`") from None
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return as_dicts(cursor)
 
 
 def check_kpi_status(rows: list[dict]) -> None:
@@ -62,5 +62,4 @@ def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year:
     except duckdb.Error as exc:
         raise WarehouseError(f"the KPI status cannot be evaluated ({str(exc).splitlines()[0]}); "
                              "rebuild the models with `carbonpeak build`") from None
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return as_dicts(cursor)

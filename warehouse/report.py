@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from warehouse.db import connect
+from warehouse.db import as_dicts, connect
 from warehouse.errors import WarehouseError
 from warehouse.kpi import STATUSES, read_kpi_status
 from warehouse.report_assets import CSS
@@ -45,9 +45,7 @@ class ReportData:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    cursor = con.execute(sql)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return as_dicts(con.execute(sql))
 
 
 def _number(value: object) -> float | None:

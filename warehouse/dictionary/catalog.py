@@ -18,7 +18,7 @@ import yaml
 
 from connectors.spec import SourcesConfig
 from connectors.units import CONVERSIONS
-from warehouse.db import SCHEMAS
+from warehouse.db import SCHEMAS, as_dicts
 from warehouse.dictionary.units import SUFFIXES, infer_unit
 from warehouse.models import discover, lineage, read_sources
 
@@ -203,11 +203,9 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     """Rows of `sql` as dicts, or none when what it reads is not in this warehouse (yet)."""
     try:
-        cursor = con.execute(sql)
+        return as_dicts(con.execute(sql))
     except duckdb.CatalogException:
         return []
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None]]:
