@@ -1,0 +1,1 @@
+"""What carbonpeak shows people: the words, labels and (later) pages officials and analysts read."""

@@ -1,0 +1,35 @@
+"""The one table of status words: every place that shows a KPI status to a person reads it here.
+
+The CLI, the report, the data dictionary and the alerts used to carry their own copies, and they
+disagreed (已实现 in the report, 已达成 in the alerts). Officials read the same word everywhere.
+"""
+
+from __future__ import annotations
+
+STATUS_ZH: dict[str, str] = {
+    "achieved": "已实现",
+    "on_track": "按计划推进",
+    "at_risk": "有风险",
+    "off_track": "偏离目标",
+    "insufficient_data": "数据不足",
+    "stale": "数据过期",
+}
+
+STATUS_EN: dict[str, str] = {
+    "achieved": "achieved",
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "off_track": "off track",
+    "insufficient_data": "insufficient data",
+    "stale": "stale",
+}
+
+
+def status_zh(status: str) -> str:
+    """The Chinese word for a status; an unknown status is shown as it is (never a KeyError)."""
+    return STATUS_ZH.get(status, status)
+
+
+def status_label(status: str) -> str:
+    """Chinese then English, as every table and page shows it: `偏离目标 off track`."""
+    return f"{status_zh(status)} {STATUS_EN.get(status, status)}"
