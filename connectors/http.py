@@ -1,24 +1,33 @@
 """One HTTP GET with timeouts and retries: the only retry layer for transient source failures.
 
 Retried: connection errors, timeouts, truncated bodies, 429 and 5xx (honouring `Retry-After`).
-Not retried: other 4xx and bodies that are not JSON. The bearer token never reaches a log line.
+Not retried: other 4xx, bodies that are not JSON, and bodies over the size cap
+(`RetryPolicy.max_body_bytes`): the body is streamed and refused as soon as it is too large,
+never read whole into memory. The token and any credentials in the URL are remembered by
+`connectors.redact`, so they never reach an error message or a log line, even when the server
+echoes them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
+import re
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 import requests
 
+from connectors import redact
 from connectors.errors import SourceRejected, SourceUnavailable
 
-log = logging.getLogger(__name__)
+log = redact.get_logger(__name__)
+redact.get_logger("urllib3.connectionpool")  # its DEBUG lines quote request URLs, query and all
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
+CHUNK_BYTES = 64 * 1024
+ERROR_TEXT_BYTES = 4096  # of an error body, enough to show its start; the rest is never read
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class RetryPolicy:
     timeout_read_s: float = 10.0
     max_attempts: int = 4
     backoff_s: float = 0.5  # doubled after each failed attempt
+    max_body_bytes: int = 200 * 2**20  # a larger body is refused, not read into memory
 
 
 @dataclass(frozen=True)
@@ -36,9 +46,11 @@ class FileResponse:
     sha256: str | None
     etag: str | None
     last_modified: str | None
+    content_type: str | None = None  # as the server declared it (an HTML login page says text/html)
 
 
 def make_session(token: str | None) -> requests.Session:
+    redact.remember(token)  # whatever echoes it later (a 401 page, a log line) shows `***`
     session = requests.Session()
     session.headers["User-Agent"] = "carbonpeak"
     if token:
@@ -46,53 +58,89 @@ def make_session(token: str | None) -> requests.Session:
     return session
 
 
+def join_url(base_url: str, path: str) -> str:
+    """A dataset's URL: `path` under the base URL's path, keeping the base URL's query string.
+
+    A base URL may carry a query (`https://host/open?appkey=…`, a department's key put in the
+    URL variable): a plain `base + path` would bury the path inside it.
+    """
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+    except ValueError:  # e.g. an unclosed `[` IPv6 host: `_get` refuses it with the source's name
+        return base_url.rstrip("/") + path
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
+
+
 def get_file(session: requests.Session, url: str, *, source: str, policy: RetryPolicy,
-             etag: str | None = None, last_modified: str | None = None) -> FileResponse:
-    """GET a whole file, conditionally when validators from the last download are given."""
+             etag: str | None = None, last_modified: str | None = None,
+             params: dict | None = None) -> FileResponse:
+    """GET a whole file (or an API page, with `params`), conditionally when validators are given.
+
+    The validators are those of the last download; the answer's `url` is the full URL asked
+    for, with its secrets masked.
+    """
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    response, payload = _get(session, url, {}, source=source, policy=policy, headers=headers)
+    response, payload = _get(session, url, params or {}, source=source, policy=policy, headers=headers)
+    content_type = response.headers.get("Content-Type")
     if response.status_code == 304:
-        return FileResponse(response.url, None, None, etag, last_modified)
+        return FileResponse(response.url, None, None, etag, last_modified, content_type)
     return FileResponse(response.url, payload, hashlib.sha256(payload).hexdigest(),
-                        response.headers.get("ETag"), response.headers.get("Last-Modified"))
+                        response.headers.get("ETag"), response.headers.get("Last-Modified"),
+                        content_type)
+
+
+def looks_like_html(payload: bytes, content_type: str | None = None) -> bool:
+    """Whether a body is an HTML page (a login or error page a gateway served instead of data)."""
+    if content_type and content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml"):
+        return True
+    head = payload[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or (
+        head.startswith((b"<?xml", b"<!--")) and b"<html" in head)
+
+
+def html_title(payload: bytes) -> str | None:
+    """The <title> of an HTML page, to name it in an error ("统一身份认证 - 登录")."""
+    match = re.search(rb"<title[^>]*>(.{1,200}?)</title>", payload[:65536], re.IGNORECASE | re.DOTALL)
+    if not match:
+        return None
+    return " ".join(match.group(1).decode("utf-8", "replace").split())[:80] or None
 
 
 def _get(session: requests.Session, url: str, params: dict, *, source: str, policy: RetryPolicy,
          headers: dict) -> tuple[requests.Response, bytes]:
-    shown = requests.Request("GET", url, params=params).prepare().url or url
+    redact.remember_url(url)  # a token in the URL variable: masked wherever it is echoed
+    try:
+        shown = redact.redact(requests.Request("GET", url, params=params).prepare().url or url)
+    except requests.RequestException as exc:  # no scheme, no host, bad characters
+        raise SourceRejected(source, url, f"not a usable URL ({_short(exc)}); check the "
+                             "department's URL variable") from None
     problem = "no attempt made"
     for attempt in range(1, policy.max_attempts + 1):
         wait = policy.backoff_s * 2 ** (attempt - 1)
         try:
-            response = session.get(url, params=params, headers=headers,
+            # stream: the body is read by `_read_body`, which stops at the size cap
+            response = session.get(url, params=params, headers=headers, stream=True,
                                    timeout=(policy.timeout_connect_s, policy.timeout_read_s))
-            payload = response.content  # reads the whole body: truncation raises here
+            with response:
+                outcome = _answer(response, source, shown, policy)
         except requests.Timeout:
             problem = f"timed out (connect {policy.timeout_connect_s} s, read {policy.timeout_read_s} s)"
-        except requests.ConnectionError as exc:
-            problem = f"connection failed ({_short(exc)})"
         except requests.exceptions.ChunkedEncodingError as exc:
             problem = f"body truncated ({_short(exc)})"
+        except requests.ConnectionError as exc:
+            problem = f"connection failed ({_short(exc)})"
         except requests.RequestException as exc:  # invalid URL, too many redirects, bad encoding
             raise SourceRejected(source, shown, f"request failed: {_short(exc)}") from None
         else:
-            if response.status_code in RETRY_STATUSES:
-                problem = f"HTTP {response.status_code}"
-                wait = _retry_after(response, default=wait)
-            elif response.status_code >= 400:
-                raise SourceRejected(source, shown, f"HTTP {response.status_code}: "
-                                     f"{response.text[:200]}" + _hint(response.status_code))
-            else:
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) != len(payload):
-                    problem = f"body truncated ({len(payload)} of {declared} bytes)"  # retry
-                else:
-                    response.url = shown
-                    return response, payload
+            if isinstance(outcome, bytes):
+                response.url = shown
+                return response, outcome
+            problem, retry_after = outcome
+            wait = wait if retry_after is None else retry_after
         if attempt < policy.max_attempts:
             log.warning("source %s: %s on %s; retry %d/%d in %.1f s", source, problem, shown,
                         attempt, policy.max_attempts - 1, wait)
@@ -101,14 +149,66 @@ def _get(session: requests.Session, url: str, params: dict, *, source: str, poli
                             "check that the department's server is up and reachable")
 
 
-def _retry_after(response: requests.Response, default: float) -> float:
+def _answer(response: requests.Response, source: str, shown: str, policy: RetryPolicy
+            ) -> bytes | tuple[str, float | None]:
+    """The body of a good answer, or (problem, Retry-After) for one worth retrying; raises if fatal."""
+    status = response.status_code
+    if status in RETRY_STATUSES:
+        return f"HTTP {status}", _retry_after(response)
+    if status >= 400:
+        raise SourceRejected(source, shown, f"HTTP {status}: {_error_text(response)}" + _hint(status))
+    if status == 304:
+        return b""
+    cap = policy.max_body_bytes
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _too_large(source, shown, cap, f"it announces {int(declared):,} bytes")
+    payload = _read_body(response, source, shown, cap)
+    # With Content-Encoding the length is of the compressed body: only compare a plain one.
+    plain = response.headers.get("Content-Encoding", "identity").lower() == "identity"
+    if plain and declared.isdigit() and int(declared) != len(payload):
+        return f"body truncated ({len(payload)} of {declared} bytes)", None
+    return payload
+
+
+def _read_body(response: requests.Response, source: str, shown: str, cap: int) -> bytes:
+    """Read a streamed body, refusing it as soon as it passes `cap` bytes (decompressed)."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(CHUNK_BYTES):
+        size += len(chunk)
+        if size > cap:  # a chunked or lying body: stop here, the rest is never read
+            raise _too_large(source, shown, cap, f"more than {cap:,} bytes arrived")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(source: str, shown: str, cap: int, detail: str) -> SourceRejected:
+    return SourceRejected(source, shown, f"the response is larger than the {cap / 2**20:g} MB cap "
+                          f"(`http.max_body_mb` in sources.yml): {detail}; refused unread. If the "
+                          "department really publishes this much, raise the cap for its department")
+
+
+def _error_text(response: requests.Response) -> str:
+    """The start of an error page, as one line (its secrets are masked by SourceError)."""
+    try:
+        head = next(response.iter_content(ERROR_TEXT_BYTES), b"")
+    except requests.RequestException:  # the status says enough
+        return "(the error page could not be read)"
+    if looks_like_html(head, response.headers.get("Content-Type")):
+        title = html_title(head)
+        return f"an HTML page{f' titled {title!r}' if title else ''}"
+    text = head.decode(response.encoding or "utf-8", "replace")
+    return " ".join(text.split())[:200]
+
+
+def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
-        return default
+        return None
     try:
         return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
     except ValueError:  # an HTTP date: not worth parsing for a local source, use the backoff
-        return default
+        return None
 
 
 def _hint(status: int) -> str:

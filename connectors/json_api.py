@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,12 +17,21 @@ import pandas as pd
 import requests
 
 from connectors.errors import SourceRejected, SourceUnavailable
-from connectors.http import FileResponse, RetryPolicy, get_file, make_session
+from connectors.http import (
+    FileResponse,
+    RetryPolicy,
+    get_file,
+    html_title,
+    join_url,
+    looks_like_html,
+    make_session,
+)
 from connectors.parse import Reject, parse_records
+from connectors.redact import get_logger
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 MAX_PAGES = 10_000
 PARSE_CHUNK = 50_000  # records parsed together
@@ -46,7 +54,7 @@ def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: Retr
     `since` asks an incremental feed for the records changed after that timestamp only. `etag`
     asks for page 1 only if the dataset changed: on 304 the one page yielded has no records.
     """
-    url = base_url.rstrip("/") + spec.path
+    url = join_url(base_url, spec.path)
     page_spec = spec.pagination
     cursor_mode = page_spec.type == "cursor"
     page: int | str | None = None if cursor_mode else 1
@@ -75,10 +83,7 @@ def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: Retr
                                         f"the dataset changed while it was being paged (ETag "
                                         f"{first_etag} on page 1, {response.etag} on page {number}); "
                                         "refusing a mix of two versions: rerun to fetch the new one whole")
-            try:
-                body = json.loads(response.payload)
-            except ValueError:  # complete (lengths matched) yet not JSON: retrying will not help
-                raise SourceRejected(spec.source_name, response.url, "response is not JSON") from None
+            body = _decode(spec, response)
             if not isinstance(body, dict) or not isinstance(body.get(page_spec.records_key), list):
                 raise SourceRejected(spec.source_name, response.url,
                                      f"expected a JSON object with a list under "
@@ -101,15 +106,34 @@ def iter_pages(spec: DatasetSpec, base_url: str, token: str | None, policy: Retr
                              f"`{page_spec.next_key}` ever empty?")
 
 
+def _decode(spec: DatasetSpec, response: FileResponse) -> object:
+    """The page's JSON; an HTML page (a login page a gateway served) is named as such."""
+    # The body is sniffed, not the Content-Type trusted: some servers label JSON text/html.
+    if looks_like_html(response.payload):
+        raise _html_page(spec, response)
+    try:
+        return json.loads(response.payload)
+    except ValueError:  # complete (lengths matched) yet not JSON: retrying will not help
+        if looks_like_html(response.payload, response.content_type):
+            raise _html_page(spec, response) from None
+        raise SourceRejected(spec.source_name, response.url, "response is not JSON") from None
+
+
+def _html_page(spec: DatasetSpec, response: FileResponse) -> SourceRejected:
+    title = html_title(response.payload)
+    return SourceRejected(spec.source_name, response.url,
+                          f"the server answered an HTML page{f' titled {title!r}' if title else ''} "
+                          "(a login page?) instead of JSON; check the URL and token variables")
+
+
 def _get_page(session: requests.Session, url: str, params: dict, spec: DatasetSpec,
               policy: RetryPolicy, etag: str | None) -> FileResponse:
     """GET one page, conditionally with `etag`; keeps the ETag and allows a 304 (payload None).
 
-    A page is fetched like a file (same retries, errors and validators), its query string in
-    the URL; the caller decodes the JSON.
+    A page is fetched like a file (same retries, errors, size cap and validators); the caller
+    decodes the JSON.
     """
-    full_url = requests.Request("GET", url, params=params).prepare().url or url
-    return get_file(session, full_url, source=spec.source_name, policy=policy, etag=etag)
+    return get_file(session, url, source=spec.source_name, policy=policy, etag=etag, params=params)
 
 
 def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
@@ -155,7 +179,7 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
     sha256 = digest.hexdigest()
     if incremental:
         # an incremental feed is one source whatever its query: remember it by its path
-        first_url = base_url.rstrip("/") + spec.path
+        first_url = join_url(base_url, spec.path)
         stamps = [r.get(incremental) for r in received if isinstance(r, dict) and r.get(incremental)]
         watermark = max([str(s) for s in stamps] + ([since] if since else []), default=None)
         if not received and previous is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from connectors.parse import Reject, parse_records
+from connectors.redact import redact
 from connectors.spec import DatasetSpec
 
 
@@ -27,6 +28,11 @@ class Provenance:
     not_modified: bool = False  # the server answered 304 (or nothing changed): nothing to load
     watermark: str | None = None  # incremental feeds: the newest change timestamp loaded so far
     state_key: str = ""  # what the source is remembered by: the dataset's path, or the file's path
+
+    def __post_init__(self) -> None:
+        # The URL is stored (meta.load_log, raw `_source_url`, quarantine): a token left in the
+        # URL variable (`http://u:token@host`, `?access_token=`) is masked here, whoever built it.
+        object.__setattr__(self, "url", redact(self.url))
 
 
 @dataclass(frozen=True)

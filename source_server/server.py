@@ -10,13 +10,15 @@ the connectors and the data-quality gate can be tested against them.
     GET /api/v1/<department>/<dataset>?page=1&page_size=100   ETag of the whole dataset, 304
     GET /files/<department>/<file>                       CSV / XLSX, ETag + Last-Modified, 304
     POST /_faults                                        set faults (JSON body, see `Faults`)
+
+Hostile answers (an HTML login page, an oversized body, a 401 echoing the token or URL, a token
+taken from the URL) are in `hostile.py`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import logging
 import secrets
 import threading
 import time
@@ -26,11 +28,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from source_server import buildings_data, energy_data, power_data
+from connectors.redact import get_logger
+from source_server import buildings_data, energy_data, hostile, power_data
 from source_server.files import FILES, etag, with_faults
 from source_server.periods import file_without_periods, period, without_periods
 
-log = logging.getLogger(__name__)
+# Request lines quote the URL, and a client may carry its token there (`?access_token=`): in
+# `carbonpeak run` this server shares the process and the Prefect log with the connectors.
+log = get_logger(__name__)
 
 DEPARTMENTS = {"energy": energy_data.DATASETS, "buildings": buildings_data.DATASETS,
                "power": power_data.DATASETS}
@@ -58,8 +63,16 @@ class Faults:
     # A period is (year, month) in monthly data, a year in yearly data; see periods.py.
     drop_period: dict | None = None  # {"year": 2024, "month": 7} or {"year": 2019}: a missing period
     latest_periods_missing: int = 0  # leave out the latest N periods: a department stopped publishing
+    # Hostile answers to every data request (files and API pages) while set; see hostile.py:
+    html_page: bool = False  # 200 with an HTML login page instead of the data (an SSO gateway)
+    html_content_type: str = "text/html; charset=utf-8"  # what the login page claims to be
+    oversize_bytes: int = 0  # 200 with a body of this many bytes instead of the data (0 = off)
+    oversize_chunked: bool = False  # ... sent chunked, with no Content-Length to check up front
+    echo_401: str | None = None  # "authorization" | "url": 401 quoting the request's header or URL
+    token_in_url: bool = False  # also accept the token as ?access_token= / ?token= or Basic auth
 
     def __post_init__(self) -> None:
+        hostile.check(self)
         if self.drop_period is not None and (not isinstance(self.drop_period, dict)
                                              or "year" not in self.drop_period
                                              or set(self.drop_period) - {"year", "month"}):
@@ -134,6 +147,11 @@ class SourceServer:
         self.stop()
 
     # -- request handling, called from the handler threads --------------------------------
+    def count_request(self) -> None:
+        """Count a data request answered before the transport faults (a hostile answer)."""
+        with self._lock:
+            self.requests_served += 1
+
     def take_fault(self) -> dict:
         """Count one data request and return the faults that apply to it."""
         with self._lock:
@@ -258,6 +276,8 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             expected = f"Bearer {server.token}"
             if secrets.compare_digest(self.headers.get("Authorization", ""), expected):
                 return True
+            if server.faults.token_in_url and hostile.token_in_url(self, server.token):
+                return True
             self._send(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong bearer token"})
             return False
 
@@ -267,15 +287,17 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             if parts == ["health"]:
                 self._send(HTTPStatus.OK, {"status": "ok"})
                 return
-            if parts[:1] == ["files"]:
-                if self._authorised():
-                    self._serve_file("/".join(parts[1:]))
-                return
-            if len(parts) < 3 or parts[:2] != ["api", "v1"]:
+            if parts[:1] != ["files"] and (len(parts) < 3 or parts[:2] != ["api", "v1"]):
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {url.path}",
                                                   "departments": sorted(DEPARTMENTS)})
                 return
-            if not self._authorised():
+            faults = server.faults
+            if hostile.answer_before_auth(self, faults, server.count_request) or not self._authorised():
+                return
+            if hostile.answer_after_auth(self, faults, server.count_request):
+                return
+            if parts[:1] == ["files"]:
+                self._serve_file("/".join(parts[1:]))
                 return
             department = parts[2]
             if department not in DEPARTMENTS:
