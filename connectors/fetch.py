@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from connectors.files import fetch_file, list_landing_files, read_landing_file
+from connectors.files import check_size, fetch_file, list_landing_files, read_landing_file
 from connectors.http import RetryPolicy
 from connectors.json_api import fetch_json_api
 from connectors.result import FetchResult, Provenance, SourceState
@@ -14,7 +14,8 @@ from connectors.spec import DatasetSpec, DepartmentSpec
 
 def retry_policy(department: DepartmentSpec) -> RetryPolicy:
     return RetryPolicy(department.timeout_connect_s, department.timeout_read_s,
-                       department.max_attempts, department.backoff_s)
+                       department.max_attempts, department.backoff_s,
+                       max_body_bytes=int(department.max_body_mb * 2**20))
 
 
 def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str | None,
@@ -27,12 +28,14 @@ def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str |
     """
     if landing is not None:
         results = []
+        max_bytes = int(department.max_body_mb * 2**20)
         for path in list_landing_files(spec, landing):
+            check_size(spec, path, max_bytes)  # before hashing it
             previous = states.get(str(path.resolve()))
             if previous and previous.sha256 == hashlib.sha256(path.read_bytes()).hexdigest():
                 results.append(_unchanged(spec, previous))
             else:
-                results.append(read_landing_file(spec, path))
+                results.append(read_landing_file(spec, path, max_bytes))
         return results
     if base_url is None:
         raise ValueError("base_url is required when no landing folder is given")

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
-from pathlib import Path
+import urllib.parse
+from pathlib import Path, PurePosixPath
 
+from connectors.derive import DeriveError
 from connectors.errors import SourceRejected
-from connectors.http import RetryPolicy, get_file, make_session
+from connectors.http import RetryPolicy, get_file, html_title, join_url, looks_like_html, make_session
 from connectors.parse import parse_records
+from connectors.redact import get_logger
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec
 from connectors.tabular import TabularError, read_table
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> FetchResult:
@@ -24,7 +26,7 @@ def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> Fet
         table = read_table(spec, payload)
     except TabularError as exc:
         raise SourceRejected(spec.source_name, provenance.url, str(exc)) from None
-    missing = [c for c in spec.columns if c.source_field not in table.header]
+    missing = [c for c in spec.columns if c.is_mapped and c.source_field not in table.header]
     if missing:
         names = ", ".join(f"`{c.source_field}` (column `{c.name}`)" for c in missing)
         shown = ", ".join(h for h in table.header if h)
@@ -32,26 +34,44 @@ def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> Fet
         raise SourceRejected(spec.source_name, provenance.url,
                              f"header (row {rows}) lacks {names}; the department may have renamed "
                              f"it. Header found: {shown}. Fix the column map in sources.yml")
-    frame, rejects = parse_records(spec, table.records, row_numbers=table.row_numbers)
-    # Totals parse like data; one that does not parse simply is not compared (its rows are).
-    totals = parse_records(spec, table.totals, row_numbers=table.total_row_numbers)[0] \
-        if table.totals else None
+    context = {"from_filename": file_name(provenance.url), "from_sheet": table.sheet,
+               "from_title": table.title}
+    try:
+        frame, rejects = parse_records(spec, table.records, row_numbers=table.row_numbers,
+                                       context=context)
+        # Totals parse like data; one that does not parse simply is not compared (its rows are).
+        totals = parse_records(spec, table.totals, row_numbers=table.total_row_numbers,
+                               context=context)[0] if table.totals else None
+    except DeriveError as exc:
+        raise SourceRejected(spec.source_name, provenance.url, str(exc)) from None
     provenance = Provenance(**{**provenance.__dict__, "records": len(table.records),
                                "dropped": table.dropped})
     return FetchResult(spec, frame, tuple(rejects), provenance,
                        dict(zip(table.row_numbers, table.records)), totals)
 
 
+def file_name(url_or_path: str) -> str:
+    """The file's own name: the last segment of its URL path, or of its landing path."""
+    path = urllib.parse.unquote(urllib.parse.urlsplit(url_or_path).path) if "://" in url_or_path \
+        else url_or_path
+    return PurePosixPath(path.replace("\\", "/")).name
+
+
 def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
                policy: RetryPolicy = RetryPolicy(), previous: SourceState | None = None) -> FetchResult:
     """Download a dataset's file; with `previous`, ask only for a newer one (304 = not modified)."""
-    url = base_url.rstrip("/") + spec.path
+    url = join_url(base_url, spec.path)
     fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     same_url = previous is not None and previous.key == spec.path
     with make_session(token) as session:
         response = get_file(session, url, source=spec.source_name, policy=policy,
                             etag=previous.etag if same_url else None,
                             last_modified=previous.last_modified if same_url else None)
+    if response.payload is not None and looks_like_html(response.payload, response.content_type):
+        title = html_title(response.payload)
+        raise SourceRejected(spec.source_name, response.url, "the server answered an HTML page"
+                             + (f" ({title!r})" if title else "") + " instead of a "
+                             f"{spec.format.upper()} file (a login page?); check the URL and token variables")
     if response.payload is None:
         log.info("%s: not modified since the last download (304)", spec.source_name)
         provenance = Provenance(spec.source_name, url, fetched_at, previous.sha256, 0, 0,
@@ -64,6 +84,15 @@ def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
     return parse_file(spec, response.payload, provenance)
 
 
+def check_size(spec: DatasetSpec, path: Path, max_bytes: int) -> None:
+    """A landing file over the department's cap is refused unread, like a download would be."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SourceRejected(spec.source_name, str(path), f"the file is {size:,} bytes, over the "
+                             f"cap of {max_bytes:,} bytes (`http.max_body_mb` in sources.yml); "
+                             "refused unread")
+
+
 def list_landing_files(spec: DatasetSpec, folder: Path) -> list[Path]:
     """Files waiting in a landing folder, oldest first (each is one batch)."""
     if not folder.is_dir():
@@ -73,8 +102,9 @@ def list_landing_files(spec: DatasetSpec, folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def read_landing_file(spec: DatasetSpec, path: Path) -> FetchResult:
+def read_landing_file(spec: DatasetSpec, path: Path, max_bytes: int = 200 * 2**20) -> FetchResult:
     """Read one file from a landing folder, with the same parsing as a downloaded one."""
+    check_size(spec, path, max_bytes)
     payload = path.read_bytes()
     modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
     provenance = Provenance(spec.source_name, str(path.resolve()),

@@ -210,7 +210,7 @@ def _check_fields(spec: DatasetSpec, url: str, seen: set[str], records: int) -> 
     """A configured field absent from every record means the feed changed: refuse the batch."""
     if not records:
         return
-    missing = [c for c in spec.columns if c.source_field not in seen]
+    missing = [c for c in spec.columns if c.is_mapped and c.source_field not in seen]
     if missing:
         names = ", ".join(f"`{c.source_field}` (column `{c.name}`)" for c in missing)
         raise SourceRejected(spec.source_name, url, f"field(s) {names} missing from every record; "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from connectors.derive import evaluate_expression, match_pattern
 from connectors.spec import ColumnSpec, DatasetSpec
 from connectors.units import CONVERSIONS
 
@@ -31,14 +32,40 @@ class Reject:
     check: str = "parse"
 
 
+# Full-width digits and signs (Chinese input methods), and the minus signs typesetting uses.
+_HALF_WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                             "．": ".", "，": ",", "－": "-", "−": "-", "＋": "+", "％": "%",
+                             "‰": "‰", "　": " "})
+# A cell that says "no value": blank, or a dash or slash alone.
+NO_VALUE = frozenset({"", "—", "——", "–", "-", "－", "/", "／", "…", "NA", "N/A", "n/a"})
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    """Text of numeric cells as departments write them, normalised for `to_numeric`."""
+    text = values.astype("string").str.translate(_HALF_WIDTH).str.strip()
+    text = text.str.replace(r"(?<=\d),(?=\d)", "", regex=True)  # thousands separators: 1,013.0
+    text = text.str.replace(r"\s*[%‰]$", "", regex=True)  # 45.2% is 45.2 in a `%` column
+    return text.mask(text.isin(NO_VALUE))
+
+
 def _numbers(values: pd.Series) -> pd.Series:
-    if values.dtype == object:
-        values = values.map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
-        # JSON true/false must not pass as 1/0
-        values = values.where(~values.map(lambda v: isinstance(v, bool)), "not a number")
-    elif values.dtype == bool:
+    if pd.api.types.is_bool_dtype(values):
         return pd.Series(float("nan"), index=values.index)
-    return pd.to_numeric(values, errors="coerce")
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce")
+    text = _number_text(values)
+    if values.dtype == object:
+        # JSON true/false must not pass as 1/0
+        text = text.mask(values.map(lambda v: isinstance(v, bool)), "not a number")
+    return pd.to_numeric(text, errors="coerce")
+
+
+def is_blank(values: pd.Series, column: ColumnSpec) -> pd.Series:
+    """Cells that hold no value (NULL, not a parse error): empty, or a dash for a number."""
+    if column.type in ("integer", "double") and not pd.api.types.is_numeric_dtype(values) \
+            and not pd.api.types.is_bool_dtype(values):
+        return values.isna() | _number_text(values).isna()
+    return values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
 
 
 def _cast(values: pd.Series, column: ColumnSpec) -> pd.Series:
@@ -64,11 +91,15 @@ def _cast(values: pd.Series, column: ColumnSpec) -> pd.Series:
 
 
 def parse_records(spec: DatasetSpec, records: list[dict], first_row_number: int = 1,
-                  row_numbers: list[int] | None = None) -> tuple[pd.DataFrame, list[Reject]]:
+                  row_numbers: list[int] | None = None,
+                  context: dict[str, str | None] | None = None) -> tuple[pd.DataFrame, list[Reject]]:
     """Map published fields to canonical columns, cast types and convert units.
 
     Rows are numbered from `first_row_number`, or by `row_numbers` (a file's own row numbers).
+    `context` holds the file's name, sheet name and title rows (keys `from_filename`,
+    `from_sheet`, `from_title`) for columns configured to be taken from them.
     Returns the typed rows (with `_row_number`) and the records that did not parse.
+    Raises DeriveError when a configured pattern does not match the file.
     """
     numbers = row_numbers or range(first_row_number, first_row_number + len(records))
     rejects = [Reject(n, {"value": r}, "record is not a JSON object")
@@ -78,19 +109,33 @@ def parse_records(spec: DatasetSpec, records: list[dict], first_row_number: int 
     frame = pd.DataFrame(index=raw.index)
     reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
     for column in spec.columns:
-        published = raw[column.source_field] if column.source_field in raw else \
-            pd.Series(None, index=raw.index, dtype=object)
+        if column.derive is not None and column.derive.kind == "expr":
+            continue  # computed below, from the typed columns
+        published = _published(raw, column, context or {})
         typed = _cast(published, column)
-        present = published.notna() & published.map(lambda v: v != "")
-        bad = present & typed.isna()
+        bad = ~is_blank(published, column) & typed.isna()
         if bad.any():
             why = published[bad].map(lambda v, c=column: f"`{c.source_field}` = {v!r} is not a "
                                      f"valid {c.type}")
             reasons = reasons.where(reasons.notna() | ~bad, why)
         frame[column.name] = typed
+    for column in spec.columns:
+        if column.derive is not None and column.derive.kind == "expr":
+            frame[column.name] = _cast(evaluate_expression(str(column.derive.value), frame), column)
+    frame = frame[[c.name for c in spec.columns]]
     failed = reasons.notna()
     by_number = dict(kept)
     rejects += [Reject(int(n), by_number[n], reasons[n]) for n in raw.index[failed]]
     frame = frame[~failed].astype({c.name: _DTYPES[c.type] for c in spec.columns})
     frame.insert(0, ROW_NUMBER, frame.index.astype("int64"))
     return frame.reset_index(drop=True), sorted(rejects, key=lambda r: r.row_number)
+
+
+def _published(raw: pd.DataFrame, column: ColumnSpec, context: dict[str, str | None]) -> pd.Series:
+    """The column as the file carries it, or as the configuration fills it (constant, pattern)."""
+    if column.derive is None:
+        return raw[column.source_field] if column.source_field in raw else \
+            pd.Series(None, index=raw.index, dtype=object)
+    value = column.derive.value if column.derive.kind == "value" else \
+        match_pattern(column.derive, context)
+    return pd.Series([value] * len(raw), index=raw.index, dtype=object)

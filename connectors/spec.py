@@ -10,7 +10,10 @@ from pathlib import Path
 
 import yaml
 
+from connectors.derive import KINDS as DERIVED_KEYS
+from connectors.derive import Derivation, read_derivation
 from connectors.errors import ConfigError
+from connectors.safety import check_identifier, check_landing_pattern, check_url_path
 from connectors.units import CONVERSIONS, known_units
 
 FORMATS = ("json_api", "csv", "xlsx")
@@ -18,7 +21,10 @@ ENCODINGS = ("auto", "utf-8", "gb18030")
 DEFAULT_DROP = ("合计", "小计", "其中", "注")
 TYPES = ("integer", "double", "varchar", "boolean", "date")
 CADENCES = ("daily", "monthly", "quarterly", "yearly")
-COLUMN_KEYS = {"from", "type", "unit", "description"}
+# Days after a period ends by which a department of this cadence has usually published it (yearly
+# statistics come out in the spring after; a department may set its own `publication_lag_days`).
+DEFAULT_PUBLICATION_LAG_DAYS = {"daily": 2, "monthly": 45, "quarterly": 60, "yearly": 180}
+COLUMN_KEYS = {"from", "type", "unit", "description", "group", *DERIVED_KEYS}
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,12 @@ class ColumnSpec:
     type: str
     unit: str | None = None  # published unit, converted to the canonical one on read
     description: str = ""
+    derive: Derivation | None = None  # filled by config (constant, pattern, expression), not `from:`
+
+    @property
+    def is_mapped(self) -> bool:
+        """True when the file carries the column (under `source_field`)."""
+        return self.derive is None
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,8 @@ class DepartmentSpec:
     timeout_read_s: float = 10.0
     max_attempts: int = 4
     backoff_s: float = 0.5
+    publication_lag_days: int = 180  # days after a period ends by which its data is expected
+    max_body_mb: float = 200.0  # a larger response or file is refused (`http.max_body_mb`)
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,8 @@ def load_sources(path: Path) -> SourcesConfig:
         raise ConfigError(file, None, "-", f"not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("departments"), dict):
         raise ConfigError(file, None, "departments", "expected a mapping of departments")
+    for name in doc["departments"]:
+        check_identifier(file, name, "departments", name, "department")
     departments = tuple(_department(file, name, body) for name, body in doc["departments"].items())
     return SourcesConfig(file=file, departments=departments)
 
@@ -150,6 +166,10 @@ def _department(file: str, name: str, body: dict) -> DepartmentSpec:
     if not datasets:
         raise ConfigError(file, name, "datasets", "a department needs at least one dataset")
     http = body.get("http", {})
+    lag = body.get("publication_lag_days", DEFAULT_PUBLICATION_LAG_DAYS[cadence])
+    if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 1000:
+        raise ConfigError(file, name, "publication_lag_days", f"`{lag}` is not a whole number of days "
+                          "between 0 and 1000, e.g. 180 for yearly statistics published the spring after")
     return DepartmentSpec(
         name=name, name_zh=str(body.get("name_zh", "")), cadence=cadence,
         url_env=str(_require(file, name, body, "url_env")),
@@ -159,17 +179,26 @@ def _department(file: str, name: str, body: dict) -> DepartmentSpec:
         timeout_read_s=float(http.get("timeout_read_s", 10.0)),
         max_attempts=int(http.get("max_attempts", 4)),
         backoff_s=float(http.get("backoff_s", 0.5)),
+        publication_lag_days=lag,
+        max_body_mb=float(http.get("max_body_mb", 200.0)),
     )
 
 
 def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
     source = f"{department}.{name}"
+    check_identifier(file, source, "datasets", name, "dataset")
+    if not isinstance(body, dict):
+        raise ConfigError(file, source, name, "expected a mapping")
     fmt = _require(file, source, body, "format")
     if fmt not in FORMATS:
         raise ConfigError(file, source, "format", f"unknown format `{fmt}`; expected one of "
                           + ", ".join(FORMATS))
     columns = []
-    for col_name, col in (_require(file, source, body, "columns") or {}).items():
+    declared = _require(file, source, body, "columns")
+    if not isinstance(declared, dict):
+        raise ConfigError(file, source, "columns", "expected a mapping of canonical column names")
+    for col_name, col in declared.items():
+        check_identifier(file, source, f"columns.{col_name}", col_name, "column")
         col = col or {}
         if not isinstance(col, dict) or set(col) - COLUMN_KEYS:
             unknown = sorted(set(col) - COLUMN_KEYS) if isinstance(col, dict) else col
@@ -186,8 +215,22 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
         if unit is not None and col_type != "double":
             raise ConfigError(file, source, f"columns.{col_name}.unit",
                               "only `double` columns can carry a unit to convert")
-        columns.append(ColumnSpec(name=col_name, source_field=str(col.get("from", col_name)),
-                                  type=col_type, unit=unit, description=col.get("description", "")))
+        derive, problem = read_derivation(col, set(declared) - {col_name})
+        if problem:
+            raise ConfigError(file, source, f"columns.{col_name}", problem)
+        if derive is not None and derive.kind == "expr" and unit is not None:
+            raise ConfigError(file, source, f"columns.{col_name}.unit", "an `expr` column is computed "
+                              "from canonical columns, so it takes no `unit`; remove it")
+        source_field = derive.describe() if derive else str(col.get("from", col_name))
+        columns.append(ColumnSpec(name=col_name, source_field=source_field, type=col_type, unit=unit,
+                                  description=col.get("description", ""), derive=derive))
+    for column in columns:
+        kind = column.derive.kind if column.derive else None
+        if (kind in ("from_filename", "from_title") and fmt == "json_api") or \
+                (kind == "from_sheet" and fmt != "xlsx"):
+            raise ConfigError(file, source, f"columns.{column.name}.{kind}", f"a `{fmt}` dataset "
+                              f"has no {'sheet' if kind == 'from_sheet' else 'file name or title'} to "
+                              "take it from; use `from:` or `value:`")
     names = {c.name for c in columns}
     primary_key = tuple(_require(file, source, body, "primary_key"))
     for key in primary_key:
@@ -210,11 +253,17 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
                           f"`{tabular['encoding']}`; expected one of " + ", ".join(ENCODINGS))
     if not all(isinstance(r, int) and r >= 1 for r in tabular.get("header_rows", (1,))):
         raise ConfigError(file, source, "tabular.header_rows", "expected 1-based row numbers, e.g. [2, 3]")
+    path = str(_require(file, source, body, "path"))
+    check_url_path(file, source, path)
+    landing_pattern = str(body.get("landing_pattern", "*"))
+    check_landing_pattern(file, source, landing_pattern)
+    if body.get("table") is not None:
+        check_identifier(file, source, "table", body["table"], "table")
     return DatasetSpec(
-        name=name, department=department, format=fmt, path=str(_require(file, source, body, "path")),
+        name=name, department=department, format=fmt, path=path,
         primary_key=primary_key, columns=tuple(columns), description=body.get("description", ""),
         pagination=PaginationSpec(**page), tabular=TabularSpec(**tabular),
-        landing_env=body.get("landing_env"), landing_pattern=body.get("landing_pattern", "*"),
+        landing_env=body.get("landing_env"), landing_pattern=landing_pattern,
         table=body.get("table"),
     )
 

@@ -8,17 +8,50 @@ file's own row numbers, ready for `connectors.parse.parse_records`.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import zipfile
 from dataclasses import dataclass, field
 
+from connectors.http import html_title, looks_like_html
 from connectors.spec import DatasetSpec, TabularSpec
-
 
 TOTAL_LABEL = "合计"  # a grand-total row: its numbers are checked against the rows it totals
 
 
 class TabularError(ValueError):
     """The file cannot be read as configured (the caller names the source)."""
+
+
+# An .xlsx is a zip archive; openpyxl inflates every part it reads. A 40 KB "zip bomb" can
+# inflate to gigabytes, so the archive's own directory is read first and a workbook that would
+# inflate past these limits is refused unread.
+MAX_XLSX_INFLATED_BYTES = 200 * 2**20
+MAX_XLSX_RATIO = 200  # real workbooks compress 5-20 times; XML of zeros compresses ~1000 times
+
+
+def check_not_html(payload: bytes) -> None:
+    """A login or error page served in place of the file (200 OK with HTML)."""
+    if looks_like_html(payload):
+        title = html_title(payload)
+        raise TabularError("the server answered an HTML page" + (f" ({title!r})" if title else "")
+                           + " instead of the file (a login page?); check the URL and token variables")
+
+
+def check_xlsx_archive(payload: bytes) -> None:
+    """Refuse a corrupt archive, or one that would inflate past the limits, before parsing it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise TabularError(f"not a readable .xlsx file (not a zip archive: {exc}); ask the "
+                           "department for the workbook saved as .xlsx") from None
+    inflated = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members) or 1
+    if inflated > MAX_XLSX_INFLATED_BYTES or (inflated > 10 * 2**20 and inflated / packed > MAX_XLSX_RATIO):
+        raise TabularError(f"the .xlsx would inflate to {inflated:,} bytes from {packed:,} "
+                           f"(limit {MAX_XLSX_INFLATED_BYTES:,} bytes, ratio {MAX_XLSX_RATIO}); "
+                           "refused unread as a possible zip bomb")
 
 
 @dataclass(frozen=True)
@@ -30,6 +63,8 @@ class Table:
     encoding: str | None = None
     totals: list[dict] = field(default_factory=list)  # the 合计 rows, kept to check the sums
     total_row_numbers: list[int] = field(default_factory=list)
+    title: str | None = None  # the rows above the header, joined (the table's title and units)
+    sheet: str | None = None  # xlsx: the sheet read
 
 
 def decode(payload: bytes, encoding: str) -> tuple[str, str]:
@@ -88,12 +123,22 @@ def _table(spec: TabularSpec, rows: list[tuple[int, list[object]]], encoding: st
             continue
         records.append(record)
         numbers.append(number)
-    return Table(header, records, numbers, dropped, encoding, totals, total_numbers)
+    title = " ".join(str(c).strip() for number, cells in rows if number < min(wanted)
+                     for c in cells if c is not None and str(c).strip()) or None
+    return Table(header, records, numbers, dropped, encoding, totals, total_numbers, title)
 
 
 def read_csv(spec: TabularSpec, payload: bytes) -> Table:
+    check_not_html(payload)
+    if b"\x00" in payload:
+        raise TabularError("the file contains NUL bytes: it is not a text CSV (a binary file, or "
+                           "UTF-16? save it as UTF-8 or GB18030 CSV)")
     text, encoding = decode(payload, spec.encoding)
-    rows = list(enumerate(csv.reader(io.StringIO(text)), 1))
+    try:
+        rows = list(enumerate(csv.reader(io.StringIO(text)), 1))
+    except csv.Error as exc:
+        raise TabularError(f"not a readable CSV file ({exc}; a field over "
+                           f"{csv.field_size_limit():,} characters or a broken quote)") from None
     return _table(spec, rows, encoding)
 
 
@@ -103,9 +148,11 @@ def read_xlsx(spec: TabularSpec, payload: bytes) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_not_html(payload)
+    check_xlsx_archive(payload)
     try:
         book = openpyxl.load_workbook(io.BytesIO(payload), data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise TabularError(f"not a readable .xlsx file ({exc})") from None
     if spec.sheet and spec.sheet not in book.sheetnames:
         raise TabularError(f"no sheet `{spec.sheet}`; sheets: {', '.join(book.sheetnames)}")
@@ -116,7 +163,7 @@ def read_xlsx(spec: TabularSpec, payload: bytes) -> Table:
         for r in range(merged.min_row, merged.max_row + 1):
             for c in range(merged.min_col, merged.max_col + 1):
                 grid[r - 1][c - 1] = value
-    return _table(spec, list(enumerate(grid, 1)), None)
+    return dataclasses.replace(_table(spec, list(enumerate(grid, 1)), None), sheet=sheet.title)
 
 
 def read_table(dataset: DatasetSpec, payload: bytes) -> Table:
