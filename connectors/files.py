@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from connectors.derive import DeriveError
 from connectors.errors import SourceRejected
 from connectors.http import RetryPolicy, get_file, html_title, join_url, looks_like_html, make_session
-from connectors.parse import parse_records
+from connectors.parse import parse_records, with_file_context
 from connectors.redact import get_logger
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec
@@ -37,8 +37,8 @@ def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> Fet
     context = {"from_filename": file_name(provenance.url), "from_sheet": table.sheet,
                "from_title": table.title}
     try:
-        frame, rejects = parse_records(spec, table.records, row_numbers=table.row_numbers,
-                                       context=context)
+        records = with_file_context(spec, table.records, context)
+        frame, rejects = parse_records(spec, records, row_numbers=table.row_numbers, context=context)
         # Totals parse like data; one that does not parse simply is not compared (its rows are).
         totals = parse_records(spec, table.totals, row_numbers=table.total_row_numbers,
                                context=context)[0] if table.totals else None
@@ -47,7 +47,7 @@ def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> Fet
     provenance = Provenance(**{**provenance.__dict__, "records": len(table.records),
                                "dropped": table.dropped})
     return FetchResult(spec, frame, tuple(rejects), provenance,
-                       dict(zip(table.row_numbers, table.records)), totals)
+                       dict(zip(table.row_numbers, records)), totals)
 
 
 def file_name(url_or_path: str) -> str:

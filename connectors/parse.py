@@ -136,6 +136,24 @@ def _published(raw: pd.DataFrame, column: ColumnSpec, context: dict[str, str | N
     if column.derive is None:
         return raw[column.source_field] if column.source_field in raw else \
             pd.Series(None, index=raw.index, dtype=object)
-    value = column.derive.value if column.derive.kind == "value" else \
-        match_pattern(column.derive, context)
-    return pd.Series([value] * len(raw), index=raw.index, dtype=object)
+    if column.derive.kind == "value":
+        return pd.Series([column.derive.value] * len(raw), index=raw.index, dtype=object)
+    if context.get(column.derive.kind) or f"@{column.derive.kind}" not in raw:
+        return pd.Series([match_pattern(column.derive, context)] * len(raw), index=raw.index,
+                         dtype=object)
+    # Records replayed from quarantine carry their file's name, sheet and title (see
+    # `with_file_context`): one match per distinct file.
+    places = raw[f"@{column.derive.kind}"]
+    found = {text: match_pattern(column.derive, {column.derive.kind: text}) for text in places.unique()}
+    return places.map(found).astype(object)
+
+
+def with_file_context(spec: DatasetSpec, records: list[dict], context: dict[str, str | None]
+                      ) -> list[dict]:
+    """Records with the file context their pattern columns read (`@from_filename`, …), so a row
+    set aside in quarantine can be parsed again later without its file."""
+    kinds = {c.derive.kind for c in spec.columns if c.derive and c.derive.kind.startswith("from_")}
+    if not kinds:
+        return records
+    extra = {f"@{k}": context.get(k) for k in sorted(kinds)}
+    return [{**r, **extra} for r in records]

@@ -52,7 +52,8 @@ def test_a_zip_bomb_is_refused_unread_in_bounded_memory(tmp_path):
         from tests.connectors.test_hostile_files import XLSX_SPEC, WASTE
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
-            fetch_dataset(XLSX_SPEC, WASTE, None, None, {{}}, landing=__import__("pathlib").Path({str(folder)!r}))
+            folder = __import__("pathlib").Path({str(folder)!r})
+            fetch_dataset(XLSX_SPEC, WASTE, None, None, {{}}, landing=folder)
         except SourceRejected as exc:
             print(str(exc))
         print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
