@@ -23,6 +23,7 @@ import pandas as pd
 from connectors.parse import ROW_NUMBER
 from connectors.result import FetchResult, Provenance
 from connectors.spec import DatasetSpec
+from expectations.rejection import explain_rejection
 from expectations.suites import SUITES_DIR, load_suite
 from expectations.validate import CheckRecord, Finding, validate_table
 
@@ -102,10 +103,10 @@ def check_batch(fetched: FetchResult, con: duckdb.DuckDBPyConnection, suites_dir
         con.execute(f"drop table if exists {staged_totals}")
     validated_at = dt.datetime.now(dt.timezone.utc)
     if outcome.rejected:
-        log.error("%s: batch rejected, previous data kept: %s", spec.source_name,
-                  outcome.rejection_reason)
+        reason = explain_rejection(spec.source_name, fetched.provenance.url, outcome)
+        log.error("%s", reason)
         return Batch(spec, fetched.provenance, unique.iloc[0:0], duplicates=duplicates,
-                     rejected_reason=outcome.rejection_reason, warnings=outcome.warnings(),
+                     rejected_reason=reason, warnings=outcome.warnings(),
                      checks=outcome.checks, gx_result=outcome.gx_result,
                      validated_at=validated_at)
     failed = {n: checks for n, checks in outcome.quarantine().items() if n > 0}  # not context

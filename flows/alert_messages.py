@@ -11,11 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flows.channels import Message
+from publishing.status_words import STATUS_ZH
 
-STATUS_ZH = {"achieved": "已达成", "on_track": "进展正常", "at_risk": "存在风险",
-             "off_track": "偏离目标", "insufficient_data": "数据不足", "stale": "数据过期",
-             "failed": "采集失败", "late": "未按期更新", "ok": "正常",
-             "rejected": "整批拒收", "quarantined": "部分隔离", None: "首次评估"}
 UNIT_EN = {"万千瓦": "×10⁴ kW", "万吨": "×10⁴ t", "亿立方米": "×10⁸ m³"}
 PERCENT_UNITS = ("%", "% change vs base")
 EVENTS = {"worse": "carbonpeak.kpi.status-changed", "recovery": "carbonpeak.kpi.status-changed",

@@ -198,12 +198,14 @@ def run_all(departments: list[str] | None = None) -> list[dict]:
     logger = get_run_logger()
     config = load_sources(Settings.from_env().sources_file)
     chosen = [config.department(name) for name in departments] if departments else config.departments
-    failures = {}
+    failures, refused = {}, []
     for department in chosen:
         name = department.name
         state = ingest_flow(department)(return_state=True)
         if state.is_failed():
             failures[name] = state.message
+        else:
+            refused += [r.detail for r in state.result() if r.status == "rejected"]
     if len(failures) == len(chosen):
         alert()  # failed departments are news even when nothing could be built
         return Failed(message="every department failed; no data was loaded: "
@@ -214,5 +216,9 @@ def run_all(departments: list[str] | None = None) -> list[dict]:
     if failures:
         logger.error("built with the data of the departments that succeeded; failed: %s",
                      "; ".join(failures.values()))
-        return Failed(message="; ".join(failures.values()))
+    # each refused batch was logged once, on one line, by the gate (file, what failed, what to change)
+    if failures or refused:
+        problems = list(failures.values()) + ([f"{len(refused)} batch(es) refused (see above)"]
+                                              if refused else [])
+        return Failed(message="; ".join(problems))
     return rows

@@ -17,14 +17,13 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from publishing.status_words import STATUS_ZH
 from warehouse.db import as_dicts, connect
 from warehouse.errors import WarehouseError
 from warehouse.kpi import STATUSES, read_kpi_status
 from warehouse.report_assets import CSS
 from warehouse.report_chart import STATUS_COLOURS, Chart, Target, fmt, render_chart
 
-STATUS_ZH = {"achieved": "已实现", "on_track": "按计划", "at_risk": "有风险", "off_track": "偏离",
-             "insufficient_data": "数据不足", "stale": "数据过期"}
 QUALIFIER_ZH = {"about": "左右 about", "at_least": "以上 at least", "at_most": "不超过 at most",
                 "strive": "力争 strive", "full": "全部 full"}
 DIRECTION_ZH = {"higher_is_better": "越高越好 higher is better",

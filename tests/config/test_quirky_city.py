@@ -118,3 +118,16 @@ def test_quirky_files_load_by_configuration_alone(prefect_harness, lanxi_landing
     assert forest[0][4] == pytest.approx(1205000.0)
     assert months == (12, 2025, 2025, 0.0)  # month from the sheet name, a constant column
     assert quarantined == 0
+
+
+def test_a_landing_only_city_starts_no_demo_source_and_is_judged_today(lanxi_landing, monkeypatch):
+    from flows.cli import embedded_sources
+    from flows.settings import Settings
+
+    monkeypatch.delenv("CARBONPEAK_AS_OF")
+    with embedded_sources() as started:
+        assert started == []  # every dataset arrives in a landing folder
+        assert Settings.from_env().as_of is None  # today, not the demo snapshot's date
+    monkeypatch.delenv("LANXI_WASTE_LANDING")  # now one department has neither URL nor folder
+    with embedded_sources() as started:
+        assert started == ["city_management"]

@@ -47,6 +47,7 @@ def test_a_missing_month_rejects_the_batch_and_keeps_the_previous_data(source_se
     batch = check(fetch(mianyang_sources, source_server, "energy", "monthly"), warehouse)
     assert batch.rejected_reason and "continuity" in batch.rejected_reason
     assert "year=2024, month=7" in batch.rejected_reason  # the reason names the gap
+    assert "a period is missing inside the series: ask the department" in batch.rejected_reason
     [failed] = findings_by_check(batch)["continuity"]
     assert failed.severity == "error" and failed.unexpected_count == 1
 
@@ -91,7 +92,12 @@ def test_a_county_missing_from_a_year_is_caught_by_both_county_checks(source_ser
     gone = frame[~((frame.year == 2023) & (frame.county_name == "平武县"))]
     batch = check(dataclasses.replace(fetched, frame=gone), tmp_path / "w.duckdb")
     failed = findings_by_check(batch)
-    assert batch.rejected_reason
+    # one line: the file, what failed, what to change in sources.yml
+    reason = batch.rejected_reason
+    assert reason.startswith("`forestry.forest_resources` (http://") and "\n" not in reason
+    assert "forest_resources_by_county.csv): batch refused, previous data kept:" in reason
+    assert "fix `columns.county_name.from` in sources.yml" in reason
+    assert "the file's 合计 row: check each column's `unit:`" in reason
     assert "county_name=平武县" in failed["complete_counties"][0].detail
     # the department's 合计 row for 2023 no longer matches the sum of the counties
     totals = failed["published_totals"]

@@ -246,7 +246,7 @@ def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
         ("recovery", "kpi:public_inst_energy_per_capita:2025", "off_track", "achieved")]
     [post] = receiver.posts[len(off_track):]
     assert post["body"]["kind"] == "recovery"
-    assert post["body"]["title_zh"] == "【碳达峰预警解除】公共机构人均综合能耗（2025 年目标）：已转为已达成"
+    assert post["body"]["title_zh"] == "【碳达峰预警解除】公共机构人均综合能耗（2025 年目标）：已转为已实现"
     assert len(smtp_server.messages) == len(off_track) + 1
     assert send_alerts(con, config) == []
     con.close()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
+from publishing.status_words import STATUS_ZH
 from warehouse.dictionary.assets import CSS, FILTER_JS
 from warehouse.dictionary.catalog import Catalog, Checkpoint, Kpi, Relation
 from warehouse.dictionary.graph import lineage_svg
 
-STATUS_ZH = {"achieved": "已实现", "on_track": "按计划", "at_risk": "有风险", "off_track": "偏离",
-             "insufficient_data": "数据不足", "stale": "数据过期"}
 # A lower_is_better KPI's `at_least` target is a cut at least this large: −14 % or lower.
 QUALIFIER = {"about": "≈", "at_most": "≤", "full": "全部 full"}
 DIRECTION = {"higher_is_better": "越高越好 higher is better", "lower_is_better": "越低越好 lower is better"}
