@@ -13,9 +13,28 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from flows.settings import Settings, landing_folder, prefect_defaults
 from publishing.status_words import STATUS_ZH
+
+
+def _reads_warehouse(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", metavar="PATH",
+                        help="read this DuckDB file instead of the analyst snapshot "
+                             "(default: data/analyst/warehouse.duckdb, which never blocks a run)")
+
+
+def read_path(args: argparse.Namespace, settings: Settings | None = None) -> Path:
+    """What read commands open: `--warehouse`, else the analyst snapshot.
+
+    The snapshot never holds the writer's file while a run needs it; before the first build has
+    published one, read commands open the warehouse itself.
+    """
+    settings = settings or Settings.from_env()
+    if getattr(args, "warehouse", None):
+        return Path(args.warehouse)
+    return settings.snapshot if settings.snapshot.exists() else settings.warehouse
 
 
 def _epilog(*examples: str) -> str:
@@ -75,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", help="only this KPI id")
     p.add_argument("--status", help="only checkpoints with this status")
     p.add_argument("--all", action="store_true", help="also list KPIs with no data yet")
+    _reads_warehouse(p)
     p.set_defaults(func=cmd_kpi_status)
     kpi.set_defaults(func=lambda args: _usage(kpi))
 
@@ -85,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       'carbonpeak sql "select * from meta.load_log" --csv'))
     p.add_argument("query", help="the SQL query")
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    _reads_warehouse(p)
     p.set_defaults(func=cmd_sql)
 
     quarantine = sub.add_parser(
@@ -103,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="only this raw table, e.g. energy__power_capacity")
     p.add_argument("--all", action="store_true", help="also rows already replayed and loaded")
     p.add_argument("--limit", type=int, default=50, help="rows to show (0 = all; default 50)")
+    _reads_warehouse(p)
     p.set_defaults(func=cmd_quarantine_list)
     p = q_sub.add_parser("replay", formatter_class=fmt, help="re-validate and load what now passes",
                          description="Parse every waiting row again from the values the department "
@@ -125,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="The latest alert attempts, newest first (read-only).",
                               epilog=_epilog("carbonpeak alerts list --limit 20"))
     p.add_argument("--limit", type=int, default=20, help="attempts to show (default 20)")
+    _reads_warehouse(p)
     p.set_defaults(func=cmd_alerts_list)
     alerts.set_defaults(func=lambda args: _usage(alerts))
 
@@ -154,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "chromium /tmp/dictionary/kpi/forest_coverage.html"))
     p.add_argument("--out", default="data/docs/dictionary",
                    help="folder of the site (default data/docs/dictionary)")
+    _reads_warehouse(p)
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("report", formatter_class=fmt,
@@ -165,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_epilog("carbonpeak report",
                                       "carbonpeak report --out /tmp/kpi-report.html"))
     p.add_argument("--out", help="the HTML file to write (default: report.html beside the warehouse)")
+    _reads_warehouse(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("serve", formatter_class=fmt, help="run every deployment on its schedule",
@@ -285,7 +310,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         state = run_all(return_state=True)
     settings = Settings.from_env()
     if settings.warehouse.exists():
-        print(render_kpi_status(settings))
+        print(render_kpi_status(settings.warehouse))
     return _finish(state, "run")
 
 
@@ -319,13 +344,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     return _finish(state, "build-warehouse")
 
 
-def render_kpi_status(settings: Settings, kpi: str | None = None, status: str | None = None,
+def render_kpi_status(warehouse: Path, kpi: str | None = None, status: str | None = None,
                       show_all: bool = True) -> str:
     from flows.table import render
     from warehouse.db import connect
     from warehouse.kpi import read_kpi_status
 
-    con = connect(settings.warehouse, read_only=True)
+    con = connect(warehouse, read_only=True)
     try:
         rows = read_kpi_status(con, kpi, status)
     finally:
@@ -350,7 +375,7 @@ def render_kpi_status(settings: Settings, kpi: str | None = None, status: str | 
 
 
 def cmd_kpi_status(args: argparse.Namespace) -> int:
-    print(render_kpi_status(Settings.from_env(), args.kpi, args.status,
+    print(render_kpi_status(read_path(args), args.kpi, args.status,
                             show_all=args.all or bool(args.kpi or args.status)))
     return 0
 
@@ -363,7 +388,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from flows.table import render
     from warehouse.db import connect
 
-    con = connect(Settings.from_env().warehouse, read_only=True)
+    con = connect(read_path(args), read_only=True)
     try:
         cursor = con.execute(args.query)
         if cursor.description is None:
@@ -389,8 +414,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     from warehouse.db import connect
     from warehouse.quarantine import read_quarantine
 
-    settings = Settings.from_env()
-    con = connect(settings.warehouse, read_only=True)
+    con = connect(read_path(args), read_only=True)
     try:
         rows = read_quarantine(con, args.dataset, include_replayed=args.all)
     finally:
@@ -415,7 +439,7 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
     from flows.table import render
     from warehouse.db import connect
 
-    con = connect(Settings.from_env().warehouse, read_only=True)
+    con = connect(read_path(args), read_only=True)
     try:
         rows = read_alerts(con, args.limit)
     finally:
@@ -464,7 +488,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     sources = load_sources(settings.sources_file)
-    con = connect(settings.warehouse, read_only=True)
+    con = connect(read_path(args, settings), read_only=True)
     try:
         site = build_dictionary(con, Path(args.out), settings.sql_dir, sources, settings.kpis_file)
     finally:
@@ -481,7 +505,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     out = Path(args.out) if args.out else settings.warehouse.parent / "report.html"
-    write_report(settings.warehouse, out, kpis_file=settings.kpis_file)
+    write_report(read_path(args, settings), out, kpis_file=settings.kpis_file)
     print(f"KPI report written: {out} (one file, opens offline in any browser)")
     return 0
 

@@ -7,6 +7,9 @@ A department whose source fails ends as a Failed state with one clear message; t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
@@ -16,9 +19,11 @@ from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec, load_city, load_sources
 from expectations.gate import Batch, check_batch
+from flows.run_lock import depth, run_lock
 from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
 from warehouse.catalogue import load_catalogue, read_catalogue
-from warehouse.db import connect
+from warehouse.db import clear_stage, connect
+from warehouse.errors import WarehouseError
 from warehouse.health import record_health
 from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
@@ -101,6 +106,22 @@ def ingest_department(name: str) -> list[LoadResult]:
     return results
 
 
+@contextlib.contextmanager
+def writing(what: str) -> Iterator[None]:
+    """Hold the warehouse's run lock; the outermost holder first clears a killed run's leftovers."""
+    settings = Settings.from_env()
+    with run_lock(settings.warehouse, what, settings.lock_wait_s):
+        if depth(settings.warehouse) == 1:
+            con = connect(settings.warehouse)
+            try:
+                left = clear_stage(con)
+            finally:
+                con.close()
+            if left:
+                get_run_logger().warning("removed %d batch(es) a killed run left in `stage`", left)
+        yield
+
+
 def _record_failure(name: str, exc: CarbonpeakError) -> None:
     """Keep the reason in the warehouse: the department's KPIs show as stale until it answers."""
     settings = Settings.from_env()
@@ -115,6 +136,17 @@ def _record_failure(name: str, exc: CarbonpeakError) -> None:
         con.close()
 
 
+def _exception_of(state: object) -> BaseException | None:
+    """The exception a failed flow run raised, if it raised one."""
+    if not state.is_failed():
+        return None
+    try:
+        result = state.result(raise_on_failure=False)
+    except Exception as exc:  # noqa: BLE001 - a result that cannot be read is not an exception
+        return exc if isinstance(exc, WarehouseError) else None
+    return result if isinstance(result, BaseException) else None
+
+
 def _as_failed_state(exc: CarbonpeakError) -> Failed:
     get_run_logger().error("%s", exc)
     return Failed(message=str(exc))
@@ -123,7 +155,10 @@ def _as_failed_state(exc: CarbonpeakError) -> Failed:
 def _ingest_flow(department: str, description: str) -> Flow:
     def ingest() -> list[LoadResult]:
         try:
-            return ingest_department(department)
+            with writing(f"ingest-{department}"):
+                return ingest_department(department)
+        except WarehouseError:
+            raise  # busy, full or read-only: not the department's failure; nothing is recorded
         except CarbonpeakError as exc:
             _record_failure(department, exc)
             return _as_failed_state(exc)
@@ -159,14 +194,15 @@ def build_warehouse(select: str | None = None) -> list[str]:
     logger = get_run_logger()
     settings = Settings.from_env()
     catalogue = read_catalogue(settings.kpis_file)
-    con = connect(settings.warehouse)
-    try:
-        built = build_models(con, settings.sql_dir, select,
-                             seed=lambda c: load_catalogue(c, catalogue))
-    finally:
-        con.close()
-    logger.info("built %d models", len(built))
-    snapshot = publish_snapshot(settings.warehouse, settings.snapshot, build_id=flow_run.id)
+    with writing("build-warehouse"):
+        con = connect(settings.warehouse)
+        try:
+            built = build_models(con, settings.sql_dir, select,
+                                 seed=lambda c: load_catalogue(c, catalogue))
+        finally:
+            con.close()
+        logger.info("built %d models", len(built))
+        snapshot = publish_snapshot(settings.warehouse, settings.snapshot, build_id=flow_run.id)
     logger.info("published the analyst snapshot %s; open it with `duckdb -readonly %s`",
                 snapshot, snapshot)
     return [m.relation for m in built]
@@ -192,7 +228,21 @@ def evaluate_kpis() -> list[dict]:
 
 @flow(name="run-all")
 def run_all(departments: list[str] | None = None) -> list[dict]:
-    """Ingest every department (a failing one does not stop the others), build, evaluate, alert."""
+    """Ingest every department (a failing one does not stop the others), build, evaluate, alert.
+
+    One run at a time: a run that finds another holding the warehouse waits, then stops without
+    recording anything against any department. A warehouse error (busy, full, read-only) stops
+    the run at once: no build, no alerts, since no department is at fault.
+    """
+    try:
+        with writing("run-all"):
+            return _run_all(departments)
+    except WarehouseError as exc:
+        get_run_logger().error("%s", exc)
+        return Failed(message=str(exc))
+
+
+def _run_all(departments: list[str] | None) -> list[dict]:
     from flows.alerts import alert
 
     logger = get_run_logger()
@@ -202,6 +252,9 @@ def run_all(departments: list[str] | None = None) -> list[dict]:
     for department in chosen:
         name = department.name
         state = ingest_flow(department)(return_state=True)
+        if isinstance(_exception_of(state), WarehouseError):
+            problem = _exception_of(state)
+            raise problem  # the warehouse, not the department: stop here, record nothing
         if state.is_failed():
             failures[name] = state.message
         else:

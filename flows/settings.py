@@ -30,6 +30,7 @@ class Settings:
     # The analysts' read-only copy, published after each build. None = `analyst/<same name>`
     # beside the warehouse (data/analyst/warehouse.duckdb), so moving the warehouse moves it too.
     snapshot: Path | None = None
+    lock_wait_s: float = 60.0  # how long a run waits for another run to release the warehouse
 
     def __post_init__(self) -> None:
         if self.snapshot is None:
@@ -44,6 +45,7 @@ class Settings:
             sql_dir=PROJECT_ROOT / "dbt_like_sql",
             as_of=_date(env, "CARBONPEAK_AS_OF"),
             snapshot=Path(env["CARBONPEAK_SNAPSHOT"]) if env.get("CARBONPEAK_SNAPSHOT") else None,
+            lock_wait_s=_seconds(env, "CARBONPEAK_LOCK_WAIT_S", 60.0),
         )
 
     @property
@@ -67,6 +69,18 @@ def _date(env: os._Environ, name: str) -> dt.date | None:
     except ValueError:
         raise ConfigError(name, "environment", name,
                           f"`{env[name]}` is not a date; use YYYY-MM-DD, e.g. 2026-03-01") from None
+
+
+def _seconds(env: os._Environ, name: str, default: float) -> float:
+    if not env.get(name):
+        return default
+    try:
+        value = float(env[name])
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigError(name, "environment", name, f"`{env[name]}` is not a number of seconds, e.g. 60")
+    return value
 
 
 def with_http_overrides(department: DepartmentSpec) -> DepartmentSpec:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.errors import WarehouseError
+from warehouse.errors import WarehouseBusy, WarehouseError
 
 SCHEMAS = ("raw", "staging", "marts", "kpi", "meta", "config")
 
@@ -23,11 +23,20 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise WarehouseError(
-                f"warehouse `{path}` is locked by another process (DuckDB allows one writer); "
-                "wait for the running flow to finish, or close the other session"
+            raise WarehouseBusy(
+                f"warehouse `{path}` is open in another process (DuckDB allows one writer); "
+                "wait for the running flow to finish, or close the other session — analysts "
+                f"should open the read-only snapshot `{path.parent / 'analyst' / path.name}`"
             ) from None
         raise WarehouseError(f"cannot open warehouse `{path}`: {exc}") from None
+
+
+def clear_stage(con: duckdb.DuckDBPyConnection) -> int:
+    """Drop batches a killed run left in `stage` (validation's scratch space); returns how many."""
+    leftovers = con.execute("select count(*) from duckdb_tables() where schema_name = 'stage' "
+                            "and database_name = current_database()").fetchone()[0]
+    con.execute("drop schema if exists stage cascade")
+    return leftovers
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:

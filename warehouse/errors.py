@@ -9,6 +9,10 @@ class WarehouseError(CarbonpeakError):
     """The warehouse file cannot be opened or written."""
 
 
+class WarehouseBusy(WarehouseError):
+    """Another run, or another process, holds the warehouse: nobody's data is at fault."""
+
+
 class AccountingError(WarehouseError):
     """Rows in != loaded + quarantined + unchanged + duplicates: something was lost or invented."""
 

@@ -112,6 +112,8 @@ def _write_info(copy: Path, warehouse: Path, build_id: str | None) -> None:
     con = duckdb.connect(str(copy), config={"autoinstall_known_extensions": "false",
                                             "autoload_known_extensions": "false"})
     try:
+        # a run killed mid-validation may have left batches in `stage`: analysts never see them
+        con.execute("drop schema if exists stage cascade")
         con.execute("create schema if not exists meta")
         con.execute(f"""
             create or replace table {INFO_TABLE} (
