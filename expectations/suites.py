@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connectors.errors import ConfigError
+from connectors.spec import SourcesConfig
 from expectations.errors import SuiteError
 
 if TYPE_CHECKING:  # GX takes ~2.5 s to import: only the validating task pays for it
@@ -89,3 +91,49 @@ def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None 
         raise SuiteError(str(path), f"GX loaded {len(suite.expectations)} of {len(declared)} "
                          "expectations; check each `type` and its kwargs")
     return LoadedSuite(file=path, suite=suite, severities=tuple(severities))
+
+
+_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list", "columns")
+
+
+def required_columns(dataset: str, raw_columns: list[str], suites_dir: Path = SUITES_DIR) -> set[str]:
+    """The raw columns a dataset's suite reads.
+
+    Named in an expectation's arguments, or used by one of its SQL checks (matched as whole words
+    against the raw table's columns).
+    """
+    path = suite_path(dataset, suites_dir)
+    if not path.exists():
+        return set()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return set()  # load_suite reports it, with the file
+    needed: set[str] = set()
+    for exp in doc.get("expectations") or []:
+        kwargs = exp.get("kwargs") or {}
+        for key in _COLUMN_KWARGS:
+            value = kwargs.get(key)
+            needed.update([value] if isinstance(value, str) else value or [])
+        query = kwargs.get("unexpected_rows_query") or ""
+        needed.update(c for c in raw_columns if re.search(rf"\b{re.escape(c)}\b", query))
+    return needed & set(raw_columns)
+
+
+def check_suite_columns(config: SourcesConfig, raw_tables: dict[str, list[str]],
+                        suites_dir: Path = SUITES_DIR) -> None:
+    """Every column a dataset's suite checks must be filled by its column map.
+
+    Checked before anything is downloaded: a ConfigError names the column and the ways to fill it,
+    never a GX or DuckDB binder error later.
+    """
+    for spec in config.datasets():
+        filled = {c.name for c in spec.columns}
+        missing = sorted(required_columns(spec.table_name, raw_tables.get(spec.table_name, []),
+                                          suites_dir) - filled)
+        if missing:
+            raise ConfigError(config.file, spec.source_name, f"columns.{missing[0]}",
+                              f"`expectations/{spec.table_name}.json` checks "
+                              f"{', '.join(f'`{m}`' for m in missing)}, which this dataset does not "
+                              "fill: map it with `from: <published header>`, or give it a `value:`, "
+                              "`from_filename:`, `from_sheet:`, `from_title:` or `expr:`")

@@ -19,6 +19,7 @@ from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec, load_city, load_sources
 from expectations.gate import Batch, check_batch
+from expectations.suites import check_suite_columns
 from flows.run_lock import depth, run_lock
 from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
 from warehouse.catalogue import load_catalogue, read_catalogue
@@ -88,7 +89,9 @@ def ingest_department(name: str) -> list[LoadResult]:
     config = load_sources(settings.sources_file)
     city = load_city(settings.city_file)
     declared = read_declared_sources(settings.sql_dir)
-    check_contract(config, {table: s.columns for (src, table), s in declared.items() if src == "raw"})
+    raw_tables = {table: s.columns for (src, table), s in declared.items() if src == "raw"}
+    check_contract(config, raw_tables)
+    check_suite_columns(config, {t: [c for c, _ in cols] for t, cols in raw_tables.items()})
     department = config.department(name)
     con = connect(settings.warehouse)
     try:
