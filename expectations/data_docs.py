@@ -10,6 +10,7 @@ know (say, after a GX upgrade) fails the build instead of shipping pages that ca
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -168,13 +169,34 @@ def _store_result(context: FileDataContext, result: dict) -> None:
                             "has no run time (meta.run_id, validation_time or batch_markers.ge_load_time)")
     batch = meta.get("active_batch_definition") or {}
     batch_id = "-".join(str(batch[k]) for k in ("datasource_name", "data_asset_name") if batch.get(k))
-    value = ExpectationSuiteValidationResultSchema().load(result)
+    value = ExpectationSuiteValidationResultSchema().load(inert_values(result))
     key = ValidationResultIdentifier(
         expectation_suite_identifier=ExpectationSuiteIdentifier(name=value.suite_name),
         run_id=RunIdentifier(run_name=run.get("run_name"), run_time=run_time),
         batch_identifier=batch_id or None,
     )
     context.validation_results_store.set(key, value)
+
+
+def inert_values(result: dict) -> dict:
+    """The result with every value a source sent HTML-escaped.
+
+    GX's renderers put unexpected values, observed values and exception texts into the pages as
+    raw HTML: a department's cell `<script>…</script>` would run in whoever opens the Data Docs.
+    The values a page shows come from each expectation's `result` and `exception_info`.
+    """
+    def escape(value: object) -> object:
+        if isinstance(value, str):
+            return html.escape(value, quote=True)
+        if isinstance(value, list):
+            return [escape(v) for v in value]
+        if isinstance(value, dict):
+            return {k: escape(v) for k, v in value.items()}
+        return value
+
+    return {**result, "results": [
+        {**r, **{k: escape(r[k]) for k in ("result", "exception_info") if k in r}}
+        for r in result.get("results") or []]}
 
 
 def _vendor_assets(site_dir: Path) -> None:
