@@ -75,6 +75,15 @@ def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict) -> dict:
     return row
 
 
+# Where departments define a quantity differently, the KPI's view computes each definition and
+# `kpis.yml` names the one the city uses (`definition:`), so the choice is stated, not buried in
+# a mart. KPI id -> the named choices its view knows.
+DEFINITION_CHOICES = {
+    # 生活垃圾资源化利用: recycling only, or recycling plus incineration with energy recovery
+    "domestic_waste_recycling_share": ("recycling_only", "recycling_plus_incineration"),
+}
+
+
 def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
     kpi_id = str(_need(file, f"kpis[{number}]", kpi, "id"))
     direction = _need(file, kpi_id, kpi, "direction")
@@ -96,6 +105,14 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
     if after == "rising" and direction != "higher_is_better":
         raise ConfigError(file, kpi_id, "after_last_checkpoint", "`rising` (each year at least the last) "
                           "needs direction higher_is_better")
+    definition = kpi.get("definition") or {}
+    if definition and (not isinstance(definition, dict) or set(definition) != {"choice", "zh", "en"}):
+        raise ConfigError(file, kpi_id, "definition", "expected `choice`, `zh` and `en`: the named "
+                          "definition the KPI uses where departments differ, and its wording")
+    if definition and definition["choice"] not in DEFINITION_CHOICES.get(kpi_id, ()):
+        known = ", ".join(DEFINITION_CHOICES.get(kpi_id, ())) or "none (this KPI has one definition)"
+        raise ConfigError(file, kpi_id, "definition.choice", f"`{definition['choice']}`; this KPI's "
+                          f"choices: {known}")
     return {
         "kpi_id": kpi_id, "position": number,
         "name_zh": _need(file, kpi_id, kpi, "name_zh"), "name_en": _need(file, kpi_id, kpi, "name_en"),
@@ -105,6 +122,8 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
         "section": str(kpi.get("section", "")), "quote": kpi.get("quote"),
         "sector": kpi.get("sector"), "after_last_checkpoint": after,
         "pending": kpi.get("pending"),
+        "definition_choice": definition.get("choice"), "definition_zh": definition.get("zh"),
+        "definition_en": definition.get("en"),
     }
 
 
@@ -127,7 +146,7 @@ def read_catalogue(path: Path) -> Catalogue:
                         for cp in kpi.get("checkpoints") or []]
     # explicit types: a column that is empty in a small catalogue must not become INTEGER
     text = ["name_zh", "name_en", "unit", "unit_en", "direction", "section", "quote", "sector",
-            "after_last_checkpoint", "pending"]
+            "after_last_checkpoint", "pending", "definition_choice", "definition_zh", "definition_en"]
     kpi_frame = pd.DataFrame(kpis).astype({"base_year": "Int64", "reference_year": "Int64",
                                            "base_value": "Float64", **{c: "string" for c in text}})
     if kpi_frame["kpi_id"].duplicated().any():

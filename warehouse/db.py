@@ -52,6 +52,15 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             for s, t in tables}
 
 
+def quote_ident(name: str) -> str:
+    """An identifier for SQL, always quoted as DuckDB quotes: `"` around it, inner `"` doubled.
+
+    Names from `sources.yml` are refused unless they are plain identifiers when the file is read
+    (connectors/safety.py); quoting them too means a name that slipped through stays a name.
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_literal(text: str) -> str:
     """A SQL string literal, for the few statements (COMMENT ON) that take no parameters."""
     return "'" + text.replace("'", "''") + "'"

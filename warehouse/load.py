@@ -22,7 +22,7 @@ import pandas as pd
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
 from expectations.gate import Batch
-from warehouse.db import transaction
+from warehouse.db import quote_ident, transaction
 from warehouse.errors import AccountingError
 from warehouse.raw import ensure_meta, ensure_raw_table
 
@@ -92,7 +92,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None) 
     if prov.not_modified:
         return _unchanged(con, batch, now)
     status = "rejected" if batch.rejected_reason else "loaded"
-    table = f"raw.{spec.table_name}"
+    table = f"raw.{quote_ident(spec.table_name)}"
     load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
     load_id = f"{spec.table_name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
@@ -131,9 +131,9 @@ def _insert_new_vintages(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: 
                          now: dt.datetime) -> int:
     """Insert the rows whose key is new or whose values differ from the current vintage."""
     spec, prov = batch.spec, batch.provenance
-    table = f"raw.{spec.table_name}"
+    table = f"raw.{quote_ident(spec.table_name)}"
     cols = [c.name for c in spec.columns]
-    quoted = ", ".join(f'"{c}"' for c in cols)
+    quoted = ", ".join(quote_ident(c) for c in cols)
     hashed = " || '|' || ".join(f"coalesce(cast(i.\"{c}\" as varchar), '∅')" for c in cols)
     key_match = " and ".join(f'c."{k}" is not distinct from i."{k}"' for k in spec.primary_key)
     partition = ", ".join(f'"{k}"' for k in spec.primary_key)

@@ -19,6 +19,7 @@ from connectors.parse import ROW_NUMBER, parse_records
 from connectors.result import FetchResult, Provenance
 from connectors.spec import DatasetSpec
 from expectations.gate import check_batch
+from warehouse.db import quote_ident
 from warehouse.load import load_batches
 
 
@@ -55,13 +56,13 @@ def current_rows(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, except_keys:
                  ) -> pd.DataFrame:
     """The current vintage of every fact of `spec`'s raw table, minus the keys in `except_keys`,
     numbered -1, -2, … (context rows for a replay, never loaded again)."""
-    columns = ", ".join(f'"{c.name}"' for c in spec.columns)
+    columns = ", ".join(quote_ident(c.name) for c in spec.columns)
     keys = ", ".join(f'"{k}"' for k in spec.primary_key)
     con.register("_replayed_keys", except_keys[list(spec.primary_key)])
     try:
         frame = con.execute(f"""
             select -row_number() over (order by {keys}) as {ROW_NUMBER}, {columns}
-            from (select * from raw.{spec.table_name}
+            from (select * from raw.{quote_ident(spec.table_name)}
                   qualify row_number() over (partition by {keys} order by _load_seq desc) = 1) c
             where not exists (select 1 from _replayed_keys k where """
             + " and ".join(f'k."{k}" is not distinct from c."{k}"' for k in spec.primary_key)

@@ -6,7 +6,7 @@ import duckdb
 
 from connectors.errors import ConfigError
 from connectors.spec import DatasetSpec, SourcesConfig
-from warehouse.db import ensure_schemas, sql_literal, transaction
+from warehouse.db import ensure_schemas, quote_ident, sql_literal, transaction
 
 SQL_TYPES = {"integer": "BIGINT", "double": "DOUBLE", "varchar": "VARCHAR", "boolean": "BOOLEAN",
              "date": "DATE"}
@@ -143,12 +143,12 @@ def _carry_over_load_log(con: duckdb.DuckDBPyConnection) -> None:
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
     """Create `raw.<department>__<dataset>` from its spec (new columns need a migration)."""
-    columns = [f'"{c.name}" {SQL_TYPES[c.type]}' for c in spec.columns]
+    columns = [f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in spec.columns]
     columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]
-    con.execute(f"create table if not exists raw.{spec.table_name} ({', '.join(columns)})")
+    con.execute(f"create table if not exists raw.{quote_ident(spec.table_name)} ({', '.join(columns)})")
     comment = (f"{spec.description} Source: {spec.source_name}. Every vintage is kept; "
                "the highest _load_seq per key is current.")
-    con.execute(f"comment on table raw.{spec.table_name} is {sql_literal(comment)}")
+    con.execute(f"comment on table raw.{quote_ident(spec.table_name)} is {sql_literal(comment)}")
 
 
 def check_contract(config: SourcesConfig, declared: dict[str, tuple[tuple[str, str], ...]]) -> None:

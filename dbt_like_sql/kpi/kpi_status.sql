@@ -276,6 +276,8 @@ joined as (
         k.section,
         k.position,
         k.pending,
+        k.definition_zh,
+        k.definition_en,
         k.sense,
         k.is_relative,
         case c.qualifier when 'about' then coalesce(c.tolerance, 0) when 'full' then 0.05 else 0 end as band,
@@ -494,6 +496,7 @@ final as (
            stale_reason || '. The last values show ' || performance_status || ': ' || performance_reason,
            performance_reason)
             || if(qualifier = 'strive', '. 力争 (strive) target: reported, never paged', '')
+            || coalesce('. 口径 definition: ' || definition_zh || ' / ' || definition_en, '')
             as status_reason,
         qualifier <> 'strive' as is_pageable,
         has_failed_source,

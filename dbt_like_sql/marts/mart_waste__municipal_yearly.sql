@@ -7,8 +7,10 @@ with domestic as (
         sum(received_t) as received_t,
         sum(recycled_t) as recycled_t,
         sum(incinerated_t) as incinerated_t,
-        -- 资源化利用: recycling plus incineration with energy recovery, as the ledger's footnote says
-        100 * (sum(recycled_t) + sum(incinerated_t)) / nullif(sum(received_t), 0) as resource_recovery_pct
+        -- 资源化利用 is defined differently between departments: both are kept, and the KPI's
+        -- `definition.choice` in kpis.yml picks one (kpi_waste__domestic_waste_recycling_share)
+        100 * (sum(recycled_t) + sum(incinerated_t)) / nullif(sum(received_t), 0) as resource_recovery_pct,
+        100 * sum(recycled_t) / nullif(sum(received_t), 0) as recycling_only_pct
     from {{ ref('stg_city_management__domestic_waste') }}
     group by year
 ),
@@ -49,6 +51,7 @@ final as (
         d.months_reported,
         d.received_t,
         d.resource_recovery_pct,
+        d.recycling_only_pct,
         s.sorting_coverage_pct,
         g.sludge_safe_disposal_pct,
         p.park_retrofit_pct

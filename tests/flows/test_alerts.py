@@ -216,7 +216,15 @@ def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
     assert "规划条款：二(一)4" in coal["message_zh"]
     assert "[Carbon-peak alert] raw coal consumption (2025 target): off track" in coal["message_en"]
     mail = next(m for m in smtp_server.mails() if "原煤消费量" in m["Subject"])
-    assert "target ≤ 660 ×10⁴ t" in mail.get_body().get_content()
+    assert "target ≤ 660 ×10⁴ t" in mail.get_body(("plain",)).get_content()
+    # a mail servers accept and an official can read: dated, identified, a plain and an HTML part
+    assert mail["Date"] and mail["Date"].datetime.utcoffset().total_seconds() == 8 * 3600
+    assert mail["Message-ID"].startswith("<") and mail["Message-ID"].endswith("@example.org>")
+    assert mail.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
+    page = mail.get_body(("html",)).get_content()
+    assert "<table" in page and "<th style='text-align:left;padding:4px 8px;background:#f1f5f9'>指标 KPI" in page
+    assert "偏离目标 off track" in page and "671.0" in page and "660.0" in page
     # strive targets: decided and recorded, never sent
     suppressed = _alert_rows(con, "status = 'suppressed'")
     assert {(r["kpi_id"], r["checkpoint_year"]) for r in suppressed} == strive

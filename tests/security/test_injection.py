@@ -72,3 +72,16 @@ def test_the_refusal_is_one_line_without_a_traceback(hostile_city, warehouse_cop
     lines = [line for line in done.stderr.splitlines() if line.startswith("carbonpeak:")]
     assert len(lines) == 1 and "is not an identifier" in lines[0]
     assert fingerprint(warehouse_copy) == before
+
+
+def test_a_name_that_slipped_through_stays_a_name(tmp_path):
+    # defence in depth: the loader quotes every name from sources.yml as DuckDB does
+    from warehouse.db import connect, quote_ident
+
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("create schema raw")
+    con.execute("create table raw.energy__gdp as select 1 as year")
+    con.execute(f"create table raw.{quote_ident(INJECTION)} ({quote_ident(INJECTION)} integer)")
+    names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    con.close()
+    assert names == {"energy__gdp", INJECTION}

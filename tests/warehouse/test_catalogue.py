@@ -38,6 +38,9 @@ def write(tmp_path, **changes):
     ({"checkpoint": {"qualifier": "at_most"}}, "checkpoints.2025.qualifier", "lower_is_better"),
     ({"direction": "up"}, "direction", "expected one of"),
     ({"name_en": None}, "name_en", "is required"),
+    ({"definition": {"choice": "x"}}, "definition", "expected `choice`, `zh` and `en`"),
+    ({"definition": {"choice": "recycling_only", "zh": "仅回收", "en": "recycling only"}},
+     "definition.choice", "none (this KPI has one definition)"),
 ])
 def test_mistakes_name_file_kpi_and_key(tmp_path, changes, key, words):
     path = write(tmp_path, **changes)

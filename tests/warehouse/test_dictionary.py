@@ -207,3 +207,10 @@ def test_carbonpeak_docs_without_a_warehouse_is_one_clear_line(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist yet; run `carbonpeak run` first" in err
     assert not (tmp_path / "site").exists()
+
+
+def test_a_kpi_page_states_the_definition_the_city_chose(site):
+    # 资源化利用 with or without incineration: kpis.yml names the choice, the page states it
+    text = text_of((site.index.parent / "kpi/domestic_waste_recycling_share.html").read_text(encoding="utf-8"))
+    assert "口径 definition: recycling_plus_incineration: 资源化利用量 = 回收利用量 + 焚烧发电" in text
+    assert "per the urban management ledger's footnote" in text

@@ -116,6 +116,7 @@ class Kpi:
     pending: str | None
     after_last_checkpoint: str | None
     checkpoints: tuple[Checkpoint, ...]
+    definition: tuple[str, str, str] | None  # (choice, zh, en) where departments define it differently
     view: str | None  # kpi.kpi_<sector>__<kpi_id>, the view that computes it
     models: tuple[str, ...]  # the view and every model upstream of it, from the KPI towards raw
     sources: tuple[str, ...]  # the raw (and config) tables those models read
@@ -330,6 +331,8 @@ def _kpis(con: duckdb.DuckDBPyConnection, relations: dict[str, Relation],
             unit_en=kpi.get("unit_en"), direction=kpi["direction"], base_year=kpi.get("base_year"),
             section=kpi.get("section") or "", quote=kpi.get("quote"), sector=kpi.get("sector"),
             pending=kpi.get("pending"), after_last_checkpoint=kpi.get("after_last_checkpoint"),
+            definition=(kpi["definition_choice"], kpi.get("definition_zh") or "",
+                        kpi.get("definition_en") or "") if kpi.get("definition_choice") else None,
             checkpoints=tuple(_checkpoint(cp, status.get((kpi["kpi_id"], cp["checkpoint_year"]), {}))
                               for cp in checkpoints.get(kpi["kpi_id"], [])),
             view=view,

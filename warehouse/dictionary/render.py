@@ -181,6 +181,9 @@ def render_kpi(kpi: Kpi, catalog: Catalog) -> str:
         facts.append(("基准年 base year", str(kpi.base_year)))
     if kpi.after_last_checkpoint:
         facts.append(("之后 after the last checkpoint", _h(kpi.after_last_checkpoint)))
+    if kpi.definition:
+        choice, zh, en = kpi.definition
+        facts.append(("口径 definition", f"<code>{_h(choice)}</code>: {_h(zh)} {_en(en)}"))
     body = [f'<p class="crumbs"><a href="{root}index.html">数据字典</a> › '
             f'<a href="{root}index.html#kpis">指标 KPIs</a> › {_h(kpi.kpi_id)}</p>',
             f"<h1>{_h(kpi.name_zh)} {_en(kpi.name_en)}</h1>", _facts(facts),
