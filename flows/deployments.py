@@ -24,7 +24,7 @@ from prefect.states import Failed
 from connectors.errors import CarbonpeakError
 from connectors.spec import load_sources
 from flows import pipeline
-from flows.settings import PROJECT_ROOT, Settings
+from flows.settings import PREFECT_DEFAULTS, PROJECT_ROOT, Settings
 from warehouse.db import connect
 from warehouse.kpi import STATUSES, check_kpi_status, read_kpi_status_through
 
@@ -164,7 +164,8 @@ def render_prefect_yaml(settings: Settings | None = None) -> str:
                   if d.cron else ["    schedules: []"])
         lines += ["    work_pool:",
                   f"      name: {WORK_POOL}",
-                  f"      job_variables: {{env: {{CARBONPEAK_CONFIG_DIR: {q(config_dir)}}}}}",
+                  f"      job_variables: {{env: {{CARBONPEAK_CONFIG_DIR: {q(config_dir)}, "
+                  + ", ".join(f"{k}: {q(v)}" for k, v in PREFECT_DEFAULTS.items()) + "}}",
                   ""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -109,14 +109,20 @@ def landing_folder(dataset: DatasetSpec) -> Path | None:
     return Path(value) if value else None
 
 
+# Quiet, offline-safe Prefect settings, set before prefect is imported: by the CLI, by `serve`
+# (its runs inherit them) and, through prefect.yaml's job variables, in every worker's run.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # else the telemetry thread hits a locked DB
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",  # fresh DB on 2 cores: ~10 s
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    # our libraries' lines (HTTP retries, skipped alert channels, refused batches) reach the
+    # flow run's logs in the Prefect UI, not only the worker's stdout
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "connectors,expectations,warehouse,source_server,flows,publishing",
+    "GX_ANALYTICS_ENABLED": "false",
+}
+
+
 def prefect_defaults() -> None:
-    """Quiet, offline-safe Prefect defaults; call before importing prefect. User values win."""
-    defaults = {
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # else the telemetry thread hits a locked DB
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",  # fresh DB on 2 cores: ~10 s
-        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
-        "PREFECT_LOGGING_EXTRA_LOGGERS": "connectors,expectations,warehouse,source_server",
-        "GX_ANALYTICS_ENABLED": "false",
-    }
-    for key, value in defaults.items():
+    """Apply PREFECT_DEFAULTS; call before importing prefect. User values win."""
+    for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
