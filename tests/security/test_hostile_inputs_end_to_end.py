@@ -22,7 +22,8 @@ def bomb(folder):
 
 CASES = {
     "zip bomb": ("waste", bomb, "city_management", "possible zip bomb"),
-    "corrupt workbook": ("waste", lambda f: (f / "生活垃圾处理台账2025年13月.xlsx").write_bytes(b"PK\x03\x04junk"),
+    "corrupt workbook": ("waste",
+                         lambda f: (f / "生活垃圾处理台账2025年13月.xlsx").write_bytes(b"PK\x03\x04junk"),
                          "city_management", "not a readable .xlsx file"),
     "huge CSV field": ("forest", lambda f: (f / "岚溪市2026年森林资源统计表.csv").write_bytes(
         ("t\nu\n区县,土地面积\n城关区,\"" + "9" * 200_000 + "\"\n").encode("gb18030")),
