@@ -606,6 +606,22 @@ def _quiet_console_tracebacks() -> None:
         handler.addFilter(_NoDomainTracebacks())
 
 
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so Prefect's exit hooks stop its temporary server.
+
+    A plain SIGTERM ends Python without running `atexit`, and the server Prefect started for the
+    run (a uvicorn child) lived on. SIGKILL cannot be caught: after `kill -9` that child stays
+    until it is stopped by hand (it holds no lock on the warehouse).
+    """
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     prefect_defaults()
     parser = build_parser()
@@ -618,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("run", "ingest", "build", "backfill", "quarantine"):
         _quiet_console_tracebacks()
+        _terminate_like_ctrl_c()
     try:
         return func(args)
     except (CarbonpeakError, UsageError) as exc:
