@@ -23,7 +23,7 @@ from expectations.suites import check_suite_columns
 from flows.run_lock import depth, run_lock
 from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
 from warehouse.catalogue import load_catalogue, read_catalogue
-from warehouse.db import clear_stage, connect
+from warehouse.db import clear_stage, connect, warehouse_problem
 from warehouse.errors import WarehouseError
 from warehouse.health import record_health
 from warehouse.kpi import check_kpi_status, read_kpi_status
@@ -114,15 +114,21 @@ def writing(what: str) -> Iterator[None]:
     """Hold the warehouse's run lock; the outermost holder first clears a killed run's leftovers."""
     settings = Settings.from_env()
     with run_lock(settings.warehouse, what, settings.lock_wait_s):
-        if depth(settings.warehouse) == 1:
-            con = connect(settings.warehouse)
-            try:
-                left = clear_stage(con)
-            finally:
-                con.close()
-            if left:
-                get_run_logger().warning("removed %d batch(es) a killed run left in `stage`", left)
-        yield
+        try:
+            if depth(settings.warehouse) == 1:
+                con = connect(settings.warehouse)
+                try:
+                    left = clear_stage(con)
+                finally:
+                    con.close()
+                if left:
+                    get_run_logger().warning("removed %d batch(es) a killed run left in `stage`", left)
+            yield
+        except Exception as exc:
+            problem = warehouse_problem(exc, settings.warehouse)
+            if problem is None:
+                raise
+            raise problem from None  # a full disk is nobody's data: one line, no traceback
 
 
 def _record_failure(name: str, exc: CarbonpeakError) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,9 +85,34 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        con.execute("rollback")
+        # On a full disk the rollback can fail too; its error must not mask the first one.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
         raise
     con.execute("commit")
+
+
+# What the OS says when the warehouse cannot be written, whoever's data it was.
+_DISK_PROBLEMS = {"no space left on device": "no space left on device",
+                  "disk quota exceeded": "disk quota exceeded",
+                  "read-only file system": "the file system is read-only",
+                  "permission denied": "permission denied"}
+
+
+def warehouse_problem(exc: BaseException, path: Path) -> WarehouseError | None:
+    """A DuckDB error that is the disk's, not the data's, as one true line (else None)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        text = os.strerror(exc.errno).lower()
+    elif isinstance(exc, duckdb.Error):
+        text = str(exc).lower()
+    else:
+        return None
+    for needle, words in _DISK_PROBLEMS.items():
+        if needle in text:
+            return WarehouseError(f"{words} writing the warehouse `{path}`; the write was rolled back, "
+                                  "so the previous warehouse is unchanged (departments loaded earlier in "
+                                  "this run stay loaded): free space (or fix the permissions) and run again")
+    return None
 
 
 def as_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
