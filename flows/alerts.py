@@ -38,6 +38,7 @@ from prefect import flow, get_run_logger
 from connectors.errors import ConfigError
 from connectors.spec import load_sources
 from flows.alert_messages import render_data, render_kpi
+from flows.alert_owed import deliver_owed, summarize
 from flows.alert_state import (
     LEVELS,
     AlertState,
@@ -140,10 +141,13 @@ def send_alerts(con: duckdb.DuckDBPyConnection, config: AlertsConfig | None,
         return []
     now = now or dt.datetime.now(dt.UTC)
     ensure_alert_tables(con)
+    channels = usable_channels(config)
+    # what earlier runs decided but no person received (a failed channel, one added since, only a
+    # Prefect event): once to each channel that missed it, before anything new
+    deliver_owed(con, channels, now, sleep=sleep)
     states = read_alert_states(con)
     observations = observe_kpis(con, config) + observe_data(con, config, now, departments or {})
     decisions = decide(observations, states, config, now)
-    channels = usable_channels(config) if decisions else []
     results, down = [], set()
     for number, decision in enumerate(decisions, 1):
         o, state = decision.observation, states.get(decision.observation.subject)
@@ -175,6 +179,8 @@ def send_alerts(con: duckdb.DuckDBPyConnection, config: AlertsConfig | None,
             state = states.get(o.subject)
             if o.subject not in decided and (state is None or state.last_status != o.status):
                 remember(con, o, state, now)
+    summary, owed = summarize(con, list(config.channels))
+    (log.warning if owed else log.info)("alert delivery: %s", summary)
     return results
 
 
