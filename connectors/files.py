@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from connectors.derive import DeriveError
 from connectors.errors import SourceRejected
-from connectors.http import RetryPolicy, get_file, html_title, join_url, looks_like_html, make_session
+from connectors.http import RetryPolicy, get_file, html_page_problem, join_url, make_session
 from connectors.parse import parse_records, with_file_context
 from connectors.redact import get_logger
 from connectors.result import FetchResult, Provenance, SourceState
@@ -67,11 +67,10 @@ def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
         response = get_file(session, url, source=spec.source_name, policy=policy,
                             etag=previous.etag if same_url else None,
                             last_modified=previous.last_modified if same_url else None)
-    if response.payload is not None and looks_like_html(response.payload, response.content_type):
-        title = html_title(response.payload)
-        raise SourceRejected(spec.source_name, response.url, "the server answered an HTML page"
-                             + (f" ({title!r})" if title else "") + " instead of a "
-                             f"{spec.format.upper()} file (a login page?); check the URL and token variables")
+    problem = response.payload is not None and html_page_problem(
+        response.payload, response.content_type, f"a {spec.format.upper()} file")
+    if problem:
+        raise SourceRejected(spec.source_name, response.url, problem)
     if response.payload is None:
         log.info("%s: not modified since the last download (304)", spec.source_name)
         provenance = Provenance(spec.source_name, url, fetched_at, previous.sha256, 0, 0,

@@ -102,6 +102,15 @@ def looks_like_html(payload: bytes, content_type: str | None = None) -> bool:
         head.startswith((b"<?xml", b"<!--")) and b"<html" in head)
 
 
+def html_page_problem(payload: bytes, content_type: str | None, expected: str) -> str | None:
+    """The refusal for an HTML page served where `expected` (a CSV file, JSON…) was; else None."""
+    if not looks_like_html(payload, content_type):
+        return None
+    title = html_title(payload)
+    return ("the server answered an HTML page" + (f" ({title!r})" if title else "")
+            + f" instead of {expected} (a login page?); check the URL and token variables")
+
+
 def html_title(payload: bytes) -> str | None:
     """The <title> of an HTML page, to name it in an error ("统一身份认证 - 登录")."""
     match = re.search(rb"<title[^>]*>(.{1,200}?)</title>", payload[:65536], re.IGNORECASE | re.DOTALL)

@@ -13,7 +13,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
-from connectors.http import html_title, looks_like_html
+from connectors.http import html_page_problem
 from connectors.spec import DatasetSpec, TabularSpec
 
 TOTAL_LABEL = "合计"  # a grand-total row: its numbers are checked against the rows it totals
@@ -31,11 +31,10 @@ MAX_XLSX_RATIO = 200  # real workbooks compress 5-20 times; XML of zeros compres
 
 
 def check_not_html(payload: bytes) -> None:
-    """A login or error page served in place of the file (200 OK with HTML)."""
-    if looks_like_html(payload):
-        title = html_title(payload)
-        raise TabularError("the server answered an HTML page" + (f" ({title!r})" if title else "")
-                           + " instead of the file (a login page?); check the URL and token variables")
+    """A login or error page saved or served in place of the file (200 OK with HTML)."""
+    problem = html_page_problem(payload, None, "the file")
+    if problem:
+        raise TabularError(problem)
 
 
 def check_xlsx_archive(payload: bytes) -> None:

@@ -257,17 +257,17 @@ def _run_all(departments: list[str] | None) -> list[dict]:
     logger = get_run_logger()
     config = load_sources(Settings.from_env().sources_file)
     chosen = [config.department(name) for name in departments] if departments else config.departments
-    failures, refused = {}, []
+    failures, refused = {}, 0
     for department in chosen:
         name = department.name
         state = ingest_flow(department)(return_state=True)
-        if isinstance(_exception_of(state), WarehouseError):
-            problem = _exception_of(state)
-            raise problem  # the warehouse, not the department: stop here, record nothing
+        raised = _exception_of(state)
+        if isinstance(raised, WarehouseError):
+            raise raised  # the warehouse, not the department: stop here, record nothing
         if state.is_failed():
             failures[name] = state.message
         else:
-            refused += [r.detail for r in state.result() if r.status == "rejected"]
+            refused += sum(r.status == "rejected" for r in state.result())
     if len(failures) == len(chosen):
         alert()  # failed departments are news even when nothing could be built
         return Failed(message="every department failed; no data was loaded: "
@@ -280,7 +280,7 @@ def _run_all(departments: list[str] | None) -> list[dict]:
                      "; ".join(failures.values()))
     # each refused batch was logged once, on one line, by the gate (file, what failed, what to change)
     if failures or refused:
-        problems = list(failures.values()) + ([f"{len(refused)} batch(es) refused (see above)"]
+        problems = list(failures.values()) + ([f"{refused} batch(es) refused (see above)"]
                                               if refused else [])
         return Failed(message="; ".join(problems))
     return rows
