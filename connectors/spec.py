@@ -5,7 +5,7 @@ Every mistake is reported before any data moves, naming the file, the source and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -83,6 +83,13 @@ class DatasetSpec:
     landing_env: str | None = None  # when this variable names a folder, files are read from it
     landing_pattern: str = "*"  # glob of the files in the landing folder
     table: str | None = None  # the raw table it fills, when not `<department>__<dataset>`
+    # The columns that say which period a row is about (`period:`; default `year` and `month` when
+    # the dataset has them): how old the data is, judged at every build, is counted in these.
+    period_year: str | None = None
+    period_month: str | None = None
+    # days after a period ends by which it is published: the dataset's own, else its department's
+    # (filled in by load_sources); suites name it as `${publication_lag_days}`
+    publication_lag_days: int | None = None
 
     @property
     def source_name(self) -> str:
@@ -95,6 +102,13 @@ class DatasetSpec:
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def period_grain(self) -> str | None:
+        """`month` or `year`: the period one row is about; None when the dataset has no period."""
+        if self.period_year is None:
+            return None
+        return "month" if self.period_month else "year"
 
 
 @dataclass(frozen=True)
@@ -166,15 +180,12 @@ def _department(file: str, name: str, body: dict) -> DepartmentSpec:
     if not datasets:
         raise ConfigError(file, name, "datasets", "a department needs at least one dataset")
     http = body.get("http", {})
-    lag = body.get("publication_lag_days", DEFAULT_PUBLICATION_LAG_DAYS[cadence])
-    if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 1000:
-        raise ConfigError(file, name, "publication_lag_days", f"`{lag}` is not a whole number of days "
-                          "between 0 and 1000, e.g. 180 for yearly statistics published the spring after")
+    lag = _lag_days(file, name, body.get("publication_lag_days", DEFAULT_PUBLICATION_LAG_DAYS[cadence]))
     return DepartmentSpec(
         name=name, name_zh=str(body.get("name_zh", "")), cadence=cadence,
         url_env=str(_require(file, name, body, "url_env")),
         token_env=str(_require(file, name, body, "token_env")),
-        datasets=tuple(_dataset(file, name, ds_name, ds) for ds_name, ds in datasets.items()),
+        datasets=tuple(_with_lag(_dataset(file, name, ds_name, ds), lag) for ds_name, ds in datasets.items()),
         timeout_connect_s=float(http.get("timeout_connect_s", 3.0)),
         timeout_read_s=float(http.get("timeout_read_s", 10.0)),
         max_attempts=int(http.get("max_attempts", 4)),
@@ -182,6 +193,35 @@ def _department(file: str, name: str, body: dict) -> DepartmentSpec:
         publication_lag_days=lag,
         max_body_mb=float(http.get("max_body_mb", 200.0)),
     )
+
+
+def _lag_days(file: str, source: str, lag: object) -> int:
+    if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 1000:
+        raise ConfigError(file, source, "publication_lag_days", f"`{lag}` is not a whole number of "
+                          "days between 0 and 1000, e.g. 180 for yearly statistics published the "
+                          "spring after")
+    return lag
+
+
+def _with_lag(spec: DatasetSpec, department_lag: int) -> DatasetSpec:
+    return spec if spec.publication_lag_days is not None else replace(spec, publication_lag_days=department_lag)
+
+
+def _period(file: str, source: str, body: dict, names: set[str]) -> tuple[str | None, str | None]:
+    """The (year, month) columns of `period:`, by default `year` and `month` when declared."""
+    period = body.get("period")
+    if period is None:
+        year = "year" if "year" in names else None
+        return year, ("month" if year and "month" in names else None)
+    if not isinstance(period, dict) or not period or set(period) - {"year", "month"}:
+        raise ConfigError(file, source, "period", "expected `year:` and optionally `month:`, the "
+                          "columns naming the period a row is about, e.g. {year: permit_year}")
+    for key, column in period.items():
+        if column not in names:
+            raise ConfigError(file, source, f"period.{key}", f"`{column}` is not one of the columns")
+    if "year" not in period:
+        raise ConfigError(file, source, "period.year", "is required: a period is counted in years")
+    return period["year"], period.get("month")
 
 
 def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
@@ -259,12 +299,15 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
     check_landing_pattern(file, source, landing_pattern)
     if body.get("table") is not None:
         check_identifier(file, source, "table", body["table"], "table")
+    period_year, period_month = _period(file, source, body, names)
+    lag = body.get("publication_lag_days")
     return DatasetSpec(
         name=name, department=department, format=fmt, path=path,
         primary_key=primary_key, columns=tuple(columns), description=body.get("description", ""),
         pagination=PaginationSpec(**page), tabular=TabularSpec(**tabular),
         landing_env=body.get("landing_env"), landing_pattern=landing_pattern,
-        table=body.get("table"),
+        table=body.get("table"), period_year=period_year, period_month=period_month,
+        publication_lag_days=None if lag is None else _lag_days(file, source, lag),
     )
 
 

@@ -26,6 +26,7 @@ from connectors.spec import DatasetSpec
 from expectations.rejection import explain_rejection
 from expectations.suites import SUITES_DIR, load_suite
 from expectations.validate import CheckRecord, Finding, validate_table
+from publishing.clock import city_today
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,9 @@ def check_batch(fetched: FetchResult, con: duckdb.DuckDBPyConnection, suites_dir
                pd.concat([unique, context[unique.columns]], ignore_index=True))
         totals = fetched.totals if fetched.totals is not None else unique.iloc[0:0]
         _stage(con, f"{name}__totals", totals, like=staged)
-        facts = {**(params or {}), "as_of": (as_of or dt.date.today()).isoformat(),
-                 "totals": staged_totals, "raw_table": f"raw.{spec.table_name}"}
+        facts = {**(params or {}), "as_of": (as_of or city_today()).isoformat(),
+                 "totals": staged_totals, "raw_table": f"raw.{spec.table_name}",
+                 "publication_lag_days": spec.publication_lag_days}
         outcome = validate_table(con, "stage", name, load_suite(spec.table_name, suites_dir, facts))
     finally:  # stage tables never outlive the check (they would reach the analyst snapshot)
         con.execute(f"drop table if exists {staged}")

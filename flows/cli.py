@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flows.settings import Settings, landing_folder, prefect_defaults
+from publishing.clock import city_time
 from publishing.status_words import STATUS_ZH
 
 
@@ -248,18 +249,37 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 # --- commands ---------------------------------------------------------------------------------
+def _served_by_embedded(only: list[str] | None = None) -> list:
+    """The departments the embedded demo source stands in for: no URL set, not landing-only.
+
+    A department whose every dataset arrives in a landing folder needs no server: a city that
+    only e-mails files runs on its own data, judged on today's date, never on the demo's.
+    """
+    from connectors.spec import load_sources
+
+    config = load_sources(Settings.from_env().sources_file)
+    return [d for d in config.departments if (only is None or d.name in only)
+            and not os.environ.get(d.url_env) and not all(landing_folder(ds) for ds in d.datasets)]
+
+
+def judge_demo_on_its_date() -> None:
+    """A build of the embedded demo's data judges its age on the day it stands for, as its run did.
+
+    Otherwise `carbonpeak build` after `carbonpeak run` would find every monthly series late.
+    """
+    if _served_by_embedded():
+        from source_server import SNAPSHOT_DATE
+
+        os.environ.setdefault("CARBONPEAK_AS_OF", SNAPSHOT_DATE.isoformat())
+
+
 @contextlib.contextmanager
 def embedded_sources(only: list[str] | None = None) -> Iterator[list[str]]:
     """Start the embedded source for every department whose URL variable is unset."""
     from connectors.spec import load_sources
     from source_server.server import SourceServer
 
-    config = load_sources(Settings.from_env().sources_file)
-    departments = [d for d in config.departments if only is None or d.name in only]
-    # A department whose every dataset arrives in a landing folder needs no server: a city that
-    # only e-mails files runs on its own data, judged on today's date, never on the demo's.
-    missing = [d for d in departments if not os.environ.get(d.url_env)
-               and not all(landing_folder(ds) for ds in d.datasets)]
+    missing = _served_by_embedded(only)
     if not missing:
         yield []
         return
@@ -337,6 +357,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from flows.pipeline import build_warehouse
 
+    judge_demo_on_its_date()
     with fast_prefect():
         state = build_warehouse(select=args.select, return_state=True)
     if not state.is_failed():
@@ -423,7 +444,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     print(render(["dataset", "row", "key", "failed checks", "values as received", "status"],
                  [[r.dataset, r.row_number, r.row_key, _clip(r.failed_checks, 90),
                    _clip(json.dumps(r.raw_values, ensure_ascii=False), 70),
-                   f"replayed {r.replayed_at:%Y-%m-%d %H:%M}" if r.replayed_at else "waiting"]
+                   f"replayed {city_time(r.replayed_at)}" if r.replayed_at else "waiting"]
                   for r in shown]))
     more = f"; {len(rows) - len(shown)} more (use --limit 0)" if len(rows) > len(shown) else ""
     print(f"{len(rows)} row(s){more}. Full values: carbonpeak sql \"select * from meta.quarantine\"")
@@ -445,7 +466,7 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
     finally:
         con.close()
     print(render(["when", "kind", "subject", "status change", "channel", "outcome", "message"],
-                 [[f"{r['created_at']:%Y-%m-%d %H:%M}", r["kind"], r["subject"],
+                 [[city_time(r["created_at"]), r["kind"], r["subject"],
                    f"{r['from_status'] or '–'} → {r['to_status'] or '–'}", r["channel"],
                    r["status"] + (f" ({_clip(r['error'], 40)})" if r["error"] else ""),
                    _clip(r["message_zh"] or "", 60)] for r in rows]))
@@ -456,6 +477,7 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
 def cmd_quarantine_replay(args: argparse.Namespace) -> int:
     from flows.quarantine import replay_quarantine
 
+    judge_demo_on_its_date()
     with fast_prefect():
         state = replay_quarantine(dataset=args.dataset, return_state=True)
     if not state.is_failed():

@@ -8,7 +8,9 @@ A department whose source fails ends as a Failed state with one clear message; t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+import duckdb
 
 from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -23,8 +25,10 @@ from expectations.suites import check_suite_columns
 from flows.run_lock import depth, run_lock
 from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
 from warehouse.catalogue import load_catalogue, read_catalogue
+from publishing.clock import city_today
 from warehouse.db import clear_stage, connect, warehouse_problem
 from warehouse.errors import WarehouseError
+from warehouse.freshness import seed_data_age
 from warehouse.health import record_health
 from warehouse.kpi import check_kpi_status, read_kpi_status
 from warehouse.load import LoadResult, load_batches
@@ -191,6 +195,22 @@ def ingest_flow(department: DepartmentSpec) -> Flow:
     return INGEST_FLOWS[department.name]
 
 
+def build_seed(settings: Settings) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """What every build writes first: the KPI catalogue, and what the age of the data is judged on.
+
+    Read before the build starts, so a broken kpis.yml or sources.yml stops it with one line.
+    """
+    catalogue = read_catalogue(settings.kpis_file)
+    sources = load_sources(settings.sources_file)
+    as_of = settings.as_of or city_today()
+
+    def seed(con: duckdb.DuckDBPyConnection) -> None:
+        load_catalogue(con, catalogue)
+        seed_data_age(con, sources, as_of)
+
+    return seed
+
+
 @flow(name="build-warehouse")
 def build_warehouse(select: str | None = None) -> list[str]:
     """Build the SQL models, then publish the analysts' read-only snapshot of the warehouse.
@@ -202,12 +222,11 @@ def build_warehouse(select: str | None = None) -> list[str]:
 
     logger = get_run_logger()
     settings = Settings.from_env()
-    catalogue = read_catalogue(settings.kpis_file)
+    seed = build_seed(settings)
     with writing("build-warehouse"):
         con = connect(settings.warehouse)
         try:
-            built = build_models(con, settings.sql_dir, select,
-                                 seed=lambda c: load_catalogue(c, catalogue))
+            built = build_models(con, settings.sql_dir, select, seed=seed)
         finally:
             con.close()
         logger.info("built %d models", len(built))

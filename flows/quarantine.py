@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 from connectors.errors import ConfigError
 from connectors.spec import DatasetSpec, SourcesConfig, load_city, load_sources
 from flows.settings import Settings
-from warehouse.catalogue import load_catalogue, read_catalogue
+from flows.pipeline import build_seed
 from warehouse.db import connect
 from warehouse.models import build_models, ensure_declared_sources
 from warehouse.quarantine import QuarantinedRecord, ReplayResult, read_quarantine, replay_dataset
@@ -52,8 +52,7 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
             results.append(result)
         rebuild = any(r.loaded for r in results)
         if rebuild:
-            catalogue = read_catalogue(settings.kpis_file)
-            build_models(con, settings.sql_dir, seed=lambda c: load_catalogue(c, catalogue))
+            build_models(con, settings.sql_dir, seed=build_seed(settings))
     finally:
         con.close()
     if rebuild:  # analysts see the replayed rows too

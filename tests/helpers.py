@@ -12,6 +12,7 @@ from expectations.gate import Batch, check_batch
 from flows.settings import PROJECT_ROOT
 from source_server import SNAPSHOT_DATE
 from warehouse.catalogue import load_catalogue, read_catalogue
+from warehouse.freshness import seed_data_age
 from warehouse.db import connect
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources
@@ -55,7 +56,12 @@ def ingest_and_build(config: SourcesConfig, url: str, token: str, warehouse: Pat
     try:
         results = load_batches(con, batches)
         catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
-        build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=lambda c: load_catalogue(c, catalogue))
+
+        def seed(c):
+            load_catalogue(c, catalogue)
+            seed_data_age(c, config, SNAPSHOT_DATE)
+
+        build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed)
     finally:
         con.close()
     return results

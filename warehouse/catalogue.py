@@ -17,9 +17,17 @@ import yaml
 from connectors.errors import ConfigError
 from warehouse.raw import ensure_meta
 
-QUALIFIERS = ("about", "at_least", "at_most", "strive", "full")
+# The plan's words, one qualifier each (README "Status rules"): about 左右, at_least 以上/不低于/达到,
+# more_than 超过/高于 (strictly), stay_at_least 稳定在…以上 (every year after the previous
+# checkpoint), at_most 不超过, strive 力争, full 全部/全面/全覆盖.
+QUALIFIERS = ("about", "at_least", "more_than", "stay_at_least", "at_most", "strive", "full")
+HIGHER_ONLY = ("more_than", "stay_at_least", "full")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
-AFTER_LAST_CHECKPOINT = ("rising",)
+# after the last checkpoint each year at least as good as the last: rising (稳中有升 / 进一步提升,
+# higher is better) or improving (either direction: 进一步下降 / 能效进一步提高 too)
+AFTER_LAST_CHECKPOINT = ("rising", "improving")
+# 左右: one rule for every unit, the band is this share of |target| (kpis.yml `about_band_pct`)
+DEFAULT_ABOUT_BAND_PCT = 2.0
 RELATIVE_UNIT = "% change vs base"  # values and targets are signed % changes against base_year
 
 
@@ -44,7 +52,7 @@ def _number(file: str, kpi: str, key: str, value: object, kind: type = float) ->
         raise ConfigError(file, kpi, key, f"`{value}` is not a number") from None
 
 
-def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict) -> dict:
+def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict, about_band_pct: float) -> dict:
     year = _need(file, kpi_id, cp, "year")
     where = f"checkpoints.{year}"
     qualifier = _need(file, kpi_id, cp, "qualifier")
@@ -54,24 +62,25 @@ def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict) -> dict:
     # The status model compares in the KPI's direction: a qualifier must agree with it.
     if qualifier == "at_most" and direction != "lower_is_better":
         raise ConfigError(file, kpi_id, f"{where}.qualifier", "`at_most` needs direction lower_is_better")
-    if qualifier == "full" and direction != "higher_is_better":
-        raise ConfigError(file, kpi_id, f"{where}.qualifier", "`full` needs direction higher_is_better")
-    if qualifier == "about" and cp.get("tolerance") is None:
-        raise ConfigError(file, kpi_id, f"{where}.tolerance", "an `about` target needs a tolerance")
+    if qualifier in HIGHER_ONLY and direction != "higher_is_better":
+        raise ConfigError(file, kpi_id, f"{where}.qualifier", f"`{qualifier}` needs direction "
+                          "higher_is_better")
+    if "tolerance" in cp:
+        raise ConfigError(file, kpi_id, f"{where}.tolerance", "左右 bands are one rule for every "
+                          "target: remove `tolerance` and set `about_band_pct` (percent of the "
+                          "target) at the top of the file if the default 2 does not fit")
     try:
         row = {"kpi_id": kpi_id, "checkpoint_year": int(year),
                "target_value": float(_need(file, kpi_id, cp, "target_value")),
-               "qualifier": qualifier,
-               "tolerance": float(cp["tolerance"]) if cp.get("tolerance") is not None else None,
-               "note_en": cp.get("note_en")}
+               "qualifier": qualifier, "tolerance": None, "note_en": cp.get("note_en")}
     except (TypeError, ValueError):
-        raise ConfigError(file, kpi_id, where, "year, target_value and tolerance must be numbers") from None
+        raise ConfigError(file, kpi_id, where, "year and target_value must be numbers") from None
+    if qualifier == "about":  # the half-width of the band, in the KPI's unit
+        row["tolerance"] = round(abs(row["target_value"]) * about_band_pct / 100, 9)
     # `full` is achieved only at ≥ 99.95 %: a target other than 100 would be a different promise
     if qualifier == "full" and row["target_value"] != 100:
         raise ConfigError(file, kpi_id, f"{where}.target_value",
                           f"a `full` target is 100 (%), got {row['target_value']:g}; use at_least otherwise")
-    if qualifier == "about" and row["tolerance"] <= 0:
-        raise ConfigError(file, kpi_id, f"{where}.tolerance", "an `about` tolerance must be above 0")
     return row
 
 
@@ -102,7 +111,7 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
     if after is not None and after not in AFTER_LAST_CHECKPOINT:
         raise ConfigError(file, kpi_id, "after_last_checkpoint",
                           f"`{after}`; expected one of {', '.join(AFTER_LAST_CHECKPOINT)} or nothing")
-    if after == "rising" and direction != "higher_is_better":
+    if after == "rising" and direction != "higher_is_better":  # `improving` is either way
         raise ConfigError(file, kpi_id, "after_last_checkpoint", "`rising` (each year at least the last) "
                           "needs direction higher_is_better")
     definition = kpi.get("definition") or {}
@@ -139,10 +148,14 @@ def read_catalogue(path: Path) -> Catalogue:
     if not isinstance(doc, dict) or not isinstance(doc.get("kpis"), list):
         raise ConfigError(file, None, "kpis", "expected a list of KPIs")
     reference_year = _number(file, None, "reference_year", doc.get("reference_year"), int)
+    band_pct = _number(file, None, "about_band_pct", doc.get("about_band_pct", DEFAULT_ABOUT_BAND_PCT))
+    if not 0 < band_pct <= 50:
+        raise ConfigError(file, None, "about_band_pct", f"`{band_pct:g}`: expected the 左右 band as a "
+                          "percent of the target above 0 and at most 50, e.g. 2")
     kpis, checkpoints = [], []
     for number, kpi in enumerate(doc["kpis"], 1):
         kpis.append(_kpi(file, number, kpi, reference_year))
-        checkpoints += [_checkpoint(file, kpis[-1]["kpi_id"], kpis[-1]["direction"], cp)
+        checkpoints += [_checkpoint(file, kpis[-1]["kpi_id"], kpis[-1]["direction"], cp, band_pct)
                         for cp in kpi.get("checkpoints") or []]
     # explicit types: a column that is empty in a small catalogue must not become INTEGER
     text = ["name_zh", "name_en", "unit", "unit_en", "direction", "section", "quote", "sector",

@@ -43,18 +43,27 @@ def check_kpi_status(rows: list[dict]) -> None:
 
 
 def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year: int) -> list[dict]:
-    """`kpi.kpi_status` as the model computes it from the figures of the years up to `year` alone.
+    """`kpi.kpi_status` as the model computes it at the end of `year`, from the figures up to it.
 
-    The model's own SQL runs with `kpi_series` cut at `year` and no source failing (today's
-    source health says nothing about the past), so the history follows the same rules as today.
+    The model's own SQL runs with `kpi_series` cut at `year`, no source failing (today's source
+    health says nothing about the past), and the age of the data judged on 31 December of `year`
+    with what was held by then: a department already late that day shows as stale. The history
+    follows the same rules as today.
     """
     models, sources = discover(sql_dir), read_sources(sql_dir)
-    cut = {**models, "kpi_series": SimpleNamespace(
-        relation=f"(select * from {models['kpi_series'].relation} where year <= {int(year)})")}
-    healthy = {**sources, ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']}"
-                                                     " where false)"}
+    end = f"make_date({int(year)}, 12, 31)"
+    at_year_end = {
+        **sources,
+        ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']} where false)",
+        ("config", "run_context"): f"(select {end} as as_of, {end} as data_through)",
+    }
+    cut = {**models,
+           "kpi_series": SimpleNamespace(
+               relation=f"(select * from {models['kpi_series'].relation} where year <= {int(year)})"),
+           "kpi_data_age": SimpleNamespace(
+               relation=f"({compile_sql(models['kpi_data_age'], models, at_year_end)}\n)")}
     try:
-        cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, healthy)}) "
+        cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, at_year_end)}\n) "
                              "order by catalogue_position, checkpoint_year")
     except duckdb.CatalogException:
         raise WarehouseError("the KPI models do not exist yet in this warehouse; run "

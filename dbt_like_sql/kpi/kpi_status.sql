@@ -76,37 +76,27 @@ health as (
     select * from {{ source('meta', 'source_health') }}
 ),
 
--- The latest validation of each dataset (its checks share load_id and validated_at). The gate
--- judges freshness on the run's as-of date. meta.validation_results is not a declared source:
--- load_catalogue creates it on a warehouse nothing was loaded into yet.
-latest_validation as (
-    select dataset, load_id
-    from meta.validation_results
-    qualify row_number() over (partition by dataset order by validated_at desc, load_id desc) = 1
-),
-
+-- judged by age at every build, whether or not anything new arrived (kpi_data_age)
 late as (
-    select r.dataset, string_agg(coalesce(nullif(r.detail, ''), r.expectation), '; ') as detail
-    from meta.validation_results r
-    join latest_validation v using (dataset, load_id)
-    where r.check_kind = 'freshness' and not r.success
-    group by r.dataset
+    select * from {{ ref('kpi_data_age') }} where is_late
 ),
 
--- only datasets the pipeline tracks count (a backfill blanks source_health to judge the past)
 source_problems as (
     select
         k.kpi_id,
         string_agg(distinct h.department, ', ' order by h.department)
             filter (where h.status = 'failed') as failed_departments,
         any_value(h.error) filter (where h.status = 'failed') as failed_error,
-        string_agg(distinct h.department, ', ' order by h.department)
+        string_agg(distinct l.department, ', ' order by l.department)
             filter (where l.dataset is not null) as late_departments,
-        string_agg(distinct k.dataset || ': ' || l.detail, '; ' order by k.dataset || ': ' || l.detail)
-            filter (where l.dataset is not null) as late_detail,
-        string_agg(distinct k.dataset, ', ' order by k.dataset) as stale_datasets
+        string_agg(l.age_reason_en, '; ' order by l.dataset) filter (where l.dataset is not null)
+            as late_detail,
+        string_agg(l.age_reason_zh, '；' order by l.dataset) filter (where l.dataset is not null)
+            as late_detail_zh,
+        string_agg(distinct k.dataset, ', ' order by k.dataset)
+            filter (where h.status = 'failed' or l.dataset is not null) as stale_datasets
     from kpi_sources k
-    join health h on h.dataset = k.dataset
+    left join health h on h.dataset = k.dataset
     left join late l on l.dataset = k.dataset
     where h.status = 'failed' or l.dataset is not null
     group by k.kpi_id
@@ -146,7 +136,8 @@ trend as (
     group by r.kpi_id
 ),
 
--- years after the last checkpoint that fell below the year before (after_last_checkpoint: rising)
+-- after_last_checkpoint (稳中有升 / 进一步提升 / 进一步下降): the first year after the last checkpoint
+-- that is worse than the year before it, in the KPI's direction
 first_fall as (
     select s.kpi_id, s.year as fell_year, s.value as fell_value, s.previous_year, s.previous_value
     from (
@@ -156,8 +147,30 @@ first_fall as (
     ) s
     join kpis k using (kpi_id)
     join (select kpi_id, max(checkpoint_year) as last_year from checkpoints group by kpi_id) c using (kpi_id)
-    where k.after_last_checkpoint = 'rising' and s.year > c.last_year and s.value < s.previous_value
+    where k.after_last_checkpoint in ('rising', 'improving') and s.year > c.last_year
+      and k.sense * (s.value - s.previous_value) < 0
     qualify row_number() over (partition by s.kpi_id order by s.year) = 1
+),
+
+-- stay_at_least (稳定在…以上): every year after the KPI's previous checkpoint, up to this one,
+-- must hold the level; the first year below it is a breach
+stay_breach as (
+    select
+        c.kpi_id,
+        c.checkpoint_year,
+        min(s.year) as breach_year,
+        arg_min(s.value, s.year) as breach_value,
+        any_value(c.previous_checkpoint) as stay_from
+    from (
+        select *, lag(checkpoint_year) over (partition by kpi_id order by checkpoint_year)
+                      as previous_checkpoint
+        from checkpoints
+    ) c
+    join series s
+        on s.kpi_id = c.kpi_id and s.year <= c.checkpoint_year
+       and s.year > coalesce(c.previous_checkpoint, c.checkpoint_year - 1)
+    where c.qualifier = 'stay_at_least' and s.value < c.target_value
+    group by c.kpi_id, c.checkpoint_year
 ),
 
 -- The plan's required path --------------------------------------------------------------------
@@ -280,7 +293,9 @@ joined as (
         k.definition_en,
         k.sense,
         k.is_relative,
+        -- the 左右 band is the catalogue's one rule (about_band_pct of |target|), in the KPI's unit
         case c.qualifier when 'about' then coalesce(c.tolerance, 0) when 'full' then 0.05 else 0 end as band,
+        c.qualifier = 'more_than' as is_strict,
         0.05 * abs(c.target_value) as near,
         0.02 * abs(c.target_value) as on_path,
         if(abs(c.target_value) < 2, 4, 2) as digits,  -- decimals shown: ratios and 亿立方米 need four
@@ -300,12 +315,16 @@ joined as (
         ff.fell_value,
         ff.previous_year,
         ff.previous_value,
+        sb.breach_year,
+        sb.breach_value,
+        sb.stay_from,
         c.checkpoint_year = max(c.checkpoint_year) over (partition by c.kpi_id) as is_last_checkpoint,
         k.after_last_checkpoint,
         sp.failed_departments,
         sp.failed_error,
         sp.late_departments,
         sp.late_detail,
+        sp.late_detail_zh,
         sp.stale_datasets
     from checkpoints c
     join kpis k using (kpi_id)
@@ -316,6 +335,7 @@ joined as (
     left join path_described pd on pd.kpi_id = c.kpi_id and pd.checkpoint_year = c.checkpoint_year
     left join expected e on e.kpi_id = c.kpi_id and e.checkpoint_year = c.checkpoint_year
     left join first_fall ff on ff.kpi_id = c.kpi_id
+    left join stay_breach sb on sb.kpi_id = c.kpi_id and sb.checkpoint_year = c.checkpoint_year
     left join source_problems sp on sp.kpi_id = c.kpi_id
 ),
 
@@ -337,8 +357,16 @@ projected as (
             when latest_year >= checkpoint_year then 'observed'
             when trend_points >= 3 then 'theil_sen'
         end as projection_method,
-        case when qualifier = 'about' then '≈' when sense = 1 then '≥' else '≤' end as relation,
-        is_last_checkpoint and after_last_checkpoint = 'rising' and fell_year is not null as has_fallen
+        case when qualifier = 'about' then '≈' when is_strict then '>' when sense = 1 then '≥' else '≤' end
+            as relation,
+        is_last_checkpoint and after_last_checkpoint in ('rising', 'improving') and fell_year is not null
+            as has_fallen,
+        -- how the numbers read: a change vs base in points, a level in its unit
+        if(unit in ('%', '% change vs base'), ' points', ' ' || unit) as gap_unit,
+        case when unit in ('%', '% change vs base') then '个百分点' when unit in ('ratio', 'year') then ''
+             else unit end as gap_unit_zh,
+        case when unit = '% change vs base' then '%' when unit in ('ratio', 'year') then '' else unit end
+            as unit_zh
     from joined
 ),
 
@@ -347,10 +375,24 @@ judged as (
         *,
         -- positive = on the good side, in the KPI's unit
         sense * (projected_value - target_value) as projected_margin,
+        sense * (latest_value - target_value) as latest_margin,
         sense * (latest_value - expected_value) as path_margin,
+        -- met: strictly beyond the target for 超过 (more_than), else within the band
+        if(is_strict, sense * (projected_value - target_value) > 0,
+           sense * (projected_value - target_value) >= -band) as projected_meets,
+        if(is_strict, sense * (latest_value - target_value) > 0,
+           sense * (latest_value - target_value) >= -band) as latest_meets,
         format('{} {:.4g} {}', relation, target_value, unit)
             || if(unit = 'ratio' and target_value > 0, format(' (1:{:.3g})', 1 / target_value), '')
-            as target_text
+            || if(qualifier = 'about', format(' 左右 (band ±{:.3g})', band), '')
+            as target_text,
+        format('{}{:.4g}{}', relation, target_value, unit_zh)
+            || if(unit = 'ratio' and target_value > 0, format('（1:{:.3g}）', 1 / target_value), '')
+            || if(qualifier = 'about', format('左右（允许偏差±{:.3g}）', band), '')
+            || if(is_relative, format('（较{}年）', base_year), '')
+            as target_text_zh,
+        if(sense = 1, 'below', 'above') as short_side,
+        if(sense = 1, '低于', '高于') as short_side_zh
     from projected
 ),
 
@@ -363,14 +405,14 @@ performance as (
             when unit = 'year' and projected_margin < 0 then 'off_track'
             when unit = 'year' and latest_value <= latest_year - 3 then 'achieved'
             when unit = 'year' then 'on_track'
+            when breach_year is not null then 'off_track'
             when latest_year >= checkpoint_year and checkpoint_value is null then 'insufficient_data'
             when latest_year >= checkpoint_year and has_fallen then 'off_track'
-            when latest_year >= checkpoint_year and projected_margin >= -band then 'achieved'
+            when latest_year >= checkpoint_year and projected_meets then 'achieved'
             when latest_year >= checkpoint_year then 'off_track'
             when projected_value is null then 'insufficient_data'
             when projected_margin < -(band + near) or path_margin < -(band + near) then 'off_track'
-            when projected_margin >= -band and coalesce(path_margin >= -(band + on_path), true)
-                then 'on_track'
+            when projected_meets and coalesce(path_margin >= -(band + on_path), true) then 'on_track'
             else 'at_risk'
         end as performance_status
     from judged
@@ -400,25 +442,32 @@ explained as (
                 then format('no longer rising in {}, estimated peak year {} (not yet three years behind), '
                             '{} the target {}', latest_year, cast(latest_value as integer),
                             if(performance_status = 'on_track', 'meeting', 'missing'), target_text)
+            when breach_year is not null
+                then format('fell below {:.4g} {} in {} ({:.4g}): the plan asks it to stay at or above '
+                            'that level in every year after {} (稳定在…以上)', target_value, unit,
+                            breach_year, breach_value, stay_from)
             when latest_year >= checkpoint_year and checkpoint_value is null
                 then format('no value for {} although data runs to {}', checkpoint_year, latest_year)
             when latest_year >= checkpoint_year
-                then if(projected_margin >= -band,
+                then if(projected_meets,
                         format('{} value {:.4g} {} meets the target {}', checkpoint_year, checkpoint_value,
                                unit, target_text),
                         format('missed: {} value {:.4g} {} against the target {}', checkpoint_year,
-                               checkpoint_value, unit, target_text))
+                               checkpoint_value, unit, target_text)
+                        || if(projected_margin = 0, ': equal to it, and 超过 means strictly more',
+                              format(', {:.3g}{} {} it', -projected_margin, gap_unit, short_side)))
                      || case
                             when has_fallen
-                                then format('; but it fell from {:.4g} in {} to {:.4g} in {}, and the plan '
-                                            'asks it to keep rising after {} '
-                                            '(稳中有升 / 进一步提升)',
-                                            previous_value, previous_year, fell_value, fell_year,
-                                            checkpoint_year)
-                            when is_last_checkpoint and after_last_checkpoint = 'rising'
+                                then format('; but it {} from {:.4g} in {} to {:.4g} in {}, and the plan '
+                                            'asks it to keep {} after {} ({})',
+                                            if(sense = 1, 'fell', 'rose'), previous_value, previous_year,
+                                            fell_value, fell_year, if(sense = 1, 'rising', 'falling'),
+                                            checkpoint_year,
+                                            if(sense = 1, '稳中有升 / 进一步提升', '进一步下降 / 进一步提高'))
+                            when is_last_checkpoint and after_last_checkpoint in ('rising', 'improving')
                                  and latest_year > checkpoint_year
-                                then format('; it has not fallen since (latest {}: {:.4g}), as the plan '
-                                            'asks', latest_year, latest_value)
+                                then format('; it has not {} since (latest {}: {:.4g}), as the plan asks',
+                                            if(sense = 1, 'fallen', 'risen'), latest_year, latest_value)
                             else ''
                         end
             when projected_value is null
@@ -426,10 +475,12 @@ explained as (
                             trend_points, if(trend_points = 1, '', 's'),
                             if(first_year = latest_year, cast(latest_year as varchar),
                                format('{}–{}', first_year, latest_year)), checkpoint_year)
-            else format('trend projects {:.4g} {} in {} (latest {}: {:.4g}){} the target {}',
-                        round(projected_value, digits), unit, checkpoint_year, latest_year, latest_value,
-                        if(projected_margin >= -band, ', meeting', ' against'), target_text)
-                 || if(projected_margin >= -band, '',
+            else if(latest_meets, format('already met (已提前达到): latest {} value {:.4g} {} against the '
+                                         'target {}; ', latest_year, latest_value, unit, target_text), '')
+                 || format('trend projects {:.4g} {} in {} (latest {}: {:.4g}){} the target {}',
+                           round(projected_value, digits), unit, checkpoint_year, latest_year, latest_value,
+                           if(projected_meets, ', meeting', ' against'), target_text)
+                 || if(projected_meets, '',
                        format(', short by {:.3g}{}', -projected_margin,
                               if(projected_margin < -(band + near), ' (more than 5 % of the target)', '')))
                  || case
@@ -448,7 +499,76 @@ explained as (
                                         else ''
                                     end)
                     end
-        end as performance_reason
+        end as performance_reason,
+        case
+            when latest_year is null
+                then if(unit = 'year', '暂无数据：碳达峰年份需要三年以上的数据才能估计',
+                        '暂无数据：该指标所需的部门数据尚未接入')
+            when unit = 'year' and performance_status = 'achieved'
+                then format('已于{}年达峰，此后{}年均低于峰值（数据至{}年），达到目标{}',
+                            cast(latest_value as integer), latest_year - cast(latest_value as integer),
+                            latest_year, target_text_zh)
+            when unit = 'year' and latest_value > 2060
+                then format('{}年仍在上升，按趋势2060年前不会下降，目标{}', latest_year, target_text_zh)
+            when unit = 'year' and latest_value > latest_year
+                then format('预计{}年达峰：年增量的趋势在该年后降至零（数据至{}年），{}目标{}',
+                            cast(latest_value as integer), latest_year,
+                            if(performance_status = 'on_track', '符合', '不符合'), target_text_zh)
+            when unit = 'year'
+                then format('{}年已不再上升，估计峰值年份为{}年（尚不满三年），{}目标{}', latest_year,
+                            cast(latest_value as integer),
+                            if(performance_status = 'on_track', '符合', '不符合'), target_text_zh)
+            when breach_year is not null
+                then format('{}年为{:.4g}{}，低于{:.4g}{}：规划要求{}年后每年都稳定在该水平以上（稳定在…以上）',
+                            breach_year, breach_value, unit_zh, target_value, unit_zh, stay_from)
+            when latest_year >= checkpoint_year and checkpoint_value is null
+                then format('数据已到{}年，但缺少{}年的数值', latest_year, checkpoint_year)
+            when latest_year >= checkpoint_year
+                then if(projected_meets,
+                        format('{}年实际值{:.4g}{}，达到目标{}', checkpoint_year, checkpoint_value, unit_zh,
+                               target_text_zh),
+                        format('未达标：{}年实际值{:.4g}{}，目标{}', checkpoint_year, checkpoint_value,
+                               unit_zh, target_text_zh)
+                        || if(projected_margin = 0, '：与目标持平，而“超过”须严格大于',
+                              format('，{}目标{:.3g}{}', short_side_zh, -projected_margin, gap_unit_zh)))
+                     || case
+                            when has_fallen
+                                then format('；但{}年由{:.4g}{}为{}年的{:.4g}，规划要求{}年后{}',
+                                            previous_year, previous_value, if(sense = 1, '降', '升'),
+                                            fell_year, fell_value, checkpoint_year,
+                                            if(sense = 1, '稳中有升、进一步提升', '进一步下降（能效进一步提高）'))
+                            when is_last_checkpoint and after_last_checkpoint in ('rising', 'improving')
+                                 and latest_year > checkpoint_year
+                                then format('；此后未再{}（最新{}年：{:.4g}），符合规划要求',
+                                            if(sense = 1, '下降', '上升'), latest_year, latest_value)
+                            else ''
+                        end
+            when projected_value is null
+                then format('仅有{}年数据（{}）：至少需要3年才能推算{}年', trend_points,
+                            if(first_year = latest_year, cast(latest_year as varchar),
+                               format('{}–{}', first_year, latest_year)), checkpoint_year)
+            else if(latest_meets, format('已提前达到：{}年最新值{:.4g}{}，目标{}；', latest_year, latest_value,
+                                         unit_zh, target_text_zh), '')
+                 || format('按趋势推算{}年为{:.4g}{}（最新{}年：{:.4g}），{}目标{}', checkpoint_year,
+                           round(projected_value, digits), unit_zh, latest_year, latest_value,
+                           if(projected_meets, '达到', '未达到'), target_text_zh)
+                 || if(projected_meets, '',
+                       format('，差{:.3g}{}', -projected_margin,
+                              if(projected_margin < -(band + near), '（超过目标的5%）', '')))
+                 || case
+                        when expected_value is null then '；无规划路径（基准年以来无观测值）'
+                        when path_margin >= 0
+                            then format('；按规划路径{}年应为{:.4g}，领先{:.3g}', latest_year,
+                                        round(expected_value, digits), path_margin)
+                        else format('；按规划路径{}年应为{:.4g}，落后{:.3g}{}', latest_year,
+                                    round(expected_value, digits), -path_margin,
+                                    case
+                                        when path_margin < -(band + near) then '（超过目标的5%）'
+                                        when path_margin < -(band + on_path) then '（超过目标的2%）'
+                                        else ''
+                                    end)
+                    end
+        end as performance_reason_zh
     from performance
 ),
 
@@ -462,9 +582,40 @@ statused as (
         'stale: ' || concat_ws('; ',
             format('the {} source failed at the last run, values are from the last good load ({})',
                    failed_departments, left(failed_error, 240)),
-            format('the {} data is later than its cadence allows ({})',
-                   late_departments, left(late_detail, 240))) as stale_reason
+            'late data: ' || late_detail) as stale_reason,
+        '数据过期：' || concat_ws('；',
+            format('{}上次采集失败，数值为最近一次成功采集的结果（{}）', failed_departments,
+                   left(failed_error, 240)),
+            '数据迟报：' || late_detail_zh) as stale_reason_zh,
+        -- a 力争 checkpoint pages when a later year breaks the plan's clause after it (进一步提升),
+        -- which is no stretch goal
+        qualifier <> 'strive' or (has_fallen and performance_status = 'off_track') as is_pageable
     from explained
+),
+
+worded as (
+    select
+        *,
+        if(status = 'stale',
+           stale_reason || '. The last values show ' || performance_status || ': ' || performance_reason,
+           performance_reason)
+            || case
+                   when qualifier = 'strive' and is_pageable
+                       then '. 力争 (strive) target, but the fall breaks the plan''s clause after it, '
+                            || 'which is not 力争: paged'
+                   when qualifier = 'strive' then '. 力争 (strive) target: reported, never paged'
+                   else ''
+               end
+            || coalesce('. 口径 definition: ' || definition_en, '') as status_reason_en,
+        if(status = 'stale', stale_reason_zh || '。按最近的数值：' || performance_reason_zh,
+           performance_reason_zh)
+            || case
+                   when qualifier = 'strive' and is_pageable then '。力争目标，但其后的下降违反了非力争条款，予以预警'
+                   when qualifier = 'strive' then '。力争目标：仅报告，不预警'
+                   else ''
+               end
+            || coalesce('。口径：' || definition_zh, '') as status_reason_zh
+    from statused
 ),
 
 final as (
@@ -492,19 +643,17 @@ final as (
         round(projected_value - target_value, digits) as gap,
         status,
         performance_status,
-        if(status = 'stale',
-           stale_reason || '. The last values show ' || performance_status || ': ' || performance_reason,
-           performance_reason)
-            || if(qualifier = 'strive', '. 力争 (strive) target: reported, never paged', '')
-            || coalesce('. 口径 definition: ' || definition_zh || ' / ' || definition_en, '')
-            as status_reason,
-        qualifier <> 'strive' as is_pageable,
+        status_reason_zh || ' / ' || status_reason_en as status_reason,
+        status_reason_zh,
+        status_reason_en,
+        is_pageable,
+        latest_year < checkpoint_year and latest_meets as is_met_early,
         has_failed_source,
         has_late_data,
         stale_datasets,
         section as plan_section,
         position as catalogue_position
-    from statused
+    from worded
 )
 
 select * from final

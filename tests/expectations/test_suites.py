@@ -16,7 +16,8 @@ def test_suite_loads_every_expectation(name):
     declared = json.loads((SUITES_DIR / f"{name}.json").read_text(encoding="utf-8"))["expectations"]
     # the facts of a run that expectations/gate.py adds to the city's
     loaded = load_suite(name, params={**MIANYANG_CITY, "as_of": "2026-03-01",
-                                      "totals": "stage.t__totals", "raw_table": f"raw.{name}"})
+                                      "totals": "stage.t__totals", "raw_table": f"raw.{name}",
+                                      "publication_lag_days": 45})
     assert len(loaded.suite.expectations) == len(declared) > 0
     assert [e.expectation_type for e in loaded.suite.expectations] == [d["type"] for d in declared]
     assert set(loaded.severities) <= {"error", "warn"}
@@ -24,7 +25,8 @@ def test_suite_loads_every_expectation(name):
 
 def test_city_facts_are_substituted_and_unknown_ones_refused(tmp_path):
     loaded = load_suite("forestry__forest_resources", params={
-        "counties": ["东城区", "西城区"], "as_of": "2026-03-01", "totals": "stage.t"})
+        "counties": ["东城区", "西城区"], "as_of": "2026-03-01", "totals": "stage.t",
+        "publication_lag_days": 180})
     in_set = next(e for e in loaded.suite.expectations if e.expectation_type.endswith("in_set"))
     assert in_set.value_set == ["东城区", "西城区"]
     # inside a SQL check, `${name}` becomes SQL text: a list becomes its quoted items

@@ -19,7 +19,8 @@ from warehouse.db import connect
 SCRIPT = "<script>document.body.setAttribute('data-pwned','script')</script>"
 IMG = "\"><img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"
 RAN = re.compile(r"<body[^>]*data-pwned", re.IGNORECASE)
-FACTS = {**MIANYANG_CITY, "as_of": "2024-12-31", "totals": "stage.totals", "raw_table": "raw.table"}
+FACTS = {**MIANYANG_CITY, "as_of": "2024-12-31", "totals": "stage.totals", "raw_table": "raw.table",
+         "publication_lag_days": 180}
 
 
 def hostile_result() -> dict:

@@ -24,7 +24,7 @@ def test_mianyang_catalogue_has_every_kpi_and_checkpoint_of_the_plan():
 
 def write(tmp_path, **changes):
     kpi = {"id": "k", "name_zh": "指标", "name_en": "kpi", "unit": "%", "direction": "higher_is_better",
-           "checkpoints": [{"year": 2025, "target_value": 45, "qualifier": "about", "tolerance": 1}]}
+           "checkpoints": [{"year": 2025, "target_value": 45, "qualifier": "about"}]}
     kpi["checkpoints"][0].update(changes.pop("checkpoint", {}))
     kpi.update(changes)
     path = tmp_path / "kpis.yml"
@@ -34,7 +34,13 @@ def write(tmp_path, **changes):
 
 @pytest.mark.parametrize("changes, key, words", [
     ({"checkpoint": {"qualifier": "roughly"}}, "checkpoints.2025.qualifier", "`roughly`"),
-    ({"checkpoint": {"tolerance": None}}, "checkpoints.2025.tolerance", "needs a tolerance"),
+    ({"checkpoint": {"tolerance": 1}}, "checkpoints.2025.tolerance", "one rule for every target"),
+    ({"direction": "lower_is_better", "checkpoint": {"qualifier": "more_than"}},
+     "checkpoints.2025.qualifier", "`more_than` needs direction higher_is_better"),
+    ({"direction": "lower_is_better", "checkpoint": {"qualifier": "stay_at_least"}},
+     "checkpoints.2025.qualifier", "`stay_at_least` needs direction higher_is_better"),
+    ({"direction": "lower_is_better", "after_last_checkpoint": "rising"}, "after_last_checkpoint",
+     "needs direction higher_is_better"),
     ({"checkpoint": {"qualifier": "at_most"}}, "checkpoints.2025.qualifier", "lower_is_better"),
     ({"direction": "up"}, "direction", "expected one of"),
     ({"name_en": None}, "name_en", "is required"),
@@ -48,3 +54,20 @@ def test_mistakes_name_file_kpi_and_key(tmp_path, changes, key, words):
         read_catalogue(path)
     assert (err.value.file, err.value.source, err.value.key) == (str(path), "k", key)
     assert words in str(err.value)
+
+
+def test_the_about_band_is_one_rule_set_once(tmp_path):
+    path = write(tmp_path)
+    assert read_catalogue(path).checkpoints.tolerance.tolist() == [0.9]  # 2 % of 45
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**doc, "about_band_pct": 5}), encoding="utf-8")
+    assert read_catalogue(path).checkpoints.tolerance.tolist() == [2.25]
+    path.write_text(yaml.safe_dump({**doc, "about_band_pct": 0}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="about_band_pct"):
+        read_catalogue(path)
+
+
+def test_improving_after_the_last_checkpoint_is_either_direction(tmp_path):
+    path = write(tmp_path, direction="lower_is_better", after_last_checkpoint="improving",
+                 checkpoint={"qualifier": "at_least", "target_value": -3})
+    assert read_catalogue(path).kpis.after_last_checkpoint.tolist() == ["improving"]

@@ -22,10 +22,11 @@ from warehouse.models import build_models
 
 REAL_SOURCES = yaml.safe_load((PROJECT_ROOT / "dbt_like_sql" / "sources.yml").read_text(encoding="utf-8"))
 SOURCES = {"sources": [
-    {"name": "config", "schema": "config", "tables": [{"name": "kpis"}, {"name": "kpi_checkpoints"}]},
+    next(s for s in REAL_SOURCES["sources"] if s["name"] == "config"),
     {"name": "test", "schema": "test", "tables": [{"name": "series"}]},
     next(s for s in REAL_SOURCES["sources"] if s["name"] == "meta"),  # created empty by the build
 ]}
+AS_OF = dt.date(2026, 3, 1)  # the date the age of the data is judged on
 UP, DOWN = "higher_is_better", "lower_is_better"
 CHANGE = "% change vs base"
 
@@ -33,13 +34,14 @@ CHANGE = "% change vs base"
 @dataclass(frozen=True)
 class Case:
     series: dict[int, float]
-    checkpoints: dict[int, tuple]  # year: (qualifier, target[, tolerance])
+    checkpoints: dict[int, tuple]  # year: (qualifier, target)
     expected: dict[int, str]  # year: status
     direction: str = UP
     unit: str = "%"
     base_year: int | None = None
     after: str | None = None  # after_last_checkpoint
-    source: str | None = None  # failed | late | late_then_fresh
+    # the dataset behind the KPI: failed (at the last run), or the end of the latest period held
+    source: str | dt.date | None = None
     words: dict[int, str] = field(default_factory=dict)  # year: words in the reason
 
 
@@ -87,15 +89,15 @@ CASES = {
                                  {2030: "at_risk"}, direction=DOWN, unit=CHANGE, base_year=2020),
     # two `about` checkpoints of a relative KPI: the first observed, the second projected
     "about_cut_two_checkpoints": Case(linear(2020, 0, -1.02, 6),
-                                      {2025: ("about", -5, 0.25), 2030: ("about", -9.5, 0.475)},
+                                      {2025: ("about", -5), 2030: ("about", -9.5)},
                                       {2025: "achieved", 2030: "on_track"}, direction=DOWN, unit=CHANGE,
                                       base_year=2020),
     # --- about (左右) ------------------------------------------------------------------------------
-    "about_within_band": Case({2023: 44.2, 2024: 44.5, 2025: 44.3}, {2025: ("about", 45, 1.0)},
+    "about_within_band": Case({2023: 44.2, 2024: 44.5, 2025: 44.3}, {2025: ("about", 45)},
                               {2025: "achieved"}),
-    "about_below_band": Case({2023: 43.0, 2024: 43.5, 2025: 43.8}, {2025: ("about", 45, 1.0)},
+    "about_below_band": Case({2023: 43.0, 2024: 43.5, 2025: 43.8}, {2025: ("about", 45)},
                              {2025: "off_track"}),
-    "about_above_band": Case({2023: 46.0, 2024: 47.0, 2025: 47.5}, {2025: ("about", 45, 1.0)},
+    "about_above_band": Case({2023: 46.0, 2024: 47.0, 2025: 47.5}, {2025: ("about", 45)},
                              {2025: "achieved"}),
     # --- strive (力争): judged the same way, never paged -------------------------------------------
     "strive_far_off": Case(linear(2021, 180, 10, 4) | {2025: 218.7}, {2030: ("strive", 450)},
@@ -103,10 +105,10 @@ CASES = {
     "strive_on_track": Case(linear(2020, 20, 5, 4), {2025: ("strive", 40)}, {2025: "on_track"}),
     # --- rising (稳中有升): after the last checkpoint each year at least the last --------------
     "rising_kept": Case({2023: 44.0, 2024: 45.0, 2025: 46.0, 2026: 46.5, 2027: 47.0},
-                        {2025: ("about", 45, 1.0)}, {2025: "achieved"}, after="rising",
+                        {2025: ("about", 45)}, {2025: "achieved"}, after="rising",
                         words={2025: "it has not fallen since (latest 2027: 47)"}),
     "rising_broken": Case({2023: 44.0, 2024: 45.0, 2025: 46.0, 2026: 45.5, 2027: 46.2},
-                          {2025: ("about", 45, 1.0)}, {2025: "off_track"}, after="rising",
+                          {2025: ("about", 45)}, {2025: "off_track"}, after="rising",
                           words={2025: "it fell from 46 in 2025 to 45.5 in 2026"}),
     # --- full (全部, 100 %): achieved only at 99.95 or more -------------------------------------
     "full_reached": Case({2023: 98.0, 2024: 99.5, 2025: 99.96}, {2025: ("full", 100)}, {2025: "achieved"}),
@@ -141,43 +143,99 @@ CASES = {
                                     {2025: "insufficient_data"},
                                     words={2025: "no value for 2025 although data runs to 2026"}),
     "no_data": Case({}, {2025: ("full", 100)}, {2025: "insufficient_data"}, words={2025: "not ingested"}),
-    # --- stale: a failed source, or data later than its cadence allows ------------------------------
+    # --- stale: a failed source, or data older than its department's publication allows ----------
     "stale_failed_source": Case({2019: 40, 2020: 44, 2021: 48, 2022: 52}, {2025: ("at_least", 60)},
                                 {2025: "stale"}, source="failed",
                                 words={2025: "the testdept source failed at the last run"}),
-    "stale_late_data": Case({2023: 44.2, 2024: 44.5, 2025: 44.3}, {2025: ("about", 45, 1.0)},
-                            {2025: "stale"}, source="late",
-                            words={2025: "the testdept data is later than its cadence allows"}),
-    "late_then_fresh": Case({2023: 44.2, 2024: 44.5, 2025: 44.3}, {2025: ("about", 45, 1.0)},
-                            {2025: "achieved"}, source="late_then_fresh"),
+    # the department stopped after 2022: yearly, 180 days' lag, so 2023 was due by 2024-06-29
+    "stopped_publishing": Case(linear(2018, 44, 1, 5), {2025: ("at_least", 45)}, {2025: "stale"},
+                               source=dt.date(2022, 12, 31),
+                               words={2025: "no new data from testdept (test__stopped_publishing) since 2022"}),
+    # its latest year (2024) is as recent as a yearly department can be on 2026-03-01
+    "published_in_time": Case(linear(2020, 38, 1.5, 5), {2025: ("at_least", 45)}, {2025: "on_track"},
+                              source=dt.date(2024, 12, 31)),
+    # --- plan wording (左右, 超过, 稳定在…以上, already met, 进一步提高/下降, 力争 then 进一步提升) ------
+    # 左右 is one rule in every unit: within 2 % of the target (60 % → ±1.2, 1.08 → ±0.0216, -5 → ±0.1)
+    "about_missed_shows_the_band": Case({2023: 57.0, 2024: 58.0, 2025: 58.5}, {2025: ("about", 60)},
+                                        {2025: "off_track"},
+                                        words={2025: "against the target ≈ 60 % 左右 (band ±1.2), "
+                                                     "1.5 points below it"}),
+    "about_met_in_another_unit": Case({2028: 1.02, 2029: 1.04, 2030: 1.06}, {2030: ("about", 1.08)},
+                                      {2030: "achieved"}, unit="亿立方米",
+                                      words={2030: "左右 (band ±0.0216)"}),
+    "about_missed_in_another_unit": Case({2028: 1.02, 2029: 1.04, 2030: 1.05}, {2030: ("about", 1.08)},
+                                         {2030: "off_track"}, unit="亿立方米"),
+    "about_cut_missed": Case({2020: 0, 2023: -3.5, 2025: -4.85}, {2025: ("about", -5)}, {2025: "off_track"},
+                             direction=DOWN, unit=CHANGE, base_year=2020,
+                             words={2025: "0.15 points above it"}),
+    # inside the band before the year: on track and said to be met already, never `achieved` early
+    "about_inside_band_early": Case({2022: 58.0, 2023: 58.6, 2024: 59.2}, {2025: ("about", 60)},
+                                    {2025: "on_track"}, words={2025: "already met (已提前达到)"}),
+    "more_than_equal_is_a_miss": Case({2023: 28.0, 2024: 29.0, 2025: 30.0}, {2025: ("more_than", 30)},
+                                      {2025: "off_track"},
+                                      words={2025: "equal to it, and 超过 means strictly more"}),
+    "more_than_above": Case({2023: 28.0, 2024: 29.0, 2025: 30.01}, {2025: ("more_than", 30)},
+                            {2025: "achieved"}, words={2025: "the target > 30 %"}),
+    "at_least_equal_is_met": Case({2023: 28.0, 2024: 29.0, 2025: 30.0}, {2025: ("at_least", 30)},
+                                  {2025: "achieved"}),
+    # 稳定在56.5%以上: a year below the level after 2025 breaks the 2030 target at once
+    "stay_broken_in_between": Case({2023: 56.0, 2024: 56.3, 2025: 56.6, 2026: 56.7, 2027: 56.4, 2028: 56.8},
+                                   {2025: ("at_least", 56.5), 2030: ("stay_at_least", 56.5)},
+                                   {2025: "achieved", 2030: "off_track"},
+                                   words={2030: "fell below 56.5 % in 2027 (56.4)"}),
+    "stay_kept": Case({2023: 56.0, 2024: 56.3, 2025: 56.6, 2026: 56.7, 2027: 56.8},
+                      {2025: ("at_least", 56.5), 2030: ("stay_at_least", 56.5)},
+                      {2025: "achieved", 2030: "on_track"}),
+    # a cap already undercut and still falling, a share already above its target: on track, met early
+    "cap_already_met": Case({2021: 690, 2022: 675, 2023: 665, 2024: 655}, {2025: ("at_most", 660)},
+                            {2025: "on_track"}, direction=DOWN, unit="万吨",
+                            words={2025: "already met (已提前达到): latest 2024 value 655 万吨"}),
+    "share_already_met": Case({2022: 61.0, 2023: 62.0, 2024: 63.0}, {2025: ("at_least", 60)},
+                              {2025: "on_track"}, words={2025: "already met (已提前达到)"}),
+    # 能效进一步提高 for a lower-is-better KPI: after 2025 the cut must keep growing
+    "improving_broken_lower_is_better": Case(
+        {2020: 0, 2022: -2.0, 2024: -3.0, 2025: -3.5, 2026: -3.8, 2027: -3.2}, {2025: ("at_least", -3)},
+        {2025: "off_track"}, direction=DOWN, unit=CHANGE, base_year=2020, after="improving",
+        words={2025: "it rose from -3.8 in 2026 to -3.2 in 2027"}),
+    "improving_kept_lower_is_better": Case(
+        {2020: 0, 2022: -2.0, 2024: -3.0, 2025: -3.5, 2026: -3.8}, {2025: ("at_least", -3)},
+        {2025: "achieved"}, direction=DOWN, unit=CHANGE, base_year=2020, after="improving",
+        words={2025: "it has not risen since (latest 2026: -3.8)"}),
+    # 力争40% by 2025, then 进一步提升 (no 力争): a fall after 2025 pages although 2025 was a stretch goal
+    "strive_then_fall_pages": Case({2023: 30.0, 2024: 35.0, 2025: 41.0, 2026: 43.0, 2027: 42.0},
+                                   {2025: ("strive", 40)}, {2025: "off_track"}, after="rising",
+                                   words={2025: "the fall breaks the plan's clause after it"}),
 }
 ROWS = [(name, year) for name, case in CASES.items() for year in case.expected]
 
 
 def catalogue_entry(name: str, case: Case) -> dict:
-    checkpoints = [{"year": year, "target_value": spec[1], "qualifier": spec[0],
-                    "tolerance": spec[2] if len(spec) > 2 else None}
+    checkpoints = [{"year": year, "target_value": spec[1], "qualifier": spec[0]}
                    for year, spec in case.checkpoints.items()]
     return {"id": name, "name_zh": name, "name_en": name, "unit": case.unit, "direction": case.direction,
             "base_year": case.base_year, "after_last_checkpoint": case.after, "checkpoints": checkpoints}
 
 
-def record_sources(con, name: str, how: str) -> None:
-    """What a run leaves about the dataset behind KPI `name`."""
+def record_sources(con, name: str, source: str | dt.date) -> None:
+    """What a run leaves about the dataset behind KPI `name`: lineage, health, the period held."""
     dataset, now = f"test__{name}", dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     con.execute("insert into meta.lineage values (?, ?)", [f"kpi.kpi_test__{name}", f"raw.{dataset}"])
-    failed = how == "failed"
+    failed = source == "failed"
     con.execute("insert into meta.source_health values (?, 'testdept', ?, ?, ?, ?)",
                 [dataset, "failed" if failed else "ok", now, now - dt.timedelta(days=30),
                  "source `testdept.x` (http://127.0.0.1:9): connection failed" if failed else None])
-    validations = {"late": [False], "late_then_fresh": [False, True]}.get(how, [])
-    for number, success in enumerate(validations):
-        at = now - dt.timedelta(days=len(validations) - number)
-        for kind, ok in (("freshness", success), ("unique_key", True)):
-            con.execute("insert into meta.validation_results values (?, ?, ?, "
-                        "'unexpected_rows_expectation', ?, 'warn', ?, ?, ?, ?)",
-                        [f"{dataset}-{number}", dataset, f"{kind}(...)", kind, ok, 0 if ok else 1,
-                         "" if ok else "latest year 2023 is older than the yearly cadence allows", at])
+    held = dt.date(2025, 12, 31) if failed else source
+    con.execute("insert into config.datasets values (?, 'testdept', '测试局', 'yearly', 'year', 180, ?)",
+                [dataset, held])
+
+
+def seed_context(con) -> None:
+    """What a build writes besides the catalogue: the as-of date, and no dataset yet."""
+    con.execute("create or replace table config.run_context as select ?::date as as_of, "
+                "null::date as data_through", [AS_OF])
+    con.execute("create or replace table config.datasets (dataset varchar, department varchar, "
+                "department_zh varchar, cadence varchar, grain varchar, publication_lag_days integer, "
+                "latest_period_end date)")
 
 
 @pytest.fixture(scope="module")
@@ -185,19 +243,21 @@ def statuses(tmp_path_factory):
     root = tmp_path_factory.mktemp("status")
     project = root / "project"
     (project / "kpi").mkdir(parents=True)
-    for suffix in (".sql", ".yml"):
-        shutil.copy(PROJECT_ROOT / "dbt_like_sql" / "kpi" / f"kpi_status{suffix}", project / "kpi")
+    for model in ("kpi_status", "kpi_data_age"):
+        for suffix in (".sql", ".yml"):
+            shutil.copy(PROJECT_ROOT / "dbt_like_sql" / "kpi" / f"{model}{suffix}", project / "kpi")
     (project / "kpi" / "kpi_series.sql").write_text("select * from {{ source('test', 'series') }}")
     (project / "sources.yml").write_text(yaml.safe_dump(SOURCES))
     doc = {"reference_year": 2020, "kpis": [catalogue_entry(n, c) for n, c in CASES.items()]}
     (root / "kpis.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     catalogue = read_catalogue(root / "kpis.yml")
+    # built first, so the models' own tests run on the crafted series (they are views)
 
     con = connect(root / "w.duckdb")
     con.execute("create schema test; create table test.series (kpi_id varchar, year integer, value double)")
     con.executemany("insert into test.series values (?, ?, ?)",
                     [(n, y, v) for n, c in CASES.items() for y, v in c.series.items()])
-    build_models(con, project, seed=lambda c: load_catalogue(c, catalogue))  # runs the .yml's tests
+    build_models(con, project, seed=lambda c: (load_catalogue(c, catalogue), seed_context(c)))
     for name, case in CASES.items():
         if case.source:
             record_sources(con, name, case.source)
@@ -231,7 +291,7 @@ def test_path_and_projection_by_hand(statuses):
     assert row["path_gap"] == pytest.approx(1.6)
     assert (row["projected_value"], row["gap"], row["projection_method"]) == (64, 4, "theil_sen")
     assert row["required_path"] == "linear 44 (2020) → 60 (2025) %: +3.2 a year"
-    assert row["status_reason"].startswith(
+    assert row["status_reason_en"].startswith(
         "trend projects 64 % in 2025 (latest 2022: 52), meeting the target ≥ 60 %")
     # forest coverage: 54.83 (2020) → 56.5 (2025) gives 56.166 in 2024; the trend +0.325 a year
     first, second = statuses["two_checkpoints_forest", 2025], statuses["two_checkpoints_forest", 2030]
@@ -239,7 +299,7 @@ def test_path_and_projection_by_hand(statuses):
     assert first["projected_value"] == pytest.approx(56.46)  # 56.13 + 0.325
     assert second["projected_value"] == pytest.approx(58.08)  # 56.13 + 6 × 0.325
     assert first["slope_per_year"] == pytest.approx(0.325)
-    assert "(latest 2024: 56.13) against the target ≥ 56.5 %" in first["status_reason"]
+    assert "(latest 2024: 56.13) against the target ≥ 56.5 %" in first["status_reason_en"]
 
 
 def test_a_later_checkpoint_s_path_runs_through_the_earlier_target(statuses):
@@ -292,9 +352,18 @@ def test_theil_sen_shrugs_off_one_odd_year(statuses, name, theil_sen, status_by_
 def test_strive_targets_are_reported_but_never_paged(statuses):
     for name, year in ROWS:
         row = statuses[name, year]
+        if name == "strive_then_fall_pages":
+            continue
         assert row["is_pageable"] is (row["qualifier"] != "strive"), (name, year)
         assert ("力争" in row["status_reason"]) is (row["qualifier"] == "strive"), (name, year)
     assert statuses["two_checkpoints_strive", 2025]["is_pageable"] is True
+
+
+def test_a_fall_after_a_strive_checkpoint_breaks_a_clause_that_is_no_stretch_goal(statuses):
+    row = statuses["strive_then_fall_pages", 2025]
+    assert row["qualifier"] == "strive" and row["is_pageable"] is True
+    assert "it fell from 43 in 2026 to 42 in 2027" in row["status_reason_en"]
+    assert "其后的下降违反了非力争条款" in row["status_reason_zh"]
 
 
 def test_stale_says_why_and_what_the_values_show(statuses):
@@ -302,23 +371,48 @@ def test_stale_says_why_and_what_the_values_show(statuses):
     assert failed["has_failed_source"] and not failed["has_late_data"]
     assert failed["performance_status"] == "on_track"
     assert "connection failed" in failed["status_reason"]
-    assert "The last values show on_track: trend projects 64 %" in failed["status_reason"]
-    late = statuses["stale_late_data", 2025]
+    assert "The last values show on_track: trend projects 64 %" in failed["status_reason_en"]
+    assert failed["status_reason_zh"].startswith("数据过期：testdept上次采集失败")
+    late = statuses["stopped_publishing", 2025]
     assert late["has_late_data"] and not late["has_failed_source"]
-    assert late["stale_datasets"] == "test__stale_late_data"
-    assert "older than the yearly cadence allows" in late["status_reason"]
-    assert "The last values show achieved: 2025 value 44.3 %" in late["status_reason"]
-    fresh = statuses["late_then_fresh", 2025]  # only the latest validation counts
+    assert late["stale_datasets"] == "test__stopped_publishing"
+    assert late["status_reason_en"].startswith(
+        "stale: late data: no new data from testdept (test__stopped_publishing) since 2022: yearly "
+        "periods are due 180 days after they end, so 2023 was due by 2024-06-28 and 2024 by "
+        "2025-06-29 (as of 2026-03-01). The last values show ")
+    assert late["status_reason_zh"].startswith(
+        "数据过期：数据迟报：测试局（testdept）的test__stopped_publishing数据自2022年以来没有更新："
+        "年度数据应在期末后180天内发布，2023年数据应于2024-06-28前发布，2024年数据应于2025-06-29前发布"
+        "（截至2026-03-01）。按最近的数值：")
+    fresh = statuses["published_in_time", 2025]  # 2025 is not due before 2026-06-29
     assert not fresh["has_late_data"] and fresh["stale_datasets"] is None
 
 
-def test_reasons_are_plain(statuses):
-    assert statuses["about_within_band", 2025]["status_reason"] == \
-        "2025 value 44.3 % meets the target ≈ 45 %"
-    assert statuses["far_off", 2025]["status_reason"] == (
+def test_reasons_are_plain_in_both_languages(statuses):
+    assert statuses["about_within_band", 2025]["status_reason_en"] == \
+        "2025 value 44.3 % meets the target ≈ 45 % 左右 (band ±0.9)"
+    assert statuses["about_within_band", 2025]["status_reason_zh"] == \
+        "2025年实际值44.3%，达到目标≈45%左右（允许偏差±0.9）"
+    assert statuses["far_off", 2025]["status_reason_en"] == (
         "trend projects 46 % in 2025 (latest 2022: 43) against the target ≥ 90 %, short by 44 "
         "(more than 5 % of the target); the plan's path expects 60.6 in 2022: 17.6 behind it "
         "(more than 5 % of the target)")
-    assert statuses["two_checkpoints_strive", 2030]["status_reason"].endswith(
+    assert statuses["far_off", 2025]["status_reason_zh"] == (
+        "按趋势推算2025年为46%（最新2022年：43），未达到目标≥90%，差44（超过目标的5%）；"
+        "按规划路径2022年应为60.6，落后17.6（超过目标的5%）")
+    assert statuses["two_checkpoints_strive", 2030]["status_reason_en"].endswith(
         "8.7 ahead of it. 力争 (strive) target: reported, never paged")
     assert statuses["no_data", 2025]["projected_value"] is None
+    for row in statuses.values():  # Chinese first, English beside it
+        assert row["status_reason"] == f"{row['status_reason_zh']} / {row['status_reason_en']}"
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in row["status_reason_zh"]), row["kpi_id"]
+
+
+def test_the_about_band_is_one_rule_in_every_unit(statuses):
+    bands = {(name, year): statuses[name, year]["target_band"] for name, year in ROWS
+             if CASES[name].checkpoints[year][0] == "about"}
+    for (name, year), band in bands.items():
+        assert band == pytest.approx(0.02 * abs(CASES[name].checkpoints[year][1])), (name, year)
+    assert bands["about_missed_shows_the_band", 2025] == pytest.approx(1.2)
+    assert bands["about_met_in_another_unit", 2030] == pytest.approx(0.0216)
+    assert bands["about_cut_missed", 2025] == pytest.approx(0.1)
