@@ -2,8 +2,7 @@
 
 A KPI alert names the KPI and checkpoint, the latest value, the target, the value expected on
 the plan's path (when `kpi.kpi_status` has `expected_value`), the trend's projection, the gap,
-the reason and the plan section. `kpi_status.status_reason` is English: the Chinese text says
-the same from the status and the numbers.
+the reason (`status_reason_zh` / `status_reason_en` of `kpi.kpi_status`) and the plan section.
 """
 
 from __future__ import annotations
@@ -59,29 +58,6 @@ def _relation(r: dict) -> str:
     return "≤" if r["qualifier"] == "at_most" else "≥"
 
 
-def _reason_zh(r: dict) -> str:
-    year, status = r["checkpoint_year"], r["status"]
-    passed = r["latest_year"] is not None and r["latest_year"] >= year
-    if status == "achieved":
-        return f"{year} 年实际值达到目标"
-    behind = (r.get("path_gap") is not None and r.get("expected_value") is not None
-              and status in ("off_track", "at_risk"))
-    if status == "off_track":
-        if passed:
-            return f"{year} 年实际值未达到目标"
-        return (f"按近五年趋势推算，{year} 年将明显达不到目标，或最新值明显落后于规划路径"
-                if behind else f"按近五年趋势推算，{year} 年将明显达不到目标（差距 5% 以上）")
-    if status == "at_risk":
-        return f"按近五年趋势推算，{year} 年可能达不到目标，或最新值略落后于规划路径"
-    if status == "on_track":
-        return f"按近五年趋势推算，{year} 年可以达到目标，且最新值符合规划路径"
-    if status == "stale":
-        return ("数据未按发布周期更新，数值为最近一次的结果" if r.get("has_late_data")
-                and not r.get("has_failed_source")
-                else "数据来源上次采集失败，数值为最近一次成功采集的结果")
-    return {"insufficient_data": "数据不足，暂无法判断"}.get(status, status)
-
-
 def render_kpi(alert_id: str, kind: str, r: dict, from_status: str | None, now: dt.datetime,
                since: dt.datetime | None = None) -> Message:
     """Words for a change of a KPI checkpoint's status (`r` is its kpi_status row)."""
@@ -120,9 +96,9 @@ def render_kpi(alert_id: str, kind: str, r: dict, from_status: str | None, now: 
     else:
         change_zh = f"状态：{STATUS_ZH.get(from_status, from_status)} → {STATUS_ZH[status]}"
         change_en = f"status: {status_en(from_status)} → {status_en(status)}"
-    text_zh = (f"{title_zh}。{'，'.join(parts_zh)}；原因：{_reason_zh(r)}；"
+    text_zh = (f"{title_zh}。{'，'.join(parts_zh)}；原因：{r['status_reason_zh']}；"
                f"规划条款：{r['plan_section']}；{change_zh}。")
-    text_en = (f"{title_en}. {', '.join(parts_en)}; reason: {r['status_reason']}; "
+    text_en = (f"{title_en}. {', '.join(parts_en)}; reason: {r['status_reason_en']}; "
                f"plan section: {r['plan_section']}; {change_en}.")
     return Message(alert_id, kind, f"kpi:{r['kpi_id']}:{year}", from_status, status, title_zh,
                    title_en, text_zh, text_en, EVENTS[kind],
@@ -163,10 +139,11 @@ def render_data(alert_id: str, kind: str, subject: str, facts: dict, from_status
             text_en = f"{title_en}: {dataset} is up to date again."
         else:
             title_zh, title_en = f"【数据迟报告警】{who_zh}", f"[Late data alert] {who_en}"
-            text_zh = (f"{title_zh}：数据集 {dataset} 未按发布周期更新（时效检查未通过）："
-                       f"{facts.get('detail') or '—'}；相关指标的最新值可能滞后。")
-            text_en = (f"{title_en}: {dataset} is late (freshness check failed): "
-                       f"{facts.get('detail') or '—'}; the KPIs built from it may lag.")
+            kpis = facts.get("kpis") or "—"
+            text_zh = (f"{title_zh}：{facts.get('reason_zh') or dataset + ' 未按发布周期更新'}。"
+                       f"相关指标显示为“数据过期”，数值为最近一次的结果：{kpis}。")
+            text_en = (f"{title_en}: {facts.get('reason_en') or dataset + ' is late'}. The KPIs "
+                       f"built from it show as stale, with their last values: {kpis}.")
         resource = f"carbonpeak.dataset.{dataset}"
         event = "carbonpeak.source.recovered" if kind == "recovery" else "carbonpeak.source.late"
     else:

@@ -2,8 +2,8 @@
 
 The subjects alerts are about, their state (`meta.alert_state`) and every alert attempt
 (`meta.alerts`). Subjects: `kpi:<kpi_id>:<year>` (a row of `kpi.kpi_status`), `source:<department>` (failed at
-its last run, `meta.source_health`), `late:<dataset>` (its latest freshness check,
-`meta.validation_results`), `load:<load_id>` (a batch refused or partly quarantined by an
+its last run, `meta.source_health`), `late:<dataset>` (the age of its data, judged at every
+build, `kpi.kpi_data_age`), `load:<load_id>` (a batch refused or partly quarantined by an
 error-level check, `meta.load_log`).
 """
 
@@ -126,19 +126,21 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
             out.append(Observation(f"source:{r['department']}", status, {
                 "department": r["department"], "department_zh": departments.get(r["department"]),
                 "status": status, "datasets": r["datasets"], "error": _cut(r["error"])}))
-    if has_table(con, "meta", "validation_results"):
+    if has_table(con, "kpi", "kpi_data_age"):
+        # judged by age at every build: a department that stopped publishing sends nothing new
         for r in as_dicts(con.execute("""
-                with freshness as (
-                    select * from meta.validation_results where check_kind = 'freshness'
-                    qualify validated_at = max(validated_at) over (partition by dataset))
-                select dataset, bool_and(success) as is_fresh,
-                       string_agg(detail, '; ') filter (where not success) as detail
-                from freshness group by dataset order by dataset""")):
-            department, status = r["dataset"].split("__")[0], "ok" if r["is_fresh"] else "late"
+                select a.*, (select string_agg(distinct k.name_zh || ' ' || k.name_en, '、')
+                             from meta.lineage l join config.kpis k
+                               on k.kpi_id = split_part(l.model, '__', 2)
+                             where l.source = 'raw.' || a.dataset and l.model like 'kpi.kpi_%') as kpis
+                from kpi.kpi_data_age a order by a.dataset""")):
+            status = "late" if r["is_late"] else "ok"
             out.append(Observation(f"late:{r['dataset']}", status, {
-                "dataset": r["dataset"], "department": department,
-                "department_zh": departments.get(department), "status": status,
-                "detail": _cut(r["detail"])}))
+                "dataset": r["dataset"], "department": r["department"],
+                "department_zh": r["department_zh"] or departments.get(r["department"]),
+                "status": status, "latest_period": r["latest_period"], "next_period": r["next_period"],
+                "next_due": str(r["next_due"]), "reason_zh": r["age_reason_zh"],
+                "reason_en": r["age_reason_en"], "kpis": r["kpis"]}))
     if has_table(con, "meta", "load_log"):
         for r in as_dicts(con.execute("""
                 select load_id, department, dataset, status, source_url, loaded_at, rows_in,

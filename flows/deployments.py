@@ -25,10 +25,11 @@ from connectors.errors import CarbonpeakError
 from connectors.spec import load_sources
 from flows import pipeline
 from flows.settings import PREFECT_DEFAULTS, PROJECT_ROOT, Settings
+from publishing.clock import CITY_TIMEZONE
 from warehouse.db import connect
 from warehouse.kpi import STATUSES, check_kpi_status, read_kpi_status_through
 
-TIMEZONE = "Asia/Shanghai"  # departments publish on Beijing time; a plain cron string means UTC
+TIMEZONE = CITY_TIMEZONE.key  # "Asia/Shanghai": departments publish on Beijing time; a plain cron means UTC
 WORK_POOL = "carbonpeak"
 # cadence in sources.yml -> (cron, when, why). 06:00: before the working day, after overnight exports.
 CADENCE_CRONS = {

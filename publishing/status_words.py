@@ -33,3 +33,25 @@ def status_zh(status: str) -> str:
 def status_label(status: str) -> str:
     """Chinese then English, as every table and page shows it: `偏离目标 off track`."""
     return f"{status_zh(status)} {STATUS_EN.get(status, status)}"
+
+
+# The plan's qualifiers (kpis.yml), as a person reads them: the words of the plan, then English.
+QUALIFIER_WORDS: dict[str, str] = {
+    "about": "左右 about",
+    "at_least": "以上 at least",
+    "more_than": "超过 more than",
+    "stay_at_least": "稳定在…以上 stay at or above",
+    "at_most": "不超过 at most",
+    "strive": "力争 strive",
+    "full": "全部 full",
+}
+
+
+def target_symbol(qualifier: str, direction: str | None) -> str:
+    """The sign before a target: ≈ 左右, > 超过, = full, else ≥ / ≤ in the KPI's direction.
+
+    A lower-is-better `at_least` is a cut at least this large (≤ -14 % change vs base).
+    """
+    better = "≤" if direction == "lower_is_better" else "≥"
+    return {"about": "≈", "more_than": ">", "at_most": "≤", "full": "=",
+            "strive": f"力争 {better}"}.get(qualifier, better)

@@ -17,15 +17,14 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from publishing.status_words import STATUS_ZH
+from publishing.clock import city_time
+from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH, target_symbol
 from warehouse.db import as_dicts, connect
 from warehouse.errors import WarehouseError
 from warehouse.kpi import STATUSES, read_kpi_status
 from warehouse.report_assets import CSS
 from warehouse.report_chart import STATUS_COLOURS, Chart, Target, fmt, render_chart
 
-QUALIFIER_ZH = {"about": "左右 about", "at_least": "以上 at least", "at_most": "不超过 at most",
-                "strive": "力争 strive", "full": "全部 full"}
 DIRECTION_ZH = {"higher_is_better": "越高越好 higher is better",
                 "lower_is_better": "越低越好 lower is better"}
 # Where the required path starts when the plan names no base year: the plan's 2025 targets close the
@@ -84,15 +83,9 @@ def unit_text(kpi: dict) -> str:
     return f"% vs {int(kpi['base_year'])}" if is_relative(kpi) else str(kpi.get("unit") or "")
 
 
-def target_symbol(qualifier: str, kpi: dict) -> str:
-    """≥ / ≤ in the KPI's direction (a lower-is-better `at_least` is a cut at least this large)."""
-    better = "≤" if kpi.get("direction") == "lower_is_better" else "≥"
-    return {"about": "≈", "at_most": "≤", "full": "=", "strive": f"力争 {better}"}.get(qualifier, better)
-
-
 def target_label(row: dict, kpi: dict, tolerance: float | None = None) -> str:
     band = f" ± {fmt(tolerance)}" if row["qualifier"] == "about" and tolerance else ""
-    return f"{target_symbol(row['qualifier'], kpi)} {fmt(row['target_value'])}{band}"
+    return f"{target_symbol(row['qualifier'], kpi.get('direction'))} {fmt(row['target_value'])}{band}"
 
 
 def required_path(kpi: dict, rows: list[dict], series: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -174,7 +167,7 @@ def _overview(data: ReportData) -> str:
             f'<span class="en">{_h(row["name_en"])}</span> <code>{_h(row["kpi_id"])}</code></td>'
             f'<td class="num">{_h(row["checkpoint_year"])}</td>'
             f'<td class="nowrap">{_h(target_label(row, kpi, tolerance))} {_h(unit_text(kpi))}<br>'
-            f'<span class="muted">{_h(QUALIFIER_ZH.get(row["qualifier"], row["qualifier"]))}</span></td>'
+            f'<span class="muted">{_h(QUALIFIER_WORDS.get(row["qualifier"], row["qualifier"]))}</span></td>'
             f'<td class="num">{_latest(row)}</td>'
             + (f'<td class="num">{fmt(_number(row.get("expected_value")))}</td>' if extra else "")
             + f'<td class="num">{fmt(_number(row.get("projected_value")))}</td>'
@@ -239,8 +232,7 @@ def render_report(data: ReportData, generated_at: dt.datetime, plan: str = "", c
     cards = "".join(_kpi_card(n, _kpi(data, rows[0]), rows, data)
                     for n, rows in enumerate(grouped.values(), 1))
     title = f"{city} {plan}".strip() or "碳达峰实施方案"
-    as_of = (f" · 数据最近加载 data last loaded {data.data_as_of.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
-             if data.data_as_of else "")
+    as_of = f" · 数据最近加载 data last loaded {city_time(data.data_as_of)}" if data.data_as_of else ""
     return f"""<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -251,7 +243,7 @@ def render_report(data: ReportData, generated_at: dt.datetime, plan: str = "", c
 </head>
 <body>
 <header><h1>{_h(title)} 指标进展报告<span class="en">Carbon-peak plan: progress of every target</span></h1>
-<p class="muted">生成于 generated {generated_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC{as_of} ·
+<p class="muted">生成于 generated {city_time(generated_at)}{as_of} ·
 {len(grouped)} 项指标 KPIs · {len(data.checkpoints)} 个节点 checkpoints</p></header>
 <main>
 {_summary(data.checkpoints)}

@@ -430,10 +430,11 @@ channels:
     con.execute("insert into meta.validation_results values "
                 "('forestry__forest_resources-bad', 'forestry__forest_resources', "
                 "'expect_table_columns_to_match_set(...)', 'expect_table_columns_to_match_set', "
-                "'expect_table_columns_to_match_set', 'error', false, null, 'missing: coverage_pct', ?),"
-                "('transport-late', 'transport__vehicles', 'freshness(...)', "
-                "'unexpected_rows_expectation', 'freshness', 'warn', false, 1, "
-                "'latest month 2025-06 is older than the monthly cadence allows', ?)", [now, now])
+                "'expect_table_columns_to_match_set', 'error', false, null, 'missing: coverage_pct', ?)",
+                [now])
+    # the vehicle register stopped after June 2025: judged by age (the model is a view)
+    con.execute("update config.datasets set latest_period_end = date '2025-06-30' "
+                "where dataset = 'transport__vehicles'")
     assert con.execute("select count(*) from kpi.kpi_status where kpi_id = 'raw_coal_consumption' "
                        "and status = 'stale'").fetchone()[0] == 1
 
@@ -449,10 +450,16 @@ channels:
     assert "整批拒收" in refused["message_zh"] and "missing: coverage_pct" in refused["message_en"]
     assert send_alerts(con, config) == []
 
+    late = next(p["body"] for p in receiver.posts if p["body"]["subject"] == "late:transport__vehicles")
+    assert late["message_zh"].startswith(
+        "【数据迟报告警】交通运输局 / 公安交管（transport）：交通运输局 / 公安交管（transport）的transport__vehicles数据"
+        "自2025-06以来没有更新：月度数据应在期末后45天内发布，2025-07数据应于2025-09-14前发布")
+    assert "so 2025-07 was due by 2025-09-14" in late["message_en"]
+    assert "新能源" in late["message_zh"]  # the KPIs it feeds are named
+
     record_health(con, energy)
-    con.execute("insert into meta.validation_results values ('transport-ok', 'transport__vehicles', "
-                "'freshness(...)', 'unexpected_rows_expectation', 'freshness', 'warn', true, 0, '', ?)",
-                [now + dt.timedelta(seconds=1)])
+    con.execute("update config.datasets set latest_period_end = date '2025-12-31' "
+                "where dataset = 'transport__vehicles'")
     results = send_alerts(con, config)
     # energy recovers; raw coal is off_track again, as was last told: no new KPI alert
     assert sorted((r.kind, r.subject, r.from_status, r.to_status) for r in results) == [

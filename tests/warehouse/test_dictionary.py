@@ -94,7 +94,8 @@ def test_a_kpi_page_shows_its_clause_checkpoints_models_and_raw_sources(site, fa
     assert "森林覆盖率 forest coverage" in text
     assert f"“{FOREST_QUOTE}”" in text and "《绵阳市碳达峰实施方案》 · 条款 section 一(三), 二(七)2" in text
     for year, status, latest_year, latest_value in facts["forest_status"]:
-        assert re.search(rf"{year} ≥ 56.5 % .*? {latest_value:g} \({latest_year}\)", text), year
+        words = "以上 at least" if year == 2025 else "稳定在…以上 stay at or above"
+        assert re.search(rf"{year} ≥ 56.5 % {words} .*? {latest_value:g} \({latest_year}\)", text), year
         assert f'class="badge s-{status}"' in html
     assert [s for _, s, _, _ in facts["forest_status"]] == ["at_risk", "on_track"]
     # the chain of models, each linked to its page, from the KPI view down to staging

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from html import escape
 
-from publishing.status_words import STATUS_ZH
+from publishing.clock import city_time
+from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH, target_symbol
 from warehouse.dictionary.assets import CSS, FILTER_JS
 from warehouse.dictionary.catalog import Catalog, Checkpoint, Kpi, Relation
 from warehouse.dictionary.graph import lineage_svg
 
 # A lower_is_better KPI's `at_least` target is a cut at least this large: −14 % or lower.
-QUALIFIER = {"about": "≈", "at_most": "≤", "full": "全部 full"}
 DIRECTION = {"higher_is_better": "越高越好 higher is better", "lower_is_better": "越低越好 lower is better"}
 LAYERS = {  # schema -> (Chinese, English) of what it holds
     "raw": ("原始数据", "departmental data as received, every vintage kept"),
@@ -85,17 +85,15 @@ def _badge(status: str | None) -> str:
 
 
 def target_text(cp: Checkpoint, kpi: Kpi) -> str:
-    """`≥ 56.5 %`, `≈ 45 ± 1 %`, `力争 strive ≥ 450 万千瓦`, `≤ -14 % change vs base`."""
-    at_least = "≥" if kpi.direction == "higher_is_better" else "≤"
-    symbol = {"at_least": at_least, "strive": f"力争 strive {at_least}"}.get(cp.qualifier) or \
-        QUALIFIER.get(cp.qualifier, cp.qualifier)
+    """`≥ 56.5 % 以上 at least`, `≈ 45 ± 0.9 % 左右 about`, `> 30 % 超过 more than`."""
     tolerance = f" ± {cp.tolerance:g}" if cp.qualifier == "about" and cp.tolerance is not None else ""
-    return f"{symbol} {cp.target_value:g}{tolerance} {kpi.unit}"
+    return (f"{target_symbol(cp.qualifier, kpi.direction)} {cp.target_value:g}{tolerance} {kpi.unit} "
+            f"{QUALIFIER_WORDS.get(cp.qualifier, cp.qualifier)}")
 
 
 def page(title: str, body: list[str], root: str, catalog: Catalog, script: str = "") -> str:
     plan = f"{catalog.city} · {catalog.plan}" if catalog.plan else catalog.city
-    as_of = (f"data loaded up to 数据更新至 {catalog.data_as_of:%Y-%m-%d %H:%M} UTC · "
+    as_of = (f"data loaded up to 数据更新至 {city_time(catalog.data_as_of)} · "
              if catalog.data_as_of else "")
     body_html = "\n".join(body)
     return f"""<!doctype html>
@@ -243,7 +241,7 @@ def _sources(kpi: Kpi, catalog: Catalog, root: str) -> list[str]:
             out.append(f"<tr><td>{_rel(relation, root, catalog)}</td><td colspan=4 class=note>not in "
                        f'sources.yml</td><td class="num">{rows}</td><td>–</td></tr>')
             continue
-        fetched = (f"<br><span class=note>{o.last_fetched_at:%Y-%m-%d %H:%M}</span>"
+        fetched = (f"<br><span class=note>{city_time(o.last_fetched_at)}</span>"
                    if o.last_fetched_at else "")
         error = f"<br><span class=note>{_h(o.error)}</span>" if o.error else ""
         out.append(f"<tr><td>{_rel(relation, root, catalog)}</td><td>{_h(o.department_zh)} "
