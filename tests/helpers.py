@@ -55,16 +55,21 @@ def ingest_and_build(config: SourcesConfig, url: str, token: str, warehouse: Pat
     con = connect(warehouse)
     try:
         results = load_batches(con, batches)
-        catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
-
-        def seed(c):
-            load_catalogue(c, catalogue)
-            seed_data_age(c, config, SNAPSHOT_DATE)
-
-        build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed)
+        build(con, config)
     finally:
         con.close()
     return results
+
+
+def build(con, config: SourcesConfig, as_of=SNAPSHOT_DATE) -> None:
+    """Build every model as the build flow does: Mianyang's catalogue, the age judged on `as_of`."""
+    catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
+
+    def seed(c):
+        load_catalogue(c, catalogue)
+        seed_data_age(c, config, as_of)
+
+    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed)
 
 
 def fingerprint(warehouse: Path) -> dict[str, str]:

@@ -542,3 +542,51 @@ channels:
     assert f"{min(attempts, 100)} attempt(s) shown" in out
     assert main(["alerts", "list", "--limit", "2"]) == 0
     assert "2 attempt(s) shown" in capsys.readouterr().out
+
+
+def test_a_department_that_stops_publishing_turns_stale_and_pages_once(
+        warehouse_copy, receiver, tmp_path, mianyang_sources):
+    """Nothing new arrives from forestry after 2022: no batch, no validation; its age alone tells."""
+    from flows.alerts import send_alerts
+    from tests.helpers import build
+    from warehouse.kpi import read_kpi_status_through
+
+    config = _config(tmp_path, f"""
+channels:
+  webhook: {{type: webhook, url: "{receiver.url}/hook"}}
+""")
+    con = connect(warehouse_copy)
+    send_alerts(con, config)  # what the default run already told
+    receiver.posts.clear()
+    con.execute("delete from raw.forestry__forest_resources where year > 2022")
+    build(con, mianyang_sources)  # judged on 2026-03-01, the embedded data's date
+    rows = {(r[0], r[1]): r[2:] for r in con.execute(
+        "select kpi_id, checkpoint_year, status, performance_status, status_reason_en, "
+        "status_reason_zh from kpi.kpi_status").fetchall()}
+    stale = sorted(k for k, r in rows.items() if r[0] == "stale")
+    assert stale == [("forest_coverage", 2025), ("forest_coverage", 2030),
+                     ("forest_stock_volume", 2025), ("forest_stock_volume", 2030)]
+    _, performance, reason_en, reason_zh = rows["forest_coverage", 2025]
+    assert reason_en.startswith(
+        "stale: late data: no new data from forestry (forestry__forest_resources) since 2022: "
+        "yearly periods are due 180 days after they end, so 2023 was due by 2024-06-28 and 2024 by "
+        "2025-06-29 (as of 2026-03-01). The last values show ")
+    assert reason_zh.startswith("数据过期：数据迟报：林业局（forestry）的forestry__forest_resources数据"
+                                "自2022年以来没有更新")
+
+    results = send_alerts(con, config, departments={"forestry": "林业局"})
+    assert [(r.kind, r.subject, r.to_status) for r in results] == [
+        ("late_source", "late:forestry__forest_resources", "late")]
+    (post,) = [p["body"] for p in receiver.posts]
+    assert post["message_zh"].startswith("【数据迟报告警】林业局（forestry）：")
+    assert "森林覆盖率 forest coverage" in post["message_zh"]
+    assert send_alerts(con, config) == []  # once
+
+    # the status as it stood at the end of each year, with what was held then
+    through = {y: {(r["kpi_id"], r["checkpoint_year"]): r["status"]
+                   for r in read_kpi_status_through(con, PROJECT_ROOT / "dbt_like_sql", y)}
+               for y in (2023, 2024)}
+    assert through[2023]["forest_coverage", 2025] != "stale"  # 2023 was not due before mid-2024
+    assert through[2024]["forest_coverage", 2025] == "stale"
+    assert through[2024]["clean_power_capacity", 2025] != "stale"
+    con.close()
