@@ -20,32 +20,43 @@
 --   carried to the checkpoint year. One odd year moves neither median. Needs three observations.
 --   Shares are held in 0–100 %, changes vs base above -100 %, other levels at 0 or more. Once the
 --   checkpoint year has a value, that observed value is the projection.
--- Tolerances, in the KPI's unit: band = the `about` tolerance, 0.05 for `full` (achieved at
---   >= 99.95 %), else 0; near = 5 % of |target|; on_path = 2 % of |target|.
+-- Tolerances, in the KPI's unit: band = the `about` band (config.kpi_checkpoints.tolerance: the
+--   catalogue's one rule, about_band_pct of |target|), 0.05 for `full` (achieved at >= 99.95 %),
+--   else 0; near = 5 % of |target|; on_path = 2 % of |target|.
+-- Met: within the band, except `more_than` (超过): strictly beyond the target.
 -- Status, first rule that applies:
 --   stale              a source the KPI is built from failed at its last run (meta.source_health),
---                      or the latest validation of a source it is built from has a failed
---                      freshness check (its data is later than the department's cadence allows, as
---                      of the run's as-of date). The reason also says what the last values show
---                      (performance_status).
---   insufficient_data  no data; the checkpoint year passed without a value; fewer than 3 observations
+--                      or its data is too old on the run's as-of date (kpi_data_age, judged at
+--                      every build). The reason also says what the last values show.
+--   insufficient_data  no data
+--   off_track          stay_at_least (稳定在…以上): a year after the previous checkpoint, up to this
+--                      one, fell below the level
+--   insufficient_data  the checkpoint year passed without a value
 --   checkpoint year observed:
---     off_track        after_last_checkpoint = rising, this is the last checkpoint, and a later year
---                      fell below the year before it
---     achieved         the checkpoint year's value meets the target (within the band)
+--     off_track        after_last_checkpoint rising / improving, this is the last checkpoint, and
+--                      a later year is worse than the year before it (in the KPI's direction)
+--     achieved         the checkpoint year's value meets the target
 --     off_track        it does not
 --   before the checkpoint year:
+--     insufficient_data  fewer than 3 observations
 --     off_track        the projection misses the target by more than band + near, or the latest
 --                      value is behind the path by more than band + near
---     on_track         the projection meets the target (within the band) and the latest value is
---                      behind the path by no more than band + on_path (or there is no path)
+--     on_track         the projection meets the target and the latest value is behind the path
+--                      by no more than band + on_path (or there is no path)
 --     at_risk          otherwise: one check, or both, miss narrowly
+--   A latest value that already meets the target before the year is on_track, not achieved (the
+--   plan judges the year's value); the reason starts "already met (已提前达到)".
 -- `about` bands are one-sided: beating "about 5 %" is not a miss. `strive` (力争) targets are judged
--- the same way; is_pageable is false for them (reported, never paged).
+-- the same way and are not pageable, except when a fall after them breaks the plan's clause that
+-- follows (进一步提升), which is no stretch goal.
+-- Reasons are written twice, Chinese and English (status_reason = zh / en).
 -- A KPI in unit "year" (carbon_peak) is a peak year its view has already projected, re-estimated
 -- every year: it is achieved once the peak lies three or more years back (the view reports an
 -- earlier year only then), on_track while the estimate meets the target, off_track otherwise.
 -- Its view reports 2061 for "no downturn projected before 2060". It has no path.
+--
+-- Why 660 lines: one status per row needs every step's columns side by side; splitting it into
+-- intermediate models (path, projection, judging, wording) is the next step (issue #12).
 
 with kpis as (
     select

@@ -102,7 +102,7 @@ def test_quirky_files_load_by_configuration_alone(prefect_harness, lanxi_landing
     waste = rows[("domestic_waste_recycling_share", 2025)]
     assert waste["latest_value"] == pytest.approx(round(100 * recycled / received, 2))
     assert waste["status"] == "off_track"  # 17.0 % < 60 %
-    assert "口径 definition: 资源化利用量仅含回收利用量" in waste["status_reason"]
+    assert "口径：资源化利用量仅含回收利用量" in waste["status_reason"]
     assert "recycling only, not incineration" in waste["status_reason"]
 
     con = connect(lanxi_landing, read_only=True)

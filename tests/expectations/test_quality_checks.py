@@ -64,19 +64,22 @@ def test_a_missing_month_rejects_the_batch_and_keeps_the_previous_data(source_se
 
 def test_a_late_dataset_is_loaded_and_flagged(source_server, mianyang_sources, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    source_server.set_faults(latest_periods_missing=3)  # the bureau stopped after September
+    # the bureau stopped after June: July was due 180 days after its end (the energy bureau's
+    # publication_lag_days), on 2026-01-27
+    source_server.set_faults(latest_periods_missing=6)
     batch = check(fetch(mianyang_sources, source_server, "energy", "monthly"), warehouse)
-    assert batch.rejected_reason is None and len(batch.rows) == 576 - 3 * 6
+    assert batch.rejected_reason is None and len(batch.rows) == 576 - 6 * 6
     [late] = batch.warnings
     assert late.severity == "warn" and "freshness" in late.expectation
-    assert "2025-09-30" in late.detail and str(SNAPSHOT_DATE) in late.detail
+    assert "within 180 days" in late.expectation
+    assert "2025-06-30" in late.detail and str(SNAPSHOT_DATE) in late.detail
 
     con = connect(warehouse)
     [result] = load_batches(con, [batch])
     row = con.execute("select outcome, failed_warn, failed_error from meta.validation_runs "
                       "where load_id = ?", [result.load_id]).fetchone()
     con.close()
-    assert result.status == "loaded" and result.rows_loaded == 576 - 18
+    assert result.status == "loaded" and result.rows_loaded == 576 - 36
     assert row == ("warned", 1, 0)
 
     # The same data judged on its own snapshot date, three months earlier, is on time.
