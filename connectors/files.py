@@ -12,10 +12,10 @@ from connectors.derive import DeriveError
 from connectors.errors import SourceRejected
 from connectors.http import RetryPolicy, get_file, html_page_problem, join_url, make_session
 from connectors.parse import parse_records, with_file_context
-from connectors.redact import get_logger
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec
 from connectors.tabular import TabularError, read_table
+from core.redact import get_logger
 
 log = get_logger(__name__)
 

@@ -4,7 +4,7 @@ Retried: connection errors, timeouts, truncated bodies, 429 and 5xx (honouring `
 Not retried: other 4xx, bodies that are not JSON, and bodies over the size cap
 (`RetryPolicy.max_body_bytes`): the body is streamed and refused as soon as it is too large,
 never read whole into memory. The token and any credentials in the URL are remembered by
-`connectors.redact`, so they never reach an error message or a log line, even when the server
+`core.redact`, so they never reach an error message or a log line, even when the server
 echoes them.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import requests
 
-from connectors import redact
 from connectors.errors import SourceRejected, SourceUnavailable
+from core import redact
 
 log = redact.get_logger(__name__)
 redact.get_logger("urllib3.connectionpool")  # its DEBUG lines quote request URLs, query and all

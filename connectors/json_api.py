@@ -27,9 +27,9 @@ from connectors.http import (
     make_session,
 )
 from connectors.parse import Reject, parse_records
-from connectors.redact import get_logger
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec
+from core.redact import get_logger
 
 log = get_logger(__name__)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from connectors.parse import Reject, parse_records
-from connectors.redact import redact
 from connectors.spec import DatasetSpec
+from core.redact import redact
 
 
 @dataclass(frozen=True)

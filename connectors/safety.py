@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from connectors.errors import ConfigError
+from core.errors import ConfigError
 
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 # a plain absolute URL path: /segment/segment…, each segment made of ordinary characters

@@ -12,9 +12,9 @@ import yaml
 
 from connectors.derive import KINDS as DERIVED_KEYS
 from connectors.derive import Derivation, read_derivation
-from connectors.errors import ConfigError
 from connectors.safety import check_identifier, check_landing_pattern, check_url_path
 from connectors.units import CONVERSIONS, known_units
+from core.errors import ConfigError
 
 FORMATS = ("json_api", "csv", "xlsx")
 ENCODINGS = ("auto", "utf-8", "gb18030")

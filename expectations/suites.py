@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from connectors.errors import ConfigError
 from connectors.spec import SourcesConfig
+from core.errors import ConfigError
 from expectations.errors import SuiteError
 
 if TYPE_CHECKING:  # GX takes ~2.5 s to import: only the validating task pays for it

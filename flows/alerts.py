@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import duckdb
 from prefect import flow, get_run_logger
 
-from connectors.errors import ConfigError
 from connectors.spec import load_sources
+from core.errors import ConfigError
 from flows.alert_messages import render_data, render_kpi
 from flows.alert_owed import deliver_owed, summarize
 from flows.alert_state import (

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import requests
 import yaml
 
-from connectors.errors import CarbonpeakError, ConfigError
+from core.errors import CarbonpeakError, ConfigError
 from flows.settings import Secret
 
 BEIJING = ZoneInfo("Asia/Shanghai")  # an official's inbox shows the city's time
@@ -50,9 +50,7 @@ class AlertsConfigError(ConfigError):
     """`alerts.yml` is malformed; raised before anything is sent."""
 
     def __init__(self, file: str, channel: str | None, key: str, problem: str) -> None:
-        self.file, self.source, self.key, self.problem = file, channel, key, problem
-        where = f"channel `{channel}`" if channel else "top level"
-        CarbonpeakError.__init__(self, f"`{file}`: {where}, key `{key}`: {problem}")
+        super().__init__(file, channel, key, problem, kind="channel")
 
 
 class ChannelError(CarbonpeakError):

@@ -612,7 +612,7 @@ class _NoDomainTracebacks(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from connectors.errors import CarbonpeakError
+        from core.errors import CarbonpeakError
 
         if record.exc_info and isinstance(record.exc_info[1], CarbonpeakError):
             record.exc_info = None
@@ -652,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    from connectors.errors import CarbonpeakError
+    from core.errors import CarbonpeakError
 
     if args.command in ("run", "ingest", "build", "backfill", "quarantine"):
         _quiet_console_tracebacks()

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from prefect import Flow, flow, get_run_logger
 from prefect.states import Failed
 
-from connectors.errors import CarbonpeakError
 from connectors.spec import load_sources
+from core.errors import CarbonpeakError
 from flows import pipeline
 from flows.settings import PREFECT_DEFAULTS, PROJECT_ROOT, Settings
 from publishing.clock import CITY_TIMEZONE

@@ -11,21 +11,20 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 import duckdb
-
 from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
-from connectors.errors import CarbonpeakError, ConfigError
 from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec, load_city, load_sources
+from core.errors import CarbonpeakError, ConfigError
 from expectations.gate import Batch, check_batch
 from expectations.suites import check_suite_columns
 from flows.run_lock import depth, run_lock
 from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
-from warehouse.catalogue import load_catalogue, read_catalogue
 from publishing.clock import city_today
+from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import clear_stage, connect, warehouse_problem
 from warehouse.errors import WarehouseError
 from warehouse.freshness import seed_data_age

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from connectors.errors import ConfigError
 from connectors.spec import DatasetSpec, SourcesConfig, load_city, load_sources
-from flows.settings import Settings
+from core.errors import ConfigError
 from flows.pipeline import build_seed
+from flows.settings import Settings
 from warehouse.db import connect
 from warehouse.models import build_models, ensure_declared_sources
 from warehouse.quarantine import QuarantinedRecord, ReplayResult, read_quarantine, replay_dataset

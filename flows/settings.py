@@ -8,8 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.errors import ConfigError
 from connectors.spec import DatasetSpec, DepartmentSpec
+from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

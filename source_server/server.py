@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from connectors.redact import get_logger
+from core.redact import get_logger
 from source_server import buildings_data, energy_data, hostile, power_data
 from source_server.files import FILES, etag, with_faults
 from source_server.periods import file_without_periods, period, without_periods

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from connectors.errors import ConfigError
+from core.errors import ConfigError
 from warehouse.raw import ensure_meta
 
 # The plan's words, one qualifier each (README "Status rules"): about 左右, at_least 以上/不低于/达到,
@@ -37,9 +37,13 @@ class Catalogue:
     checkpoints: pd.DataFrame  # one row per KPI and target year
 
 
+def _error(file: str, kpi: str | None, key: str, problem: str) -> ConfigError:
+    return ConfigError(file, kpi, key, problem, kind="KPI")
+
+
 def _need(file: str, kpi: str, body: dict, key: str) -> object:
     if not isinstance(body, dict) or body.get(key) in (None, ""):
-        raise ConfigError(file, kpi, key, "is required")
+        raise _error(file, kpi, key, "is required")
     return body[key]
 
 
@@ -49,7 +53,7 @@ def _number(file: str, kpi: str, key: str, value: object, kind: type = float) ->
     try:
         return kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(file, kpi, key, f"`{value}` is not a number") from None
+        raise _error(file, kpi, key, f"`{value}` is not a number") from None
 
 
 def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict, about_band_pct: float) -> dict:
@@ -57,16 +61,16 @@ def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict, about_band_pct
     where = f"checkpoints.{year}"
     qualifier = _need(file, kpi_id, cp, "qualifier")
     if qualifier not in QUALIFIERS:
-        raise ConfigError(file, kpi_id, f"{where}.qualifier",
+        raise _error(file, kpi_id, f"{where}.qualifier",
                           f"`{qualifier}`; expected one of {', '.join(QUALIFIERS)}")
     # The status model compares in the KPI's direction: a qualifier must agree with it.
     if qualifier == "at_most" and direction != "lower_is_better":
-        raise ConfigError(file, kpi_id, f"{where}.qualifier", "`at_most` needs direction lower_is_better")
+        raise _error(file, kpi_id, f"{where}.qualifier", "`at_most` needs direction lower_is_better")
     if qualifier in HIGHER_ONLY and direction != "higher_is_better":
-        raise ConfigError(file, kpi_id, f"{where}.qualifier", f"`{qualifier}` needs direction "
+        raise _error(file, kpi_id, f"{where}.qualifier", f"`{qualifier}` needs direction "
                           "higher_is_better")
     if "tolerance" in cp:
-        raise ConfigError(file, kpi_id, f"{where}.tolerance", "左右 bands are one rule for every "
+        raise _error(file, kpi_id, f"{where}.tolerance", "左右 bands are one rule for every "
                           "target: remove `tolerance` and set `about_band_pct` (percent of the "
                           "target) at the top of the file if the default 2 does not fit")
     try:
@@ -74,12 +78,12 @@ def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict, about_band_pct
                "target_value": float(_need(file, kpi_id, cp, "target_value")),
                "qualifier": qualifier, "tolerance": None, "note_en": cp.get("note_en")}
     except (TypeError, ValueError):
-        raise ConfigError(file, kpi_id, where, "year and target_value must be numbers") from None
+        raise _error(file, kpi_id, where, "year and target_value must be numbers") from None
     if qualifier == "about":  # the half-width of the band, in the KPI's unit
         row["tolerance"] = round(abs(row["target_value"]) * about_band_pct / 100, 9)
     # `full` is achieved only at ≥ 99.95 %: a target other than 100 would be a different promise
     if qualifier == "full" and row["target_value"] != 100:
-        raise ConfigError(file, kpi_id, f"{where}.target_value",
+        raise _error(file, kpi_id, f"{where}.target_value",
                           f"a `full` target is 100 (%), got {row['target_value']:g}; use at_least otherwise")
     return row
 
@@ -97,30 +101,30 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
     kpi_id = str(_need(file, f"kpis[{number}]", kpi, "id"))
     direction = _need(file, kpi_id, kpi, "direction")
     if direction not in DIRECTIONS:
-        raise ConfigError(file, kpi_id, "direction", f"expected one of {', '.join(DIRECTIONS)}")
+        raise _error(file, kpi_id, "direction", f"expected one of {', '.join(DIRECTIONS)}")
     unit = _need(file, kpi_id, kpi, "unit")
     base_year = _number(file, kpi_id, "base_year", kpi.get("base_year"), int)
     base_value = _number(file, kpi_id, "base_value", kpi.get("base_value"))
     if unit == RELATIVE_UNIT and base_year is None:
-        raise ConfigError(file, kpi_id, "base_year", f"a KPI in `{RELATIVE_UNIT}` needs the year it is "
+        raise _error(file, kpi_id, "base_year", f"a KPI in `{RELATIVE_UNIT}` needs the year it is "
                           "measured against, e.g. base_year: 2020")
     if base_value is not None and base_year is None and reference_year is None:
-        raise ConfigError(file, kpi_id, "base_value", "a base_value needs a base_year (or the plan's "
+        raise _error(file, kpi_id, "base_value", "a base_value needs a base_year (or the plan's "
                           "reference_year at the top of the file)")
     after = kpi.get("after_last_checkpoint")
     if after is not None and after not in AFTER_LAST_CHECKPOINT:
-        raise ConfigError(file, kpi_id, "after_last_checkpoint",
+        raise _error(file, kpi_id, "after_last_checkpoint",
                           f"`{after}`; expected one of {', '.join(AFTER_LAST_CHECKPOINT)} or nothing")
     if after == "rising" and direction != "higher_is_better":  # `improving` is either way
-        raise ConfigError(file, kpi_id, "after_last_checkpoint", "`rising` (each year at least the last) "
+        raise _error(file, kpi_id, "after_last_checkpoint", "`rising` (each year at least the last) "
                           "needs direction higher_is_better")
     definition = kpi.get("definition") or {}
     if definition and (not isinstance(definition, dict) or set(definition) != {"choice", "zh", "en"}):
-        raise ConfigError(file, kpi_id, "definition", "expected `choice`, `zh` and `en`: the named "
+        raise _error(file, kpi_id, "definition", "expected `choice`, `zh` and `en`: the named "
                           "definition the KPI uses where departments differ, and its wording")
     if definition and definition["choice"] not in DEFINITION_CHOICES.get(kpi_id, ()):
         known = ", ".join(DEFINITION_CHOICES.get(kpi_id, ())) or "none (this KPI has one definition)"
-        raise ConfigError(file, kpi_id, "definition.choice", f"`{definition['choice']}`; this KPI's "
+        raise _error(file, kpi_id, "definition.choice", f"`{definition['choice']}`; this KPI's "
                           f"choices: {known}")
     return {
         "kpi_id": kpi_id, "position": number,
@@ -142,15 +146,15 @@ def read_catalogue(path: Path) -> Catalogue:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(file, None, "-", "KPI catalogue not found; set CARBONPEAK_CONFIG_DIR") from None
+        raise _error(file, None, "-", "KPI catalogue not found; set CARBONPEAK_CONFIG_DIR") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(file, None, "-", f"not valid YAML: {exc}") from None
+        raise _error(file, None, "-", f"not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("kpis"), list):
-        raise ConfigError(file, None, "kpis", "expected a list of KPIs")
+        raise _error(file, None, "kpis", "expected a list of KPIs")
     reference_year = _number(file, None, "reference_year", doc.get("reference_year"), int)
     band_pct = _number(file, None, "about_band_pct", doc.get("about_band_pct", DEFAULT_ABOUT_BAND_PCT))
     if not 0 < band_pct <= 50:
-        raise ConfigError(file, None, "about_band_pct", f"`{band_pct:g}`: expected the 左右 band as a "
+        raise _error(file, None, "about_band_pct", f"`{band_pct:g}`: expected the 左右 band as a "
                           "percent of the target above 0 and at most 50, e.g. 2")
     kpis, checkpoints = [], []
     for number, kpi in enumerate(doc["kpis"], 1):
@@ -164,7 +168,7 @@ def read_catalogue(path: Path) -> Catalogue:
                                            "base_value": "Float64", **{c: "string" for c in text}})
     if kpi_frame["kpi_id"].duplicated().any():
         dup = kpi_frame.loc[kpi_frame["kpi_id"].duplicated(), "kpi_id"].iloc[0]
-        raise ConfigError(file, dup, "id", "defined twice")
+        raise _error(file, dup, "id", "defined twice")
     checkpoint_frame = pd.DataFrame(checkpoints, columns=[
         "kpi_id", "checkpoint_year", "target_value", "qualifier", "tolerance", "note_en"]).astype(
         {"checkpoint_year": "int64", "target_value": "float64", "tolerance": "Float64",
@@ -172,7 +176,7 @@ def read_catalogue(path: Path) -> Catalogue:
     twice = checkpoint_frame[["kpi_id", "checkpoint_year"]].duplicated()
     if twice.any():
         kpi_id, year = checkpoint_frame.loc[twice, ["kpi_id", "checkpoint_year"]].iloc[0]
-        raise ConfigError(file, kpi_id, f"checkpoints.{year}", "the same year twice")
+        raise _error(file, kpi_id, f"checkpoints.{year}", "the same year twice")
     return Catalogue(kpis=kpi_frame, checkpoints=checkpoint_frame)
 
 

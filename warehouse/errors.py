@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.errors import CarbonpeakError
+from core.errors import CarbonpeakError
 
 
 class WarehouseError(CarbonpeakError):

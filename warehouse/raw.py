@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from connectors.errors import ConfigError
 from connectors.spec import DatasetSpec, SourcesConfig
+from core.errors import ConfigError
 from warehouse.db import ensure_schemas, quote_ident, sql_literal, transaction
 
 SQL_TYPES = {"integer": "BIGINT", "double": "DOUBLE", "varchar": "VARCHAR", "boolean": "BOOLEAN",

@@ -95,7 +95,7 @@ def test_second_city_runs_on_configuration_alone(prefect_harness, static_site, t
 
 
 def test_a_city_mapping_an_unknown_column_is_refused_before_anything_moves(tmp_path, monkeypatch):
-    from connectors.errors import ConfigError
+    from core.errors import ConfigError
     from flows.pipeline import ingest_department
 
     text = (QINGSHUI / "sources.yml").read_text(encoding="utf-8").replace("capacity_mw:", "capacity_gw:")

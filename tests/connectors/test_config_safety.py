@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from connectors.errors import ConfigError
 from connectors.spec import load_sources
+from core.errors import ConfigError
 
 
 def write(tmp_path, dataset: dict, department: str = "forestry", dataset_name: str = "survey"):

@@ -13,12 +13,13 @@ import logging
 import pytest
 import requests
 
-from connectors.errors import ConfigError, SourceRejected, SourceUnavailable
+from connectors.errors import SourceRejected, SourceUnavailable
 from connectors.fetch import fetch_dataset
 from connectors.http import join_url
 from connectors.json_api import fetch_json_api
-from connectors.redact import redact, remember
 from connectors.result import Provenance
+from core.errors import ConfigError
+from core.redact import redact, remember
 from tests.connectors.test_json_api import FAST, spec_of
 
 
@@ -201,7 +202,7 @@ def test_no_token_reaches_any_table_of_the_warehouse(source_server, mianyang_sou
 
 
 def test_the_connectors_own_loggers_redact(caplog):
-    from connectors.redact import get_logger
+    from core.redact import get_logger
 
     log = get_logger("connectors.some_module")
     assert get_logger("connectors.some_module") is log and len(log.filters) == 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.errors import ConfigError
 from connectors.spec import load_sources
+from core.errors import ConfigError
 
 GOOD = """
 departments:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.errors import ConfigError
+from core.errors import ConfigError
 from tests.conftest import MIANYANG
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from connectors.errors import ConfigError
+from core.errors import ConfigError
 from flows.settings import PROJECT_ROOT
 from warehouse.catalogue import read_catalogue
 
