@@ -276,7 +276,6 @@ def judge_demo_on_its_date() -> None:
 @contextlib.contextmanager
 def embedded_sources(only: list[str] | None = None) -> Iterator[list[str]]:
     """Start the embedded source for every department whose URL variable is unset."""
-    from connectors.spec import load_sources
     from source_server.server import SourceServer
 
     missing = _served_by_embedded(only)
@@ -456,7 +455,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def cmd_alerts_list(args: argparse.Namespace) -> int:
-    from flows.alert_state import read_alerts
+    from alerts.state import read_alerts
     from flows.table import render
     from warehouse.db import connect
 

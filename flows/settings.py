@@ -10,15 +10,9 @@ from pathlib import Path
 
 from connectors.spec import DatasetSpec, DepartmentSpec
 from core.errors import ConfigError
+from core.redact import Secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-class Secret(str):
-    """A string that never shows itself in a repr or a log line."""
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ PREFECT_DEFAULTS = {
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     # our libraries' lines (HTTP retries, skipped alert channels, refused batches) reach the
     # flow run's logs in the Prefect UI, not only the worker's stdout
-    "PREFECT_LOGGING_EXTRA_LOGGERS": "connectors,expectations,warehouse,source_server,flows,publishing",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "connectors,expectations,warehouse,source_server,flows,publishing,alerts,core",
     "GX_ANALYTICS_ENABLED": "false",
 }
 

@@ -268,7 +268,7 @@ def test_a_deployment_scheduled_every_minute_runs_on_a_process_worker(warehouse_
 
 
 def test_worker_runs_get_the_settings_the_cli_sets():
-    # retry and skip lines of our libraries (e.g. flows.channels) reach the Prefect run logs only
+    # retry and skip lines of our libraries (e.g. alerts.channels) reach the Prefect run logs only
     # when PREFECT_LOGGING_EXTRA_LOGGERS names them: a worker's run must get what the CLI sets
     import yaml
 

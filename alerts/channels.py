@@ -33,7 +33,7 @@ import requests
 import yaml
 
 from core.errors import CarbonpeakError, ConfigError
-from flows.settings import Secret
+from core.redact import Secret
 
 BEIJING = ZoneInfo("Asia/Shanghai")  # an official's inbox shows the city's time
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.channels import AlertsConfigError, read_alerts_config
+from alerts.channels import AlertsConfigError, read_alerts_config
 from flows.settings import PROJECT_ROOT
 from warehouse.db import connect
 
@@ -192,7 +192,7 @@ def _alert_rows(con, where: str = "true") -> list[dict]:
 
 def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
         warehouse_copy, receiver, smtp_server, alert_env, scenario):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
     from warehouse.catalogue import load_catalogue, read_catalogue
     from warehouse.models import build_models
 
@@ -261,7 +261,7 @@ def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
 
 
 def test_reminder_every_30_days_while_off_track(warehouse_copy, receiver, tmp_path, scenario):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
 
     off_track, strive = scenario["off_track"], scenario["strive"]
     config = _config(tmp_path, f"""
@@ -284,7 +284,7 @@ channels:
 
 
 def test_alert_at_at_risk_also_alerts_at_risk_checkpoints(warehouse_copy, receiver, tmp_path, scenario):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
 
     off_track = scenario["off_track"]
     config = _config(tmp_path, f"""
@@ -301,7 +301,7 @@ channels:
 # --- channels ----------------------------------------------------------------------------------
 
 def test_dingtalk_signed_and_wecom_robots_get_their_payloads(warehouse_copy, receiver, tmp_path, scenario):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
 
     off_track = scenario["off_track"]
     secret = "SEC0123456789abcdef+/="
@@ -344,7 +344,7 @@ channels:
 
 def test_failing_channels_are_retried_recorded_and_do_not_block_the_others(
         warehouse_copy, receiver, smtp_server, tmp_path, scenario):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
 
     off_track = scenario["off_track"]
     closed = _closed_port()
@@ -386,7 +386,7 @@ channels:
 
 
 def test_an_alert_no_channel_delivered_is_sent_at_the_next_run(warehouse_copy, receiver, tmp_path, scenario):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
 
     off_track = scenario["off_track"]
     broken = _config(tmp_path, f"""
@@ -410,7 +410,7 @@ channels:
 
 def test_failed_department_late_dataset_and_refused_batch_alert_once_then_recover(
         warehouse_copy, receiver, tmp_path, mianyang_sources):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
     from warehouse.health import record_health
 
     config = _config(tmp_path, f"""
@@ -503,7 +503,7 @@ def test_alert_flow_emits_prefect_events(prefect_harness, warehouse_copy, receiv
 # --- configuration ---------------------------------------------------------------------------------
 
 def test_config_rules(tmp_path, warehouse_copy):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
 
     with pytest.raises(AlertsConfigError, match=r"channel `robot`, key `token`: secrets do not go"):
         _config(tmp_path, "channels:\n  robot: {type: dingtalk, token: abc}\n")
@@ -524,7 +524,7 @@ def test_config_rules(tmp_path, warehouse_copy):
 
 
 def test_alerts_list_shows_the_latest_attempts(warehouse_copy, receiver, tmp_path, monkeypatch, capsys):
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
     from flows.cli import main
 
     config = _config(tmp_path, f"""
@@ -547,7 +547,7 @@ channels:
 def test_a_department_that_stops_publishing_turns_stale_and_pages_once(
         warehouse_copy, receiver, tmp_path, mianyang_sources):
     """Nothing new arrives from forestry after 2022: no batch, no validation; its age alone tells."""
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
     from tests.helpers import build
     from warehouse.kpi import read_kpi_status_through
 

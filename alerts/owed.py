@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from flows.channels import Channel, Delivery, Message, deliver
+from alerts.channels import Channel, Delivery, Message, deliver
 from warehouse.db import as_dicts, transaction
 
 log = logging.getLogger(__name__)

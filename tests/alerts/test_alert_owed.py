@@ -25,7 +25,7 @@ class Lines(logging.Handler):
 
 def test_alerts_a_prefect_event_carried_are_owed_to_the_first_real_channel(
         prefect_harness, warehouse_copy, receiver, tmp_path, scenario):  # noqa: F811
-    from flows.alerts import send_alerts
+    from alerts.send import send_alerts
 
     off_track = scenario["off_track"]
     con = connect(warehouse_copy)
@@ -33,7 +33,7 @@ def test_alerts_a_prefect_event_carried_are_owed_to_the_first_real_channel(
     # `bootstrap.sh run`: only a Prefect event, to a temporary server nobody watches
     (tmp_path / "a").mkdir()
     events_only = _config(tmp_path / "a", "channels:\n  events: {type: prefect_event}\n")
-    lines, logger = Lines(), logging.getLogger("flows.alerts")
+    lines, logger = Lines(), logging.getLogger("alerts.send")
     level = logger.level
     logger.addHandler(lines)
     logger.setLevel(logging.INFO)

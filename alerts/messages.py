@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flows.channels import Message
+from alerts.channels import Message
 from publishing.status_words import STATUS_ZH
 
 UNIT_EN = {"万千瓦": "×10⁴ kW", "万吨": "×10⁴ t", "亿立方米": "×10⁸ m³"}
