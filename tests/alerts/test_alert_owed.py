@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from tests.flows.test_alerts import _config, _keys, receiver, scenario  # noqa: F401 (fixtures)
+from tests.alerts.support import _config, _keys
 from warehouse.db import connect
 
 
