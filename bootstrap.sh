@@ -42,9 +42,23 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# The JS/CSS the Data Docs would load from CDNs (expectations/data_docs.py); again only when the
+# dbt-core and dbt-duckdb, for the test that dbt builds dbt_like_sql/ as our runner does
+# (tests/warehouse/test_dbt_compat.py). A venv of their own: in .venv they would move pins of
+# requirements.lock. The same DuckDB as the lock, so both open the same warehouse file.
+if [ "$what" = test ]; then
+  dbt_pins=("dbt-core<1.12" "dbt-duckdb<1.12" "$(grep -m1 '^duckdb==' requirements.lock)")
+  stamp=.venv/dbt/.carbonpeak-installed
+  if [ "$(cat "$stamp" 2>/dev/null)" != "${dbt_pins[*]}" ]; then
+    echo "==> installing dbt-core and dbt-duckdb in .venv/dbt" >&2
+    [ -x .venv/dbt/bin/python ] || "$python" -m venv .venv/dbt
+    .venv/dbt/bin/python -m pip install --quiet --disable-pip-version-check "${dbt_pins[@]}"
+    echo "${dbt_pins[*]}" > "$stamp"
+  fi
+fi
+
+# The JS/CSS the Data Docs would load from CDNs (publishing/data_docs.py); again only when the
 # lock changed. The stamp lives in node_modules, so deleting that folder reinstalls too.
-assets=expectations/data_docs_assets
+assets=publishing/data_docs_assets
 if command -v npm >/dev/null; then
   stamp=$assets/node_modules/.carbonpeak-installed
   want="$(sha256sum < $assets/package-lock.json | cut -d' ' -f1)"

@@ -504,8 +504,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from connectors.spec import load_sources
+    from publishing.dictionary import build_dictionary
     from warehouse.db import connect
-    from warehouse.dictionary import build_dictionary
 
     settings = Settings.from_env()
     sources = load_sources(settings.sources_file)
@@ -522,7 +522,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from warehouse.report import write_report
+    from publishing.report import write_report
 
     settings = Settings.from_env()
     out = Path(args.out) if args.out else settings.warehouse.parent / "report.html"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.spec import load_city, load_sources
-from expectations.data_docs import build_data_docs
 from expectations.suites import load_suite
 from flows.settings import Settings
 from publishing.clock import city_today
+from publishing.data_docs import build_data_docs
 from warehouse.db import connect
 from warehouse.validations import read_gx_results
 

@@ -8,10 +8,10 @@ import re
 from flows.deployments import TIMEZONE
 from flows.settings import PROJECT_ROOT
 from publishing.clock import CITY_TIMEZONE, city_day, city_time, city_today
+from publishing.dictionary.catalog import Catalog
+from publishing.dictionary.render import page
+from publishing.report import write_report
 from warehouse.db import connect
-from warehouse.dictionary.catalog import Catalog
-from warehouse.dictionary.render import page
-from warehouse.report import write_report
 
 KPIS_FILE = PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"
 

@@ -27,9 +27,10 @@ def test_no_module_keeps_its_own_table_of_status_words():
 
 
 def test_the_surfaces_show_the_shared_words():
-    from flows import alert_messages, cli
-    from warehouse import report
-    from warehouse.dictionary import render
+    from alerts import messages
+    from flows import cli
+    from publishing import report
+    from publishing.dictionary import render
 
-    for module in (alert_messages, cli, report, render):
+    for module in (messages, cli, report, render):
         assert module.STATUS_ZH is STATUS_ZH, module.__name__

@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from expectations.data_docs import build_data_docs
+from publishing.data_docs import build_data_docs
 from expectations.suites import list_suites, load_suite
 from tests.browser import chromium
 from tests.helpers import MIANYANG_CITY
@@ -74,8 +74,8 @@ def test_the_report_and_the_dictionary_show_payloads_as_text(hostile_warehouse, 
     from connectors.spec import load_sources
     from flows.settings import PROJECT_ROOT
     from tests.conftest import MIANYANG
-    from warehouse.dictionary import build_dictionary
-    from warehouse.report import write_report
+    from publishing.dictionary import build_dictionary
+    from publishing.report import write_report
 
     report = tmp_path / "report.html"
     write_report(hostile_warehouse, report, kpis_file=MIANYANG / "kpis.yml")

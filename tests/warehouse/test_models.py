@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import textwrap
 
 import pytest
 
@@ -19,6 +21,12 @@ sources:
     tables:
       - name: numbers
 """
+
+
+def props(model: str, body: str) -> str:
+    """A model's `.yml` in dbt's layout, `body` being its entry under `models:`."""
+    entry = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+    return f"version: 2\nmodels:\n  - name: {model}\n{entry}\n"
 
 
 def project(tmp_path, models: dict[str, str], sources: str = SOURCES):
@@ -120,35 +128,41 @@ STG_SQL = "select site_code, year, reading from {{ source('raw', 'readings') }}"
 SITES_SQL = "select site_code from {{ source('raw', 'sites') }}"
 MART_SQL = ("{{ config(materialized='table') }}\nselect year, sum(reading) as total "
             "from {{ ref('stg_readings') }} group by year")
-MART_YML = """
+MART_COLUMNS = """
 description: Readings per year.
-grain: [year]
+config: {meta: {grain: [year]}}
 columns:
   - name: year
-    tests: [not_null, unique]
+    data_tests: [not_null, unique]
 """
+MART_YML = props("mart_totals", MART_COLUMNS)
 
 
 def stg_yml(tests: str) -> str:
-    return f"""
+    return props("stg_readings", f"""
 description: Readings per site and year.
-grain: [site_code, year]
-tests:
-  - unique_combination: [site_code, year]
+config:
+  meta:
+    grain: [site_code, year]
+data_tests:
+  - unique_combination_of_columns:
+      arguments:
+        combination_of_columns: [site_code, year]
 columns:
   - name: site_code
     description: Site
-    tests: {tests}
+    data_tests: {tests}
   - name: year
-    tests: [not_null]
-"""
+    data_tests: [not_null]
+""")
 
 
 def readings_project(tmp_path, site_tests: str = "[not_null]", mart_yml: str = MART_YML):
     return project(tmp_path / "p", {
         "staging/stg_readings.sql": STG_SQL, "staging/stg_readings.yml": stg_yml(site_tests),
         "staging/stg_sites.sql": SITES_SQL,
-        "staging/stg_sites.yml": "grain: [site_code]\ncolumns:\n  - {name: site_code, tests: [unique]}",
+        "staging/stg_sites.yml": props("stg_sites", "config: {meta: {grain: [site_code]}}\n"
+                                                    "columns:\n  - {name: site_code, data_tests: [unique]}"),
         "marts/mart_totals.sql": MART_SQL, "marts/mart_totals.yml": mart_yml,
     }, TESTED_SOURCES)
 
@@ -189,9 +203,11 @@ def test_passing_tests_are_recorded(tmp_path, con):
 @pytest.mark.parametrize("site_tests, bad_row, label, failures, sample", ids=[
     "not_null", "accepted_values", "relationships", "unique_combination"], argvalues=[
     ("[not_null]", "(null, 2022, 5.0)", "not_null(site_code)", 1, "e.g. year=2022"),
-    ("[{accepted_values: {values: [a, b]}}]", "('z', 2022, 5.0)", "accepted_values(site_code)", 1,
+    ("[{accepted_values: {arguments: {values: [a, b]}}}]", "('z', 2022, 5.0)", "accepted_values(site_code)",
+     1,
      "e.g. site_code=z"),
-    ("[{relationships: {to: \"ref('stg_sites')\", field: site_code}}]", "('c', 2022, 5.0), ('c', 2023, 1.0)",
+    ("[{relationships: {arguments: {to: \"ref('stg_sites')\", field: site_code}}}]",
+     "('c', 2022, 5.0), ('c', 2023, 1.0)",
      "relationships(site_code -> ref('stg_sites').site_code)", 2, "e.g. site_code=c (2 rows)"),
     ("[not_null]", "('a', 2020, 9.0)", "unique_combination(site_code, year)", 2,
      "e.g. site_code=a, year=2020 (2 rows)"),
@@ -229,7 +245,8 @@ def test_unique_failure_names_the_duplicated_value(tmp_path, con):
 
 
 def test_warn_severity_builds_and_reports(tmp_path, con, caplog):
-    proj = readings_project(tmp_path, "[{accepted_values: {values: [a, b], severity: warn}}]")
+    proj = readings_project(tmp_path, "[{accepted_values: {arguments: {values: [a, b]}, "
+                                      "config: {severity: warn}}}]")
     build_models(con, proj)
     con.execute("insert into raw.readings values ('z', 2022, 5.0)")
     with caplog.at_level(logging.WARNING, logger="warehouse.model_tests"):
@@ -245,7 +262,8 @@ def test_warn_severity_builds_and_reports(tmp_path, con, caplog):
 
 
 def test_config_severity_and_where_as_dbt_writes_them(tmp_path, con):
-    tests = "[{accepted_values: {values: [a, b], config: {severity: warn, where: \"year < 2022\"}}}]"
+    tests = ("[{accepted_values: {arguments: {values: [a, b]}, "
+             "config: {severity: warn, where: \"year < 2022\"}}}]")
     proj = readings_project(tmp_path, tests)
     con.execute("insert into raw.readings values ('z', 2022, 5.0)")  # outside the `where`
     build_models(con, proj)
@@ -254,7 +272,8 @@ def test_config_severity_and_where_as_dbt_writes_them(tmp_path, con):
 
 
 def test_select_runs_only_the_selected_models_tests(tmp_path, con):
-    mart_yml = MART_YML + "  - name: total\n    tests: [{accepted_values: {values: [0]}}]\n"
+    mart_yml = props("mart_totals", MART_COLUMNS + "  - name: total\n"
+                     "    data_tests: [{accepted_values: {arguments: {values: [0], quote: false}}}]")
     proj = readings_project(tmp_path, mart_yml=mart_yml)
     build_models(con, proj, select="stg_readings")  # the mart's failing test is not run
     assert {m for m, _ in results(con)} == {"staging.stg_readings"}
@@ -266,37 +285,113 @@ def test_select_runs_only_the_selected_models_tests(tmp_path, con):
 
 @pytest.mark.parametrize("yml, problem", ids=[
     "unknown_test", "missing_argument", "bad_severity", "column_test_on_the_model", "unquoted_description",
-    "grain_not_a_list"], argvalues=[
-    ("columns:\n  - {name: site_code, tests: [not_nul]}",
+    "grain_not_a_list", "old_model_test_name", "argument_outside_arguments", "unsupported_config",
+    "grain_outside_meta", "another_model"], argvalues=[
+    ("columns:\n  - {name: site_code, data_tests: [not_nul]}",
      "unknown test `not_nul` on column `site_code`; known tests there: not_null, unique, accepted_values, "
      "relationships"),
-    ("columns:\n  - {name: site_code, tests: [accepted_values]}",
+    ("columns:\n  - {name: site_code, data_tests: [accepted_values]}",
      "test `accepted_values` on column `site_code`: missing argument `values`"),
-    ("columns:\n  - {name: site_code, tests: [{unique: {severity: fatal}}]}",
+    ("columns:\n  - {name: site_code, data_tests: [{unique: {config: {severity: fatal}}}]}",
      "test `unique` on column `site_code`: severity `fatal`; expected error or warn"),
-    ("tests: [unique]", "unknown test `unique` on the model; known tests there: unique_combination"),
+    ("data_tests: [unique]", "unknown test `unique` on the model; known tests there: "
+     "unique_combination_of_columns"),
     ("columns:\n  - {name: site_code, description: Site, a code}",
      "column `site_code` has an unknown key `a code`"),
-    ("grain: year", "`grain` is the list of columns that identify a row"),
+    ("config: {meta: {grain: year}}", "`grain` is the list of columns that identify a row"),
+    ("data_tests:\n  - unique_combination: [site_code, year]",
+     "unknown test `unique_combination` on the model; known tests there: unique_combination_of_columns"),
+    ("columns:\n  - {name: site_code, data_tests: [{accepted_values: {arguments: {values: [a]}, "
+     "quote: no}}]}",
+     "put every argument under `arguments:` (`quote` is outside it)"),
+    ("columns:\n  - {name: site_code, data_tests: [{unique: {config: {store_failures: true}}}]}",
+     "test `unique` on column `site_code`: unsupported config `store_failures`"),
+    ("grain: [site_code, year]", "unknown key `grain`; known keys: name, description, config, meta, "
+     "columns, data_tests, tests"),
+    (None, "describes `stg_sites`; it must describe only the model beside it, `stg_readings`"),
 ])
 def test_bad_test_declarations_are_reported(tmp_path, yml, problem):
-    proj = project(tmp_path, {"staging/stg_readings.sql": STG_SQL, "staging/stg_readings.yml": yml},
+    text = props("stg_sites", "description: Sites") if yml is None else props("stg_readings", yml)
+    proj = project(tmp_path, {"staging/stg_readings.sql": STG_SQL, "staging/stg_readings.yml": text},
                    TESTED_SOURCES)
     with pytest.raises(ModelError, match="stg_readings") as err:
         discover(proj)
     assert problem in str(err.value)
 
 
+def test_the_old_layout_is_refused_naming_the_file(tmp_path):
+    yml = "description: Readings.\ngrain: [site_code, year]\ncolumns:\n  - {name: year, tests: [not_null]}\n"
+    proj = project(tmp_path, {"staging/stg_readings.sql": STG_SQL, "staging/stg_readings.yml": yml},
+                   TESTED_SOURCES)
+    with pytest.raises(ModelError) as err:
+        discover(proj)
+    assert str(err.value) == (
+        f"model `stg_readings`: `{proj / 'staging' / 'stg_readings.yml'}` is not in dbt's layout; write "
+        "`version: 2` and `models:` with one entry `- name: stg_readings` holding "
+        "`description`, `columns` and `data_tests`, and the grain under `config: {meta: {grain: [...]}}` "
+        "(see dbt_like_sql/README.md)")
+
+
+def test_dbt_forms_of_a_test_read_alike(tmp_path):
+    # dbt-core >= 1.10 nests arguments under `arguments:`; the older form (arguments, severity and
+    # where directly in the test) and dbt_utils' name are read the same way; meta may sit at the top
+    nested = props("stg_readings", """
+        config: {meta: {grain: [site_code, year]}}
+        data_tests:
+          - unique_combination_of_columns: {arguments: {combination_of_columns: [site_code, year]}}
+        columns:
+          - name: site_code
+            data_tests:
+              - accepted_values: {arguments: {values: [a, b]}, config: {severity: warn, where: "year > 0"}}
+              - relationships: {arguments: {to: "ref('stg_sites')", field: site_code}}
+        """)
+    loose = props("stg_readings", """
+        meta: {grain: [site_code, year]}
+        tests:
+          - dbt_utils.unique_combination_of_columns: {combination_of_columns: [site_code, year]}
+        columns:
+          - name: site_code
+            tests:
+              - accepted_values: {values: [a, b], severity: warn, where: "year > 0"}
+              - relationships: {to: "ref('stg_sites')", field: site_code}
+        """)
+    found = []
+    for i, yml in enumerate((nested, loose)):
+        files = {"staging/stg_readings.sql": STG_SQL, "staging/stg_readings.yml": yml,
+                 "staging/stg_sites.sql": SITES_SQL}
+        proj = project(tmp_path / str(i), files, TESTED_SOURCES)
+        model = discover(proj)["stg_readings"]
+        found.append((model.grain, model.tests))
+    assert found[0] == found[1]
+    assert [t.label for t in found[0][1]] == [
+        "unique_combination(site_code, year)", "accepted_values(site_code) where year > 0",
+        "relationships(site_code -> ref('stg_sites').site_code)"]
+
+
+def test_accepted_values_quote_as_dbt_does(tmp_path, con):
+    # dbt compares with string literals unless `quote: false`, which writes the values as SQL
+    proj = readings_project(tmp_path, "[{accepted_values: {arguments: {values: [a, b]}}}]",
+                            mart_yml=props("mart_totals", MART_COLUMNS + "  - name: year\n"
+                                           "    data_tests: [{accepted_values: {arguments: {values: [2020, "
+                                           "2021], quote: false}}}]"))
+    build_models(con, proj)
+    queries = {test: query for (_, test), (*_, query) in results(con).items()}
+    assert "not in ('a', 'b')" in queries["accepted_values(site_code)"]
+    assert "not in (2020, 2021)" in queries["accepted_values(year)"]
+
+
 def test_a_grain_column_the_model_lacks_fails_the_build(tmp_path, con):
-    proj = project(tmp_path / "p", {"staging/stg_readings.sql": STG_SQL,
-                                    "staging/stg_readings.yml": "grain: [site, year]"}, TESTED_SOURCES)
+    yml = props("stg_readings", "config: {meta: {grain: [site, year]}}")
+    proj = project(tmp_path / "p", {"staging/stg_readings.sql": STG_SQL, "staging/stg_readings.yml": yml},
+                   TESTED_SOURCES)
     with pytest.raises(ModelError, match="grain column `site` is not a column of the model; its columns: "
                                          "site_code, year, reading"):
         build_models(con, proj)
 
 
 def test_relationships_to_an_unknown_model_is_reported(tmp_path, con):
-    proj = readings_project(tmp_path, "[{relationships: {to: \"ref('stg_site')\", field: site_code}}]")
+    proj = readings_project(tmp_path, "[{relationships: {arguments: {to: \"ref('stg_site')\", "
+                                      "field: site_code}}}]")
     with pytest.raises(ModelError, match=r"relationships `to: ref\('stg_site'\)` names no model"):
         build_models(con, proj)
 
@@ -319,7 +414,7 @@ def test_every_model_states_its_grain_and_tests_its_key():
         key = ("unique", model.grain[0], ()) if len(model.grain) == 1 else \
             ("unique_combination", None, model.grain)
         assert key in tests, f"{model.name}: its grain is not tested unique"
-        if model.schema == "kpi":
+        if model.schema == "kpi" and "__" in model.name:  # a KPI view, kpi_<sector>__<kpi_id>
             assert {("not_null", "year", ()), ("not_null", "value", ())} <= tests, model.name
 
 
@@ -333,3 +428,13 @@ def test_every_test_of_the_project_passes_on_the_default_warehouse(warehouse_cop
     assert declared == {(r[0], r[1]) for r in rows}
     assert [r for r in rows if r[2] != "pass"] == []
     assert len(declared) > 300
+
+
+def test_every_model_has_its_yml_in_dbt_layout_and_reads_only_refs_and_sources():
+    for layer in ("staging", "marts", "kpi"):
+        sql = {p.stem for p in (PROJECT / layer).glob("*.sql")}
+        assert sql == {p.stem for p in (PROJECT / layer).glob("*.yml")}, layer
+    for model in discover(PROJECT).values():  # discover refuses a .yml not in dbt's layout
+        code = re.sub(r"--[^\n]*|'(?:[^']|'')*'", "", model.sql)
+        assert not re.search(r"\b(from|join)\s+\w+\.\w+\b(?!\s*\()", code, re.I), \
+            f"{model.name} reads a table by name, not through ref() or source()"

@@ -18,8 +18,8 @@ import yaml
 
 from connectors.spec import SourcesConfig
 from connectors.units import CONVERSIONS
+from publishing.dictionary.units import SUFFIXES, infer_unit
 from warehouse.db import SCHEMAS, as_dicts
-from warehouse.dictionary.units import SUFFIXES, infer_unit
 from warehouse.models import discover, lineage, read_sources
 
 # What every raw row carries besides the dataset's own columns (warehouse.raw.LINEAGE_COLUMNS).

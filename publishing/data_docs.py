@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # GX takes ~2.5 s to import: only building the docs pays for 
     from great_expectations.data_context import FileDataContext
 
 ASSETS_DIR = Path(__file__).resolve().parent / "data_docs_assets"
-INSTALL_HINT = ("run `bash bootstrap.sh run` (or `npm ci --prefix expectations/data_docs_assets "
+INSTALL_HINT = ("run `bash bootstrap.sh run` (or `npm ci --prefix publishing/data_docs_assets "
                 "--legacy-peer-deps`)")
 SITE_NAME = "carbonpeak"
 
@@ -214,8 +214,8 @@ def _rewrite_file(page: Path, site_dir: Path) -> None:
     left = remote_urls(new)
     if left:
         raise DataDocsError(str(page), f"still loads `{left[0]}` from the network; GX's templates have "
-                            "changed: vendor it in `expectations/data_docs_assets` and map it in "
-                            "`expectations/data_docs.py`")
+                            "changed: vendor it in `publishing/data_docs_assets` and map it in "
+                            "`publishing/data_docs.py`")
     if new != text:
         page.write_text(new, encoding="utf-8")
 

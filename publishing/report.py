@@ -1,7 +1,7 @@
 """The KPI report: one self-contained HTML file, in Chinese and English, that opens with no network.
 
 An overview of every checkpoint of the plan (`kpi.kpi_status`) with counts per status, then per KPI
-its plan text and a chart (`warehouse.report_chart`) of the actuals (`kpi.kpi_series`), the required
+its plan text and a chart (`publishing.report_chart`) of the actuals (`kpi.kpi_series`), the required
 path and the targets. CSS is inline, charts are inline SVG, there is no script, no image and no web
 font: the CJK font stack names fonts the system has (Noto Sans CJK, Source Han Sans, Microsoft YaHei).
 """
@@ -18,12 +18,12 @@ import duckdb
 import yaml
 
 from publishing.clock import city_time
+from publishing.report_assets import CSS
+from publishing.report_chart import STATUS_COLOURS, Chart, Target, fmt, render_chart
 from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH, target_symbol
 from warehouse.db import as_dicts, connect
 from warehouse.errors import WarehouseError
 from warehouse.kpi import STATUSES, read_kpi_status
-from warehouse.report_assets import CSS
-from warehouse.report_chart import STATUS_COLOURS, Chart, Target, fmt, render_chart
 
 DIRECTION_ZH = {"higher_is_better": "越高越好 higher is better",
                 "lower_is_better": "越低越好 lower is better"}

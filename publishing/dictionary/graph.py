@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
-from warehouse.dictionary.catalog import Catalog, Kpi
+from publishing.dictionary.catalog import Catalog, Kpi
 
 NODE_H, ROW_GAP, COL_GAP, PAD, MARGIN = 42, 12, 64, 12, 8
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from html import escape
 
 from publishing.clock import city_time
+from publishing.dictionary.assets import CSS, FILTER_JS
+from publishing.dictionary.catalog import Catalog, Checkpoint, Kpi, Relation
+from publishing.dictionary.graph import lineage_svg
 from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH, target_symbol
-from warehouse.dictionary.assets import CSS, FILTER_JS
-from warehouse.dictionary.catalog import Catalog, Checkpoint, Kpi, Relation
-from warehouse.dictionary.graph import lineage_svg
 
 # A lower_is_better KPI's `at_least` target is a cut at least this large: −14 % or lower.
 DIRECTION = {"higher_is_better": "越高越好 higher is better", "lower_is_better": "越低越好 lower is better"}

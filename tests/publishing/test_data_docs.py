@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from expectations import data_docs
-from expectations.data_docs import build_data_docs, rewrite_offline
 from expectations.errors import DataDocsError
 from expectations.suites import list_suites, load_suite
+from publishing import data_docs
+from publishing.data_docs import build_data_docs, rewrite_offline
 from tests.browser import chromium, png_pixels
 from tests.helpers import MIANYANG_CITY
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from flows.settings import PROJECT_ROOT
+from publishing.report import write_report
+from publishing.report_chart import fmt
 from tests.browser import chromium, png_pixels
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
 from warehouse.kpi import read_kpi_status
-from warehouse.report import write_report
-from warehouse.report_chart import fmt
 
 KPIS_FILE = PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"
 GENERATED_AT = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 
 from connectors.spec import SourcesConfig
-from warehouse.dictionary.catalog import Catalog, read_catalog
-from warehouse.dictionary.render import kpi_path, relation_path, render_index, render_kpi, render_relation
+from publishing.dictionary.catalog import Catalog, read_catalog
+from publishing.dictionary.render import kpi_path, relation_path, render_index, render_kpi, render_relation
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import pytest
 from connectors.spec import load_sources
 from flows.cli import main
 from flows.settings import PROJECT_ROOT
+from publishing.dictionary import Catalog, Dictionary, read_catalog, write_dictionary
+from publishing.dictionary.catalog import LINEAGE_DOCS
+from publishing.dictionary.render import render_kpi
+from publishing.dictionary.units import infer_unit
 from tests.browser import chromium, png_pixels
 from warehouse.db import connect
-from warehouse.dictionary import Catalog, Dictionary, read_catalog, write_dictionary
-from warehouse.dictionary.catalog import LINEAGE_DOCS
-from warehouse.dictionary.render import render_kpi
-from warehouse.dictionary.units import infer_unit
 from warehouse.raw import LINEAGE_COLUMNS
 
 MIANYANG = PROJECT_ROOT / "config" / "mianyang"
