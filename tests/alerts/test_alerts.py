@@ -363,7 +363,7 @@ def test_config_rules(tmp_path, warehouse_copy):
 
 def test_alerts_list_shows_the_latest_attempts(warehouse_copy, receiver, tmp_path, monkeypatch, capsys):
     from alerts.send import send_alerts
-    from flows.cli import main
+    from cli.main import main
 
     config = _config(tmp_path, f"""
 channels:

@@ -124,7 +124,7 @@ def test_quirky_files_load_by_configuration_alone(prefect_harness, lanxi_landing
 
 
 def test_a_landing_only_city_starts_no_demo_source_and_is_judged_today(lanxi_landing, monkeypatch):
-    from flows.cli import embedded_sources
+    from cli.common import embedded_sources
     from flows.settings import Settings
 
     monkeypatch.delenv("CARBONPEAK_AS_OF")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import build_parser, main
+from cli.main import build_parser, main
 from tests.helpers import fingerprint
 
 BIN = Path(sys.executable).parent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.cli import main
+from cli.main import main
 from warehouse.db import connect
 
 

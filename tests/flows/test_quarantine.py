@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from flows.settings import PROJECT_ROOT
 from source_server import energy_data
 from warehouse.db import connect

@@ -114,7 +114,7 @@ def test_the_snapshot_drops_stage_even_if_the_warehouse_has_it(copy_env, tmp_pat
 
 
 def test_read_commands_read_the_snapshot_while_a_writer_holds_the_warehouse(copy_env, tmp_path, capsys):
-    from flows.cli import main
+    from cli.main import main
     from warehouse.snapshot import publish_snapshot
 
     publish_snapshot(copy_env, copy_env.parent / "analyst" / copy_env.name)

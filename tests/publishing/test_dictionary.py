@@ -9,8 +9,8 @@ from html import unescape
 
 import pytest
 
+from cli.main import main
 from connectors.spec import load_sources
-from flows.cli import main
 from flows.settings import PROJECT_ROOT
 from publishing.dictionary import Catalog, Dictionary, read_catalog, write_dictionary
 from publishing.dictionary.catalog import LINEAGE_DOCS

@@ -43,7 +43,7 @@ def hostile_city(tmp_path, warehouse_copy, monkeypatch):
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_every_command_refuses_sql_in_names_and_leaves_the_warehouse(
         prefect_harness, hostile_city, warehouse_copy, tmp_path, capfd, variant):
-    from flows.cli import main
+    from cli.main import main
 
     before = fingerprint(warehouse_copy)
     folder = hostile_city(variant)

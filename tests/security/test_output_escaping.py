@@ -10,8 +10,8 @@ import re
 import pandas as pd
 import pytest
 
-from publishing.data_docs import build_data_docs
 from expectations.suites import list_suites, load_suite
+from publishing.data_docs import build_data_docs
 from tests.browser import chromium
 from tests.helpers import MIANYANG_CITY
 from warehouse.db import connect
@@ -73,9 +73,9 @@ def hostile_warehouse(warehouse_copy):
 def test_the_report_and_the_dictionary_show_payloads_as_text(hostile_warehouse, tmp_path):
     from connectors.spec import load_sources
     from flows.settings import PROJECT_ROOT
-    from tests.conftest import MIANYANG
     from publishing.dictionary import build_dictionary
     from publishing.report import write_report
+    from tests.conftest import MIANYANG
 
     report = tmp_path / "report.html"
     write_report(hostile_warehouse, report, kpis_file=MIANYANG / "kpis.yml")

@@ -1,0 +1,1 @@
+"""The `carbonpeak` command line: cli/main.py assembles the commands of cli/<group>.py."""

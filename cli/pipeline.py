@@ -1,0 +1,104 @@
+"""`run`, `ingest`, `build`, `backfill`: the pipeline's flows from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from cli.common import UsageError, embedded_sources, epilog, fast_prefect, finish, judge_demo_on_its_date
+from cli.read import render_kpi_status
+from flows.settings import Settings
+
+
+def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
+    p = sub.add_parser("run", formatter_class=fmt, help="ingest every department, build, evaluate",
+                       description="Run the whole pipeline (Prefect flow `run-all`): ingest every "
+                       "department, validate with Great Expectations, load the warehouse, build "
+                       "the SQL models and print the KPI status table. When a department's URL "
+                       "variable (e.g. CARBONPEAK_ENERGY_URL) is unset, the embedded demo source "
+                       "server is started on 127.0.0.1 for the run.",
+                       epilog=epilog("carbonpeak run",
+                                      "CARBONPEAK_WAREHOUSE=/tmp/w.duckdb carbonpeak run"))
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ingest", formatter_class=fmt, help="ingest one department",
+                       description="Run one department's ingest flow (e.g. `ingest-energy`). Its "
+                       "URL and token variables must be set, or use `--embedded`.",
+                       epilog=epilog("carbonpeak ingest energy --embedded",
+                                      "CARBONPEAK_ENERGY_URL=http://10.0.0.5:8080 "
+                                      "CARBONPEAK_ENERGY_TOKEN=... carbonpeak ingest energy"))
+    p.add_argument("department", help="department name from sources.yml, e.g. energy")
+    p.add_argument("--embedded", action="store_true",
+                   help="start the embedded demo source for departments with no URL set")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build", formatter_class=fmt, help="build the SQL models",
+                       description="Load the KPI catalogue and build the models of dbt_like_sql/ "
+                       "in dependency order (Prefect flow `build-warehouse`).",
+                       epilog=epilog("carbonpeak build", "carbonpeak build --select stg_energy__gdp+"))
+    p.add_argument("--select", help="`model` builds just it; `model+` builds it and its children")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("backfill", formatter_class=fmt, help="the KPI status as of each year of a range",
+                       description="Re-run the status evaluation for each year of a range (Prefect flow "
+                       "`backfill`, one child run per year): the status of every checkpoint computed "
+                       "from the figures up to that year, by today's rules. Reads the warehouse only.",
+                       epilog=epilog("carbonpeak backfill --from 2015 --to 2024"))
+    p.add_argument("--from", dest="from_year", type=int, required=True, help="first year")
+    p.add_argument("--to", dest="to_year", type=int, required=True, help="last year")
+    p.set_defaults(func=cmd_backfill)
+
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.pipeline import run_all
+
+    with embedded_sources(), fast_prefect():
+        state = run_all(return_state=True)
+    settings = Settings.from_env()
+    if settings.warehouse.exists():
+        print(render_kpi_status(settings.warehouse))
+    return finish(state, "run")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from connectors.spec import load_sources
+    from flows.pipeline import ingest_flow
+
+    config = load_sources(Settings.from_env().sources_file)
+    names = [d.name for d in config.departments]
+    if args.department not in names:
+        raise UsageError(f"unknown department `{args.department}`; known: {', '.join(names)}")
+    sources = embedded_sources([args.department]) if args.embedded else contextlib.nullcontext()
+    with sources, fast_prefect():
+        state = ingest_flow(config.department(args.department))(return_state=True)
+    if not state.is_failed():
+        for r in state.result():
+            print(f"{r.dataset}: {r.status}, {r.rows_in} in = {r.rows_loaded} loaded + "
+                  f"{r.rows_quarantined} quarantined + {r.rows_unchanged} unchanged + "
+                  f"{r.rows_duplicate} duplicate + {r.rows_rejected} rejected"
+                  + (f" ({r.detail})" if r.detail else ""))
+    return finish(state, f"ingest-{args.department}")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from flows.pipeline import build_warehouse
+
+    judge_demo_on_its_date()
+    with fast_prefect():
+        state = build_warehouse(select=args.select, return_state=True)
+    if not state.is_failed():
+        print("\n".join(state.result()))
+    return finish(state, "build-warehouse")
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from cli.table import render
+    from flows.deployments import HISTORY_LEGEND, backfill, status_history
+
+    with fast_prefect():
+        state = backfill(from_year=args.from_year, to_year=args.to_year, return_state=True)
+    if not state.is_failed():
+        print(render(*status_history(state.result())))
+        print(HISTORY_LEGEND)
+    return finish(state, "backfill")
