@@ -1,10 +1,12 @@
-"""Model tests: dbt-style `tests:` in a model's `.yml`, run by the runner after it builds.
+"""Model tests: the `data_tests:` of a model's `.yml` (dbt's layout), run by the runner after it builds.
 
-Column tests (under `columns: - name: x`): `not_null`, `unique`, `accepted_values: {values: [...]}`,
-`relationships: {to: "ref('model')", field: y}`. Model tests (top-level `tests:`):
-`unique_combination: [a, b]` (dbt_utils' `unique_combination_of_columns`, also accepted by that
-name). Each may carry `severity: warn` and `where: "<sql>"` (directly or under `config:`); the
-default severity is `error`. `data_tests:` is read like `tests:` (its dbt ≥ 1.8 name).
+Column tests (under `columns: - name: x`): `not_null`, `unique`, `accepted_values` (arguments
+`values`, optional `quote`), `relationships` (`to: ref('model')`, `field: y`). Model tests (the
+model's own `data_tests:`): `unique_combination_of_columns` (argument `combination_of_columns`; the
+project ships it as a generic test in dbt_like_sql/macros/, so dbt runs it without dbt_utils, whose
+`dbt_utils.` name is accepted too). As in dbt-core 1.10+, arguments go under `arguments:` and
+`severity` / `where` under `config:` (the older form with both directly in the test is still read);
+the default severity is `error`. `tests:` is read like `data_tests:` (its name before dbt 1.8).
 
 A test is a query returning the failing values with the number of rows that have them (`n_rows`);
 it passes when there are none. The latest result of each test is kept in
@@ -28,11 +30,13 @@ from warehouse.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-COLUMN_TESTS = {"not_null": (), "unique": (), "accepted_values": ("values",),
-                "relationships": ("to", "field")}
-MODEL_TESTS = {"unique_combination": ("columns",)}
-ALIASES = {"dbt_utils.unique_combination_of_columns": "unique_combination",
-           "combination_of_columns": "columns"}
+# test name -> (required arguments, optional arguments), as dbt's generic tests take them
+COLUMN_TESTS = {"not_null": ((), ()), "unique": ((), ()), "accepted_values": (("values",), ("quote",)),
+                "relationships": (("to", "field"), ())}
+MODEL_TESTS = {"unique_combination_of_columns": (("combination_of_columns",), ())}
+ALIASES = {"dbt_utils.unique_combination_of_columns": "unique_combination_of_columns"}
+KINDS = {"unique_combination_of_columns": "unique_combination"}  # the name results are kept under
+CONFIG_KEYS = ("severity", "where")
 SEVERITIES = ("error", "warn")
 SAMPLE_SIZE = 5
 _SIMPLE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -66,6 +70,7 @@ class ModelTest:
     to: str | None = None  # relationships: "ref('model')" or "source('raw', 'table')"
     field: str | None = None  # relationships
     columns: tuple[str, ...] = ()  # unique_combination
+    quote: bool = True  # accepted_values: values are strings (dbt's default) or SQL as written
 
     @property
     def label(self) -> str:
@@ -93,63 +98,77 @@ class ModelTestResult:
         return "fail" if self.test.severity == "error" else "warn"
 
 
-def parse_tests(model: str, path: Path, doc: dict) -> tuple[ModelTest, ...]:
-    """The tests a model's `.yml` declares, checked for unknown names and arguments."""
+def parse_tests(model: str, path: Path, entry: dict) -> tuple[ModelTest, ...]:
+    """The tests a model's entry under `models:` declares, checked for unknown names and arguments."""
     found = []
-    for entry in _test_list(model, path, doc, "the model"):
-        found.append(_parse_one(model, path, entry, None))
-    for column in doc.get("columns") or []:
-        for entry in _test_list(model, path, column, f"column `{column.get('name')}`"):
-            found.append(_parse_one(model, path, entry, column["name"]))
+    for test in _test_list(model, path, entry, "the model"):
+        found.append(_parse_one(model, path, test, None))
+    for column in entry.get("columns") or []:
+        for test in _test_list(model, path, column, f"column `{column.get('name')}`"):
+            found.append(_parse_one(model, path, test, column["name"]))
     return tuple(found)
 
 
 def _test_list(model: str, path: Path, node: dict, where: str) -> list:
-    tests = node.get("tests", node.get("data_tests")) or []
+    if "tests" in node and "data_tests" in node:
+        raise ModelError(model, f"`{path}`: {where} has both `tests` and `data_tests`; keep `data_tests`")
+    tests = node.get("data_tests", node.get("tests")) or []
     if not isinstance(tests, list):
-        raise ModelError(model, f"`{path}`: `tests` of {where} must be a list, e.g. [not_null, unique]")
+        raise ModelError(model, f"`{path}`: `data_tests` of {where} must be a list, e.g. [not_null, unique]")
     return tests
 
 
 def _parse_one(model: str, path: Path, entry, column: str | None) -> ModelTest:
     if isinstance(entry, str):
-        name, args = entry, {}
+        name, body = entry, {}
     elif isinstance(entry, dict) and len(entry) == 1:
-        name, args = next(iter(entry.items()))
-        args = {"columns": args} if isinstance(args, list) else (args or {})
+        name, body = next(iter(entry.items()))
     else:
         raise ModelError(model, f"`{path}`: test `{entry}` should be a name or a one-key mapping, "
-                         "e.g. `accepted_values: {values: [a, b]}`")
+                         "e.g. `accepted_values: {arguments: {values: [a, b]}}`")
     name = ALIASES.get(name, name)
     where = f"column `{column}`" if column else "the model"
     known = COLUMN_TESTS if column else MODEL_TESTS
     if name not in known:
         raise ModelError(model, f"`{path}`: unknown test `{name}` on {where}; known tests there: "
                          + ", ".join(known))
-    if not isinstance(args, dict):
-        raise ModelError(model, f"`{path}`: arguments of test `{name}` on {where} must be a mapping")
-    args = {ALIASES.get(k, k): v for k, v in args.items()}
-    config = {**(args.pop("config", None) or {}), **{k: args.pop(k) for k in ("severity", "where")
-                                                       if k in args}}
-    unknown = set(args) - set(known[name])
-    missing = set(known[name]) - set(args)
-    if unknown or missing:
+    body = body if body is not None else {}
+    nested = body.get("arguments", {}) if isinstance(body, dict) else None
+    config = body.get("config") or {} if isinstance(body, dict) else None
+    if not isinstance(nested, dict) or not isinstance(config, dict):
+        raise ModelError(model, f"`{path}`: test `{name}` on {where}: its `arguments` and `config` must be "
+                         "mappings, e.g. `accepted_values: {arguments: {values: [a, b]}, config: "
+                         "{severity: warn}}`")
+    # the form before dbt 1.10: arguments, severity and where directly in the test
+    loose = {k: v for k, v in body.items() if k not in ("arguments", "config")}
+    config = {**config, **{k: loose.pop(k) for k in CONFIG_KEYS if k in loose}}
+    if nested and loose:
+        raise ModelError(model, f"`{path}`: test `{name}` on {where}: put every argument under "
+                         f"`arguments:` (`{sorted(loose)[0]}` is outside it)")
+    args = {**nested, **loose}
+    required, optional = known[name]
+    unknown, missing = set(args) - set(required) - set(optional), set(required) - set(args)
+    if unknown or missing or set(config) - set(CONFIG_KEYS):
         problem = (f"unknown argument `{sorted(unknown)[0]}`" if unknown
-                   else f"missing argument `{sorted(missing)[0]}`")
+                   else f"missing argument `{sorted(missing)[0]}`" if missing
+                   else f"unsupported config `{sorted(set(config) - set(CONFIG_KEYS))[0]}`")
         raise ModelError(model, f"`{path}`: test `{name}` on {where}: {problem}; it takes "
-                         + (", ".join(known[name]) or "no arguments") + " (and severity, where)")
+                         + (", ".join(required + optional) or "no arguments")
+                         + " under `arguments:`, and severity, where under `config:`")
     severity = str(config.get("severity", "error")).lower()
     if severity not in SEVERITIES:
         raise ModelError(model, f"`{path}`: test `{name}` on {where}: severity `{severity}`; "
                          "expected error or warn")
     if name == "accepted_values" and (not isinstance(args["values"], list) or not args["values"]):
         raise ModelError(model, f"`{path}`: accepted_values on {where} needs a non-empty list `values`")
-    if name == "unique_combination" and (not isinstance(args["columns"], list) or not args["columns"]):
-        raise ModelError(model, f"`{path}`: unique_combination needs a non-empty list of columns")
-    return ModelTest(model=model, kind=name, column=column, severity=severity,
+    columns = args.get("combination_of_columns", ())
+    if name == "unique_combination_of_columns" and (not isinstance(columns, list) or not columns):
+        raise ModelError(model, f"`{path}`: unique_combination_of_columns needs a non-empty list "
+                         "`combination_of_columns`")
+    return ModelTest(model=model, kind=KINDS.get(name, name), column=column, severity=severity,
                      where=config.get("where"), values=tuple(args.get("values", ())),
-                     to=args.get("to"), field=args.get("field"),
-                     columns=tuple(args.get("columns", ())))
+                     to=args.get("to"), field=args.get("field"), columns=tuple(columns),
+                     quote=bool(args.get("quote", True)))
 
 
 @functools.cache
@@ -165,12 +184,11 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(value) -> str:
+def _literal(value, quote: bool) -> str:
+    """As dbt's accepted_values writes a value: a string literal, or (quote: false) SQL as written."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return sql_literal(str(value))
+    return sql_literal(str(value)) if quote else str(value)
 
 
 def compile_test(test: ModelTest, relation: str, grain: tuple[str, ...],
@@ -194,7 +212,7 @@ def compile_test(test: ModelTest, relation: str, grain: tuple[str, ...],
         cols = ", ".join(ident(c) for c in test.columns)
         return f"select {cols}, count(*) as n_rows from {rel} t group by {cols} having count(*) > 1"
     if test.kind == "accepted_values":
-        values = ", ".join(_literal(v) for v in test.values)
+        values = ", ".join(_literal(v, test.quote) for v in test.values)
         return (f"select {col}, count(*) as n_rows from {rel} t where {col} is not null "
                 f"and {col} not in ({values}) group by {col}")
     # relationships

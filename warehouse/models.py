@@ -1,9 +1,11 @@
 """A small dbt-like runner: `.sql` models with `ref`, `source` and `config`, built in order.
 
 Models live in `dbt_like_sql/<layer>/<name>.sql`; the layer folder is the schema (staging, marts,
-kpi). A `<name>.yml` beside a model describes it (descriptions become `COMMENT ON`), names its
-`grain` and declares its tests (`warehouse.model_tests`). Everything is built, then tested, in one
-transaction: a failing model or a failing error-severity test leaves the previous warehouse.
+kpi). A `<name>.yml` beside a model, in dbt's layout (`version: 2`, `models:`), describes it
+(descriptions become `COMMENT ON`), names its `grain` (under `config: {meta: ...}`) and declares its
+`data_tests` (`warehouse.model_tests`); dbt-core reads the same files (`dbt_project.yml`).
+Everything is built, then tested, in one transaction: a failing model or a failing error-severity
+test leaves the previous warehouse.
 The build also (re)creates the as-of macros `meta.as_of_load` / `meta.as_of_date` over the raw
 vintages. See dbt_like_sql/README.md.
 """
@@ -140,44 +142,86 @@ def discover(project: Path) -> dict[str, Model]:
                 if not match:
                     raise ModelError(path.stem, f"`{path}`: config() needs materialized='view' or 'table'")
                 materialized = match.group(1)
-            doc = _read_yaml(path.with_suffix(".yml"), path.stem) or {}
+            yml = path.with_suffix(".yml")
+            entry = read_properties(yml, path.stem)
             if path.stem in models:
                 raise ModelError(path.stem, f"defined twice: `{models[path.stem].path}` and `{path}`")
             models[path.stem] = Model(
                 name=path.stem, schema=layer, path=path, sql=sql, materialized=materialized,
                 refs=tuple(dict.fromkeys(_REF.findall(sql))),
                 sources=tuple(dict.fromkeys(_SOURCE.findall(sql))),
-                description=str(doc.get("description", "")).strip(),
-                columns=_columns(path, doc),
-                grain=_grain(path, doc),
-                tests=model_tests.parse_tests(path.stem, path.with_suffix(".yml"), doc),
+                description=str(entry.get("description", "")).strip(),
+                columns=_columns(yml, path.stem, entry),
+                grain=_grain(yml, path.stem, entry),
+                tests=model_tests.parse_tests(path.stem, yml, entry),
             )
     return models
 
 
-COLUMN_KEYS = ("name", "description", "tests", "data_tests", "data_type", "meta")
+# what dbt reads in a model's properties; anything else is most likely a key of the old layout
+MODEL_KEYS = ("name", "description", "config", "meta", "columns", "data_tests", "tests", "docs",
+              "constraints", "access", "group", "latest_version", "versions", "deprecation_date")
+COLUMN_KEYS = ("name", "description", "data_tests", "tests", "data_type", "meta", "config", "quote",
+               "constraints")
+LAYOUT = ("write `version: 2` and `models:` with one entry `- name: {model}` holding "
+          "`description`, `columns` and `data_tests`, and the grain under `config: {{meta: {{grain: "
+          "[...]}}}}` (see dbt_like_sql/README.md)")
 
 
-def _columns(path: Path, doc: dict) -> tuple[tuple[str, str], ...]:
+def read_properties(yml: Path, model: str) -> dict:
+    """The entry of `model` under `models:` in its `.yml` (dbt's layout), {} without a `.yml`."""
+    doc = _read_yaml(yml, model)
+    if doc is None:
+        return {}
+    layout = LAYOUT.format(model=model)
+    if not isinstance(doc, dict) or not isinstance(doc.get("models"), list) or doc.get("version", 2) != 2:
+        raise ModelError(model, f"`{yml}` is not in dbt's layout; {layout}")
+    extra = [key for key in doc if key not in ("version", "models")]
+    if extra:
+        raise ModelError(model, f"`{yml}`: unknown top-level key `{extra[0]}`; a model's .yml holds only "
+                         "`version: 2` and `models:` (sources are declared in sources.yml)")
+    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in doc["models"]]
+    if names != [model] or not isinstance(doc["models"][0], dict):
+        raise ModelError(model, f"`{yml}` describes {', '.join(f'`{n}`' for n in names) or 'no model'}; "
+                         f"it must describe only the model beside it, `{model}`: {layout}")
+    entry = doc["models"][0]
+    unknown = [key for key in entry if key not in MODEL_KEYS]
+    if unknown:
+        hint = ("custom keys such as `grain` go under `config: {meta: {...}}`" if unknown[0] == "grain"
+                else "quote a description that contains ', ' or ': '")
+        raise ModelError(model, f"`{yml}`: model `{model}` has an unknown key `{unknown[0]}`; known keys: "
+                         f"{', '.join(MODEL_KEYS)} ({hint})")
+    return entry
+
+
+def _columns(yml: Path, model: str, entry: dict) -> tuple[tuple[str, str], ...]:
     found = []
-    for column in doc.get("columns") or []:
+    columns = entry.get("columns") or []
+    if not isinstance(columns, list):
+        raise ModelError(model, f"`{yml}`: `columns` must be a list of `- name: ...` entries")
+    for column in columns:
         if not isinstance(column, dict) or "name" not in column:
-            raise ModelError(path.stem, f"`{path.with_suffix('.yml')}`: every entry of `columns` needs "
-                             f"a `name`; got `{column}`")
+            raise ModelError(model, f"`{yml}`: every entry of `columns` needs a `name`; got `{column}`")
         unknown = [k for k in column if k not in COLUMN_KEYS]
         if unknown:  # `{name: x, description: a, b}` reads as description "a" and a key "b"
-            raise ModelError(path.stem, f"`{path.with_suffix('.yml')}`: column `{column['name']}` has "
-                             f"an unknown key `{unknown[0]}`; known keys: {', '.join(COLUMN_KEYS)} "
+            raise ModelError(model, f"`{yml}`: column `{column['name']}` has an unknown key "
+                             f"`{unknown[0]}`; known keys: {', '.join(COLUMN_KEYS)} "
                              "(quote a description that contains ', ' or ': ')")
         found.append((column["name"], str(column.get("description", "")).strip()))
     return tuple(found)
 
 
-def _grain(path: Path, doc: dict) -> tuple[str, ...]:
-    grain = doc.get("grain", [])
-    if isinstance(grain, str) or not all(isinstance(g, str) for g in grain):
-        raise ModelError(path.stem, f"`{path.with_suffix('.yml')}`: `grain` is the list of columns "
-                         "that identify a row, e.g. `grain: [year, county_name]`")
+def _grain(yml: Path, model: str, entry: dict) -> tuple[str, ...]:
+    """`config: {meta: {grain: [...]}}` (or `meta: {grain: [...]}`, which dbt also reads)."""
+    config = entry.get("config") or {}
+    metas = [config.get("meta") or {} if isinstance(config, dict) else None, entry.get("meta") or {}]
+    if not all(isinstance(meta, dict) for meta in metas):
+        raise ModelError(model, f"`{yml}`: `config` and `meta` must be mappings, e.g. "
+                         "`config: {meta: {grain: [year]}}`")
+    grain = next((meta["grain"] for meta in metas if "grain" in meta), [])
+    if not isinstance(grain, list) or not all(isinstance(g, str) for g in grain):
+        raise ModelError(model, f"`{yml}`: `grain` is the list of columns that identify a row, "
+                         "e.g. `config: {meta: {grain: [year, county_name]}}`")
     return tuple(grain)
 
 
