@@ -12,8 +12,8 @@ from expectations.gate import Batch, check_batch
 from flows.settings import PROJECT_ROOT
 from source_server import SNAPSHOT_DATE
 from warehouse.catalogue import load_catalogue, read_catalogue
-from warehouse.freshness import seed_data_age
 from warehouse.db import connect
+from warehouse.freshness import seed_data_age
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources
 from warehouse.state import read_source_states, states_of
