@@ -47,6 +47,16 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     p.add_argument("--from", dest="from_year", type=int, required=True, help="first year")
     p.add_argument("--to", dest="to_year", type=int, required=True, help="last year")
     p.set_defaults(func=cmd_backfill)
+    p = sub.add_parser("dbt-project", formatter_class=fmt,
+                       help="write dbt_like_sql/ with the generated KPI views, for dbt",
+                       description="Write a copy of dbt_like_sql/ into FOLDER with the KPI views kpis.yml "
+                       "declares (our runner generates them in memory) written as files, so "
+                       "`dbt build --project-dir FOLDER` builds and tests exactly what `carbonpeak "
+                       "build` does (dbt-core 1.11 with dbt-duckdb; profile: your warehouse).",
+                       epilog=epilog("carbonpeak dbt-project build/dbt",
+                                     "dbt build --project-dir build/dbt --profiles-dir ~/.dbt"))
+    p.add_argument("folder", help="folder to write the project into (created if missing)")
+    p.set_defaults(func=cmd_dbt_project)
 
 
 
@@ -102,3 +112,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(render(*status_history(state.result())))
         print(HISTORY_LEGEND)
     return finish(state, "backfill")
+
+
+def cmd_dbt_project(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flows.pipeline import build_inputs
+    from warehouse.kpi_views import export_dbt_project
+
+    settings = Settings.from_env()
+    folder = export_dbt_project(settings.sql_dir, build_inputs(settings).generated, Path(args.folder))
+    print(f"dbt project written: {folder} (the KPI views of {settings.kpis_file} generated into it)")
+    return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import duckdb
 from prefect import Flow, flow, get_run_logger, task
@@ -30,6 +31,7 @@ from warehouse.errors import WarehouseError
 from warehouse.freshness import seed_data_age
 from warehouse.health import record_health
 from warehouse.kpi import check_kpi_status, read_kpi_status
+from warehouse.kpi_views import GeneratedModel, generated_models
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources, read_declared_sources
 from warehouse.raw import check_contract
@@ -194,11 +196,20 @@ def ingest_flow(department: DepartmentSpec) -> Flow:
     return INGEST_FLOWS[department.name]
 
 
-def build_seed(settings: Settings) -> Callable[[duckdb.DuckDBPyConnection], None]:
-    """What every build writes first: the KPI catalogue, and what the age of the data is judged on.
+@dataclass(frozen=True)
+class BuildInputs:
+    """What every build takes from the city's configuration, read before the build starts.
 
-    Read before the build starts, so a broken kpis.yml or sources.yml stops it with one line.
+    `seed` writes the KPI catalogue and what the age of the data is judged on; `generated` are
+    the KPI views kpis.yml declares (and kpi_series). A broken kpis.yml or sources.yml stops the
+    build with one line, before anything is written.
     """
+
+    seed: Callable[[duckdb.DuckDBPyConnection], None]
+    generated: list[GeneratedModel]
+
+
+def build_inputs(settings: Settings) -> BuildInputs:
     catalogue = read_catalogue(settings.kpis_file)
     sources = load_sources(settings.sources_file)
     as_of = settings.as_of or city_today()
@@ -207,7 +218,7 @@ def build_seed(settings: Settings) -> Callable[[duckdb.DuckDBPyConnection], None
         load_catalogue(con, catalogue)
         seed_data_age(con, sources, as_of)
 
-    return seed
+    return BuildInputs(seed, generated_models(catalogue, settings.kpis_file.name))
 
 
 @flow(name="build-warehouse")
@@ -221,11 +232,12 @@ def build_warehouse(select: str | None = None) -> list[str]:
 
     logger = get_run_logger()
     settings = Settings.from_env()
-    seed = build_seed(settings)
+    inputs = build_inputs(settings)
     with writing("build-warehouse"):
         con = connect(settings.warehouse)
         try:
-            built = build_models(con, settings.sql_dir, select, seed=seed)
+            built = build_models(con, settings.sql_dir, select, seed=inputs.seed,
+                                 generated=inputs.generated)
         finally:
             con.close()
         logger.info("built %d models", len(built))

@@ -1,6 +1,7 @@
-"""The `replay-quarantine` flow: replay quarantined rows after a fix (a corrected column map or
-unit in sources.yml, a relaxed bound in a suite), rebuild and republish. What a replay does to a
-dataset is `warehouse.quarantine.replay_dataset`.
+"""The `replay-quarantine` flow: replay quarantined rows after a fix, rebuild and republish.
+
+A fix is a corrected column map or unit in sources.yml, or a relaxed bound in a suite. What a
+replay does to a dataset is `warehouse.quarantine.replay_dataset`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from prefect import flow, get_run_logger
 
 from connectors.spec import DatasetSpec, SourcesConfig, load_city, load_sources
 from core.errors import ConfigError
-from flows.pipeline import build_seed
+from flows.pipeline import build_inputs
 from flows.settings import Settings
 from warehouse.db import connect
 from warehouse.models import build_models, ensure_declared_sources
@@ -52,7 +53,8 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
             results.append(result)
         rebuild = any(r.loaded for r in results)
         if rebuild:
-            build_models(con, settings.sql_dir, seed=build_seed(settings))
+            inputs = build_inputs(settings)
+            build_models(con, settings.sql_dir, seed=inputs.seed, generated=inputs.generated)
     finally:
         con.close()
     if rebuild:  # analysts see the replayed rows too

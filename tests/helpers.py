@@ -14,6 +14,7 @@ from source_server import SNAPSHOT_DATE
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.freshness import seed_data_age
+from warehouse.kpi_views import generated_models
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources
 from warehouse.state import read_source_states, states_of
@@ -69,7 +70,7 @@ def build(con, config: SourcesConfig, as_of=SNAPSHOT_DATE) -> None:
         load_catalogue(c, catalogue)
         seed_data_age(c, config, as_of)
 
-    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed)
+    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed, generated=generated_models(catalogue))
 
 
 def fingerprint(warehouse: Path) -> dict[str, str]:

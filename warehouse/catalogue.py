@@ -7,7 +7,8 @@ the KPI's direction, a `full` target is 100 %, a relative target names its base 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ import pandas as pd
 import yaml
 
 from core.errors import ConfigError
+from warehouse.measures import Measure, read_measure
 from warehouse.raw import ensure_meta
 
 # The plan's words, one qualifier each (README "Status rules"): about 左右, at_least 以上/不低于/达到,
@@ -35,6 +37,7 @@ RELATIVE_UNIT = "% change vs base"  # values and targets are signed % changes ag
 class Catalogue:
     kpis: pd.DataFrame  # one row per KPI
     checkpoints: pd.DataFrame  # one row per KPI and target year
+    measures: dict[str, Measure] = field(default_factory=dict)  # how each KPI's view is made
 
 
 def _error(file: str, kpi: str | None, key: str, problem: str) -> ConfigError:
@@ -88,16 +91,7 @@ def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict, about_band_pct
     return row
 
 
-# Where departments define a quantity differently, the KPI's view computes each definition and
-# `kpis.yml` names the one the city uses (`definition:`), so the choice is stated, not buried in
-# a mart. KPI id -> the named choices its view knows.
-DEFINITION_CHOICES = {
-    # 生活垃圾资源化利用: recycling only, or recycling plus incineration with energy recovery
-    "domestic_waste_recycling_share": ("recycling_only", "recycling_plus_incineration"),
-}
-
-
-def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
+def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> tuple[dict, Measure | None]:
     kpi_id = str(_need(file, f"kpis[{number}]", kpi, "id"))
     direction = _need(file, kpi_id, kpi, "direction")
     if direction not in DIRECTIONS:
@@ -121,12 +115,18 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
     definition = kpi.get("definition") or {}
     if definition and (not isinstance(definition, dict) or set(definition) != {"choice", "zh", "en"}):
         raise _error(file, kpi_id, "definition", "expected `choice`, `zh` and `en`: the named "
-                          "definition the KPI uses where departments differ, and its wording")
-    if definition and definition["choice"] not in DEFINITION_CHOICES.get(kpi_id, ()):
-        known = ", ".join(DEFINITION_CHOICES.get(kpi_id, ())) or "none (this KPI has one definition)"
-        raise _error(file, kpi_id, "definition.choice", f"`{definition['choice']}`; this KPI's "
-                          f"choices: {known}")
-    return {
+                     "definition the KPI uses where departments differ, and its wording")
+    # where departments define a quantity differently, the measure maps each named definition to
+    # a column and the city's choice is stated here, not buried in a mart
+    measure = read_measure(file, kpi_id, kpi.get("measure"), definition.get("choice"))
+    if measure is not None and not measure.is_view:
+        if not isinstance(kpi.get("sector"), str) or not re.fullmatch(r"[a-z][a-z0-9_]*", kpi["sector"]):
+            raise _error(file, kpi_id, "sector", "a KPI with a measure needs a sector (its view is "
+                         "kpi_<sector>__<id>), e.g. sector: forestry")
+        if measure.change_vs_base != (unit == RELATIVE_UNIT):
+            raise _error(file, kpi_id, "measure.change_vs_base", f"a KPI in `{RELATIVE_UNIT}` is a "
+                         "change against its base year (change_vs_base: true), any other unit is not")
+    row = {
         "kpi_id": kpi_id, "position": number,
         "name_zh": _need(file, kpi_id, kpi, "name_zh"), "name_en": _need(file, kpi_id, kpi, "name_en"),
         "unit": unit, "unit_en": kpi.get("unit_en"),
@@ -138,6 +138,7 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> dict:
         "definition_choice": definition.get("choice"), "definition_zh": definition.get("zh"),
         "definition_en": definition.get("en"),
     }
+    return row, measure
 
 
 def read_catalogue(path: Path) -> Catalogue:
@@ -156,9 +157,12 @@ def read_catalogue(path: Path) -> Catalogue:
     if not 0 < band_pct <= 50:
         raise _error(file, None, "about_band_pct", f"`{band_pct:g}`: expected the 左右 band as a "
                           "percent of the target above 0 and at most 50, e.g. 2")
-    kpis, checkpoints = [], []
+    kpis, checkpoints, measures = [], [], {}
     for number, kpi in enumerate(doc["kpis"], 1):
-        kpis.append(_kpi(file, number, kpi, reference_year))
+        row, measure = _kpi(file, number, kpi, reference_year)
+        kpis.append(row)
+        if measure is not None:
+            measures[row["kpi_id"]] = measure
         checkpoints += [_checkpoint(file, kpis[-1]["kpi_id"], kpis[-1]["direction"], cp, band_pct)
                         for cp in kpi.get("checkpoints") or []]
     # explicit types: a column that is empty in a small catalogue must not become INTEGER
@@ -177,7 +181,7 @@ def read_catalogue(path: Path) -> Catalogue:
     if twice.any():
         kpi_id, year = checkpoint_frame.loc[twice, ["kpi_id", "checkpoint_year"]].iloc[0]
         raise _error(file, kpi_id, f"checkpoints.{year}", "the same year twice")
-    return Catalogue(kpis=kpi_frame, checkpoints=checkpoint_frame)
+    return Catalogue(kpis=kpi_frame, checkpoints=checkpoint_frame, measures=measures)
 
 
 def load_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:

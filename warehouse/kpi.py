@@ -59,7 +59,7 @@ def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year:
     }
     cut = {**models,
            "kpi_series": SimpleNamespace(
-               relation=f"(select * from {models['kpi_series'].relation} where year <= {int(year)})"),
+               relation=f"(select * from kpi.kpi_series where year <= {int(year)})"),
            "kpi_data_age": SimpleNamespace(
                relation=f"({compile_sql(models['kpi_data_age'], models, at_year_end)}\n)")}
     try:

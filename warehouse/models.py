@@ -15,7 +15,7 @@ from __future__ import annotations
 import graphlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,33 +129,49 @@ def lineage(models: dict[str, Model], sources: dict[tuple[str, str], str]) -> li
     return sorted((models[name].relation, source) for name in models for source in upstream(name))
 
 
-def discover(project: Path) -> dict[str, Model]:
-    """Every model under the layer folders of `project`, by name."""
+def discover(project: Path, generated: Sequence = ()) -> dict[str, Model]:
+    """Every model under the layer folders of `project`, and the `generated` ones, by name.
+
+    `generated` are models made from configuration (warehouse/kpi_views.py: one view per KPI of
+    kpis.yml, and kpi_series): each has a name, a schema (layer), its SQL and its properties in
+    dbt's layout, as a file pair would.
+    """
     models: dict[str, Model] = {}
     for layer in LAYERS:
         for path in sorted((project / layer).glob("*.sql")):
-            sql = path.read_text(encoding="utf-8")
-            config = _CONFIG.search(sql)
-            materialized = "view"
-            if config:
-                match = _MATERIALIZED.search(config.group(1))
-                if not match:
-                    raise ModelError(path.stem, f"`{path}`: config() needs materialized='view' or 'table'")
-                materialized = match.group(1)
             yml = path.with_suffix(".yml")
-            entry = read_properties(yml, path.stem)
-            if path.stem in models:
-                raise ModelError(path.stem, f"defined twice: `{models[path.stem].path}` and `{path}`")
-            models[path.stem] = Model(
-                name=path.stem, schema=layer, path=path, sql=sql, materialized=materialized,
-                refs=tuple(dict.fromkeys(_REF.findall(sql))),
-                sources=tuple(dict.fromkeys(_SOURCE.findall(sql))),
-                description=str(entry.get("description", "")).strip(),
-                columns=_columns(yml, path.stem, entry),
-                grain=_grain(yml, path.stem, entry),
-                tests=model_tests.parse_tests(path.stem, yml, entry),
-            )
+            _add(models, _model(path.stem, layer, path, path.read_text(encoding="utf-8"),
+                                read_properties(yml, path.stem), yml))
+    for g in generated:
+        path = project / g.schema / f"{g.name}.sql"  # where `carbonpeak dbt-project` writes it
+        _add(models, _model(g.name, g.schema, path, g.sql, g.properties, path.with_suffix(".yml")))
     return models
+
+
+def _add(models: dict[str, Model], model: Model) -> None:
+    if model.name in models:
+        raise ModelError(model.name, f"defined twice: `{models[model.name].path}` and `{model.path}` "
+                         "(a KPI declared in kpis.yml has its view generated: delete the file)")
+    models[model.name] = model
+
+
+def _model(name: str, layer: str, path: Path, sql: str, entry: dict, yml: Path) -> Model:
+    config = _CONFIG.search(sql)
+    materialized = "view"
+    if config:
+        match = _MATERIALIZED.search(config.group(1))
+        if not match:
+            raise ModelError(name, f"`{path}`: config() needs materialized='view' or 'table'")
+        materialized = match.group(1)
+    return Model(
+        name=name, schema=layer, path=path, sql=sql, materialized=materialized,
+        refs=tuple(dict.fromkeys(_REF.findall(sql))),
+        sources=tuple(dict.fromkeys(_SOURCE.findall(sql))),
+        description=str(entry.get("description", "")).strip(),
+        columns=_columns(yml, name, entry),
+        grain=_grain(yml, name, entry),
+        tests=model_tests.parse_tests(name, yml, entry),
+    )
 
 
 # what dbt reads in a model's properties; anything else is most likely a key of the old layout
@@ -296,15 +312,17 @@ def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str,
 
 
 def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | None = None,
-                 seed: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> list[Model]:
+                 seed: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                 generated: Sequence = ()) -> list[Model]:
     """Build the selected models (default all) and run their tests in one transaction.
 
     Returns what was built. `seed` runs first inside the same transaction (e.g. loading the KPI
     catalogue), so a model that fails also undoes it. A failing test of severity `error` rolls
     everything back and raises ModelError; a failing `warn` test is logged. Either way the results
-    of the selected models' tests are kept in `meta.model_test_results`.
+    of the selected models' tests are kept in `meta.model_test_results`. `generated` are the
+    models made from configuration (the KPI views of kpis.yml), built with the others.
     """
-    models = discover(project)
+    models = discover(project, generated)
     sources = read_sources(project)
     order = build_order(models, select)
     compiled = [(m, compile_sql(m, models, sources)) for m in order]

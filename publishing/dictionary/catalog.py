@@ -19,7 +19,9 @@ import yaml
 from connectors.spec import SourcesConfig
 from connectors.units import CONVERSIONS
 from publishing.dictionary.units import SUFFIXES, infer_unit
+from warehouse.catalogue import read_catalogue
 from warehouse.db import SCHEMAS, as_dicts
+from warehouse.kpi_views import generated_models
 from warehouse.models import discover, lineage, read_sources
 
 # What every raw row carries besides the dataset's own columns (warehouse.raw.LINEAGE_COLUMNS).
@@ -138,8 +140,14 @@ class Catalog:
 
 def read_catalog(con: duckdb.DuckDBPyConnection, project: Path, sources: SourcesConfig | None = None,
                  kpis_file: Path | None = None) -> Catalog:
-    """Everything the dictionary shows. `con` is only read from."""
-    models = discover(project)
+    """Everything the dictionary shows. `con` is only read from.
+
+    With `kpis_file`, the KPI views it declares (generated, warehouse/kpi_views.py) are models too.
+    """
+    generated = []
+    if kpis_file is not None and kpis_file.exists():
+        generated = generated_models(read_catalogue(kpis_file), kpis_file.name)
+    models = discover(project, generated)
     declared = read_sources(project)
     edges = {m.relation: tuple([models[r].relation for r in m.refs if r in models] +
                                [declared[s] for s in m.sources if s in declared])

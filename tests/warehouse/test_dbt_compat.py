@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from flows.settings import PROJECT_ROOT
+from warehouse.catalogue import read_catalogue
 from warehouse.db import connect
+from warehouse.kpi_views import export_dbt_project, generated_models
 from warehouse.model_tests import KINDS
 from warehouse.models import discover
 
@@ -41,7 +43,7 @@ pytestmark = pytest.mark.skipif(DBT is None, reason="dbt-duckdb not found: `bash
                                 "installs it in .venv/dbt")
 
 
-def run_dbt(command: str, warehouse: Path, work: Path) -> subprocess.CompletedProcess:
+def run_dbt(command: str, project: Path, warehouse: Path, work: Path) -> subprocess.CompletedProcess:
     """`dbt <command>` on the project against `warehouse`; profile, target and logs under `work`."""
     profile = {"carbonpeak": {"target": "test", "outputs": {"test": {
         "type": "duckdb", "path": str(warehouse), "threads": 2,
@@ -51,7 +53,7 @@ def run_dbt(command: str, warehouse: Path, work: Path) -> subprocess.CompletedPr
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_PARTIAL_PARSE": "false",
            "DBT_USE_COLORS": "false"}
     return subprocess.run(
-        [str(DBT), command, "--project-dir", str(PROJECT), "--profiles-dir", str(work),
+        [str(DBT), command, "--project-dir", str(project), "--profiles-dir", str(work),
          "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--threads", "2"],
         capture_output=True, text=True, env=env, timeout=600, check=False)
 
@@ -64,7 +66,11 @@ def test_dbt_builds_and_tests_the_project_as_our_runner_does(warehouse_copy, tmp
     con.close()
     assert len(ours) > 300 and {r[4] for r in ours} == {"pass"}
 
-    done = run_dbt("build", warehouse_copy, tmp_path)
+    # the KPI views kpis.yml declares are generated; `carbonpeak dbt-project` writes them as files
+    generated = generated_models(read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"))
+    project = export_dbt_project(PROJECT, generated, tmp_path / "project")
+    assert len(list((project / "kpi").glob("*.sql"))) == 34 + 3  # 33 declared + series, peak, age, status
+    done = run_dbt("build", project, warehouse_copy, tmp_path)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
 
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text(encoding="utf-8"))
@@ -74,7 +80,7 @@ def test_dbt_builds_and_tests_the_project_as_our_runner_does(warehouse_copy, tmp
     relation = {uid: f"{n['schema']}.{n['name']}" for uid, n in nodes.items()
                 if n["resource_type"] == "model"}
     # every model, each in its folder's schema, built
-    assert sorted(relation.values()) == sorted(m.relation for m in discover(PROJECT).values())
+    assert sorted(relation.values()) == sorted(m.relation for m in discover(PROJECT, generated).values())
     assert {uid: status.get(uid) for uid in relation} == dict.fromkeys(relation, "success")
     # every test our runner ran ran under dbt too (same model, kind, column and severity) and passed
     theirs = []
@@ -89,4 +95,4 @@ def test_dbt_builds_and_tests_the_project_as_our_runner_does(warehouse_copy, tmp
     assert con.execute("select * from kpi.kpi_status order by all").fetchall() == status_before
     con.close()
     # dbt wrote nothing into the project folder
-    assert not {"target", "logs", "dbt_packages"} & {p.name for p in PROJECT.iterdir()}
+    assert not {"target", "logs", "dbt_packages"} & {p.name for p in project.iterdir()}
