@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -27,9 +27,6 @@ from warehouse.kpi import STATUSES, read_kpi_status
 
 DIRECTION_ZH = {"higher_is_better": "越高越好 higher is better",
                 "lower_is_better": "越低越好 lower is better"}
-# Where the required path starts when the plan names no base year: the plan's 2025 targets close the
-# 14th Five-Year Plan (2021–2025), so its levels are measured from 2020, the year before it began.
-PLAN_BASE_YEAR = 2020
 PEAK_HORIZON = 2060  # a peak-year view reports 2061 for "no downturn projected before 2060"
 
 
@@ -40,6 +37,9 @@ class ReportData:
     tolerances: dict[tuple[str, int], float]  # `about` half-widths by (kpi_id, checkpoint_year)
     series: dict[str, list[tuple[int, float]]]  # kpi.kpi_series by kpi_id, by year
     data_as_of: dt.datetime | None  # the latest load in meta.load_log
+    # the status engine's required path to each KPI's last checkpoint, by year
+    # (kpi.kpi_required_path; it runs through the earlier targets): the report draws no path of its own
+    paths: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
@@ -64,7 +64,13 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         data_as_of = con.execute("select max(loaded_at) from meta.load_log").fetchone()[0]
     except duckdb.CatalogException:  # a warehouse built from a copy with no load history
         data_as_of = None
-    return ReportData(checkpoints, kpis, tolerances, series, data_as_of)
+    paths: dict[str, list[tuple[int, float]]] = {}
+    for kpi_id, year, value in con.execute("""
+            select kpi_id, year, expected_value from kpi.kpi_required_path
+            qualify checkpoint_year = max(checkpoint_year) over (partition by kpi_id)
+            order by kpi_id, year""").fetchall():
+        paths.setdefault(kpi_id, []).append((int(year), float(value)))
+    return ReportData(checkpoints, kpis, tolerances, series, data_as_of, paths)
 
 
 def _kpi(data: ReportData, row: dict) -> dict:
@@ -88,26 +94,6 @@ def target_label(row: dict, kpi: dict, tolerance: float | None = None) -> str:
     return f"{target_symbol(row['qualifier'], kpi.get('direction'))} {fmt(row['target_value'])}{band}"
 
 
-def required_path(kpi: dict, rows: list[dict], series: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """From the base to each target, straight lines: where the KPI must be each year to meet them.
-
-    The base is the status engine's (`base_year`/`base_value` columns) when it gives one; else 0 at
-    the base year for a relative KPI, the observed value at the base year (the catalogue's, or 2020)
-    for a level or share, or the first value observed after it. No base: the targets alone.
-    """
-    targets = sorted((int(r["checkpoint_year"]), float(r["target_value"])) for r in rows)
-    engine = next((r for r in rows if _number(r.get("base_value")) is not None and r.get("base_year")), None)
-    if engine is not None:
-        start: tuple[int, float] | None = (int(engine["base_year"]), float(engine["base_value"]))
-    elif is_relative(kpi):
-        start = (int(kpi["base_year"]), 0.0)
-    else:
-        base_year = int(kpi["base_year"]) if kpi.get("base_year") is not None else PLAN_BASE_YEAR
-        after = [(year, value) for year, value in series if base_year <= year < targets[0][0]]
-        start = after[0] if after else None
-    return ([start] if start else []) + targets
-
-
 def build_chart(kpi: dict, rows: list[dict], data: ReportData) -> Chart | None:
     """The chart of one KPI, or None when there is nothing to draw (a target that is a year)."""
     if kpi.get("unit") == "year":
@@ -121,7 +107,7 @@ def build_chart(kpi: dict, rows: list[dict], data: ReportData) -> Chart | None:
     unit = (f"较{int(kpi['base_year'])}年变化 % change vs {int(kpi['base_year'])}" if is_relative(kpi)
             else str(kpi.get("unit") or ""))
     return Chart(title=f"{kpi['name_zh']} {kpi['name_en']}", unit_label=unit, actuals=tuple(series),
-                 targets=targets, path=tuple(required_path(kpi, rows, series)), zero_line=is_relative(kpi),
+                 targets=targets, path=tuple(data.paths.get(kpi["kpi_id"], ())), zero_line=is_relative(kpi),
                  is_share=kpi.get("unit") == "%")
 
 

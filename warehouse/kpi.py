@@ -57,9 +57,11 @@ def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year:
         ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']} where false)",
         ("config", "run_context"): f"(select {end} as as_of, {end} as data_through)",
     }
-    cut = {**models,
-           "kpi_series": SimpleNamespace(
-               relation=f"(select * from kpi.kpi_series where year <= {int(year)})"),
+    series = {**models, "kpi_series": SimpleNamespace(
+        relation=f"(select * from kpi.kpi_series where year <= {int(year)})")}
+    cut = {**series,
+           "kpi_required_path": SimpleNamespace(
+               relation=f"({compile_sql(models['kpi_required_path'], series, at_year_end)}\n)"),
            "kpi_data_age": SimpleNamespace(
                relation=f"({compile_sql(models['kpi_data_age'], models, at_year_end)}\n)")}
     try:

@@ -184,106 +184,38 @@ stay_breach as (
     group by c.kpi_id, c.checkpoint_year
 ),
 
--- The plan's required path --------------------------------------------------------------------
+-- The plan's required path (kpi_required_path: one rule for the status and the report) --------
 
-since_base as (
-    -- the first observation in or after the base year (any, when the catalogue names none)
-    select k.kpi_id, min(s.year) as first_year
-    from kpis k
-    join series s on s.kpi_id = k.kpi_id and s.year >= coalesce(k.base_year, k.reference_year, s.year)
-    group by k.kpi_id
-),
-
-bases as (
-    select
-        k.kpi_id,
-        case
-            when k.unit = 'year' then null
-            when k.is_relative or k.base_value is not null then coalesce(k.base_year, k.reference_year)
-            else sb.first_year
-        end as base_year,
-        case
-            when k.unit = 'year' then null
-            when k.base_value is not null then k.base_value
-            when k.is_relative then 0  -- a change against the base year is 0 in that year
-            else bv.value
-        end as base_value
-    from kpis k
-    left join since_base sb using (kpi_id)
-    left join series bv on bv.kpi_id = k.kpi_id and bv.year = sb.first_year
-),
-
-first_targets as (
-    select c.kpi_id, arg_min(c.target_value, c.checkpoint_year) as first_target
-    from checkpoints c
-    join bases b using (kpi_id)
-    where c.checkpoint_year > b.base_year
-    group by c.kpi_id
-),
-
-path_points as (
-    -- the path to checkpoint c: the base, then the targets of c and of the KPI's earlier checkpoints
-    select c.kpi_id, c.checkpoint_year, b.base_year as year,
-           -- a base that already meets the first target: the path holds that target
-           if(k.sense * (b.base_value - f.first_target) >= 0, f.first_target, b.base_value) as value
-    from checkpoints c
-    join bases b using (kpi_id)
-    join kpis k using (kpi_id)
-    join first_targets f using (kpi_id)
-    where b.base_year < c.checkpoint_year and b.base_value is not null
-    union all
-    select c.kpi_id, c.checkpoint_year, p.checkpoint_year as year, p.target_value as value
-    from checkpoints c
-    join checkpoints p on p.kpi_id = c.kpi_id and p.checkpoint_year <= c.checkpoint_year
-    join bases b on b.kpi_id = c.kpi_id
-    where b.base_year < p.checkpoint_year and b.base_value is not null
-),
-
-path_segments as (
-    select
-        p.*,
-        lead(p.year) over w as to_year,
-        lead(p.value) over w as to_value,
-        if(k.is_relative, 'compound', 'linear') as path_kind,
-        k.unit
-    from path_points p
-    join kpis k using (kpi_id)
-    window w as (partition by p.kpi_id, p.checkpoint_year order by p.year)
+path as (
+    select * from {{ ref('kpi_required_path') }}
 ),
 
 path_described as (
-    select
-        kpi_id,
-        checkpoint_year,
-        any_value(path_kind) as path_kind,
-        format('{} {} {}: {} a year', any_value(path_kind),
-               string_agg(format('{:.4g} ({})', value, year), ' → ' order by year), any_value(unit),
-               string_agg(
-                   if(path_kind = 'compound',
-                      format('{:+.3g} %', 100 * (pow((1 + to_value / 100) / (1 + value / 100),
-                                                     1 / (to_year - year)) - 1)),
-                      format('{:+.3g}', (to_value - value) / (to_year - year))),
-                   ', then ' order by year) filter (where to_year is not null)
-               || if(any_value(path_kind) = 'compound', ' of the underlying level', '')) as required_path
-    from path_segments
+    select kpi_id, checkpoint_year, any_value(path_kind) as path_kind,
+           any_value(required_path) as required_path
+    from path
     group by kpi_id, checkpoint_year
 ),
 
+bases as (
+    -- the base of the path (kpi_required_path); null without one
+    select kpis.kpi_id, p.base_year, p.base_value
+    from kpis
+    left join (select distinct kpi_id, base_year, base_value from path) p using (kpi_id)
+),
+
 expected as (
-    -- the path in latest_year: on the segment that holds it, or the target once it is reached
+    -- the path in latest_year, or the target once the checkpoint year is passed
     select
-        s.kpi_id,
-        s.checkpoint_year,
-        case
-            when s.to_year is null then s.value
-            when s.path_kind = 'compound'
-                then 100 * ((1 + s.value / 100) * pow((1 + s.to_value / 100) / (1 + s.value / 100),
-                                                       (o.latest_year - s.year) / (s.to_year - s.year)) - 1)
-            else s.value + (s.to_value - s.value) * (o.latest_year - s.year) / (s.to_year - s.year)
-        end as expected_value
-    from path_segments s
+        d.kpi_id,
+        d.checkpoint_year,
+        if(o.latest_year > d.checkpoint_year, c.target_value, p.expected_value) as expected_value
+    from path_described d
     join observed o using (kpi_id)
-    where o.latest_year >= s.year and (s.to_year is null or o.latest_year < s.to_year)
+    join checkpoints c using (kpi_id, checkpoint_year)
+    left join path p on p.kpi_id = d.kpi_id and p.checkpoint_year = d.checkpoint_year
+                    and p.year = o.latest_year
+    where o.latest_year > d.checkpoint_year or p.year is not null
 ),
 
 -- Judging -----------------------------------------------------------------------------------------

@@ -104,6 +104,11 @@ def test_quirky_files_load_by_configuration_alone(prefect_harness, lanxi_landing
     assert waste["status"] == "off_track"  # 17.0 % < 60 %
     assert "口径：资源化利用量仅含回收利用量" in waste["status_reason"]
     assert "recycling only, not incineration" in waste["status_reason"]
+    # the KPI only Lanxi declares: its view was generated from kpis.yml alone
+    incinerated = sum(f[1] * f[3] for f in FACILITIES.values())
+    own = rows[("waste_incineration_share", 2025)]
+    assert own["latest_value"] == pytest.approx(round(100 * incinerated / received, 2), abs=0.01)
+    assert (own["latest_year"], own["status"]) == (2025, "achieved")  # 38.3 % ≥ 30 %
 
     con = connect(lanxi_landing, read_only=True)
     try:

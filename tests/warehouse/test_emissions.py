@@ -211,7 +211,8 @@ def peak_outcomes(tmp_path_factory):
         project = root / "project"
         (project / "kpi").mkdir(parents=True)
         (project / "marts").mkdir()
-        for model in ("kpi/kpi_emissions__carbon_peak.sql", "kpi/kpi_status.sql", "kpi/kpi_data_age.sql"):
+        for model in ("kpi/kpi_emissions__carbon_peak.sql", "kpi/kpi_status.sql", "kpi/kpi_data_age.sql",
+                      "kpi/kpi_required_path.sql"):
             shutil.copy(PROJECT_ROOT / "dbt_like_sql" / model, project / model)
         (project / "marts" / "mart_emissions__co2_yearly.sql").write_text(
             "select year, total_co2_t from {{ source('test', 'co2') }}")
@@ -228,7 +229,7 @@ def peak_outcomes(tmp_path_factory):
         con = connect(root / "w.duckdb")
         con.execute("create schema test; create table test.co2 (year integer, total_co2_t double)")
         con.executemany("insert into test.co2 values (?, ?)", list(totals.items()))
-        build_models(con, project, seed=lambda c: load_catalogue(c, catalogue))
+        build_models(con, project, seed=lambda c, catalogue=catalogue: load_catalogue(c, catalogue))
         peak = con.execute("select value, peak_basis from kpi.kpi_emissions__carbon_peak "
                            "order by year desc limit 1").fetchone() or (None, None)
         status = con.execute("select status, status_reason from kpi.kpi_status").fetchone()
