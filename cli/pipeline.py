@@ -22,8 +22,8 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ingest", formatter_class=fmt, help="ingest one department",
-                       description="Run one department's ingest flow (e.g. `ingest-energy`). Its "
-                       "URL and token variables must be set, or use `--embedded`.",
+                       description="Run the `ingest` flow for one department (the run is named e.g. "
+                       "`ingest-energy`). Its URL and token variables must be set, or use `--embedded`.",
                        epilog=epilog("carbonpeak ingest energy --embedded",
                                       "CARBONPEAK_ENERGY_URL=http://10.0.0.5:8080 "
                                       "CARBONPEAK_ENERGY_TOKEN=... carbonpeak ingest energy"))
@@ -61,7 +61,7 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     with embedded_sources(), fast_prefect():
         state = run_all(return_state=True)
@@ -73,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from connectors.spec import load_sources
-    from flows.pipeline import ingest_flow
+    from flows.ingest import ingest
 
     config = load_sources(Settings.from_env().sources_file)
     names = [d.name for d in config.departments]
@@ -81,7 +81,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown department `{args.department}`; known: {', '.join(names)}")
     sources = embedded_sources([args.department]) if args.embedded else contextlib.nullcontext()
     with sources, fast_prefect():
-        state = ingest_flow(config.department(args.department))(return_state=True)
+        state = ingest(args.department, return_state=True)
     if not state.is_failed():
         for r in state.result():
             print(f"{r.dataset}: {r.status}, {r.rows_in} in = {r.rows_loaded} loaded + "
@@ -92,7 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from flows.pipeline import build_warehouse
+    from flows.build import build_warehouse
 
     judge_demo_on_its_date()
     with fast_prefect():
@@ -104,7 +104,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from cli.table import render
-    from flows.deployments import HISTORY_LEGEND, backfill, status_history
+    from flows.backfill import HISTORY_LEGEND, backfill, status_history
 
     with fast_prefect():
         state = backfill(from_year=args.from_year, to_year=args.to_year, return_state=True)
@@ -117,7 +117,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_dbt_project(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from flows.pipeline import build_inputs
+    from flows.build import build_inputs
     from warehouse.kpi_views import export_dbt_project
 
     settings = Settings.from_env()

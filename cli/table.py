@@ -16,7 +16,7 @@ def pad(text: str, size: int) -> str:
 def render(headers: list[str], rows: list[list[object]]) -> str:
     cells = [[_show(v) for v in row] for row in rows]
     sizes = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    line = lambda values: "  ".join(pad(v, s) for v, s in zip(values, sizes)).rstrip()  # noqa: E731
+    line = lambda values: "  ".join(pad(v, s) for v, s in zip(values, sizes, strict=True)).rstrip()  # noqa: E731
     out = [line(headers), line(["-" * s for s in sizes])]
     out += [line(r) for r in cells]
     return "\n".join(out)

@@ -1,1 +1,4 @@
-"""Composition root: settings, Prefect flows and the `carbonpeak` CLI (the only code reading the environment)."""
+"""Composition root: settings, Prefect flows and the `carbonpeak` CLI.
+
+The only code that reads the environment.
+"""

@@ -5,29 +5,23 @@ One list (`build_deployments`) feeds both ways of running on a schedule: `prefec
 `serve_all()` (`carbonpeak serve`), which serves the same deployments from one process. Both need
 a real `prefect server start`: the temporary server Prefect starts on its own has no scheduler.
 
-Entry points: `flows/deployments.py:ingest_<department>` resolves, through this module's
-`__getattr__`, to the ingest flow of any department of the configured city (only Mianyang's
-first three are named in pipeline.py), so a deployment keeps the flow name `ingest-<department>`.
+Each department is a deployment of the one `ingest` flow (flows/ingest.py) with its name as the
+parameter, named `<city>-<department>`: nothing here or in flows/ names a department of a city.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import textwrap
 from dataclasses import dataclass
 
-from prefect import Flow, flow, get_run_logger
-from prefect.states import Failed
+from prefect import Flow
 
 from connectors.spec import load_sources
 from core.errors import CarbonpeakError
-from flows import pipeline
 from flows.settings import PREFECT_DEFAULTS, PROJECT_ROOT, Settings
 from publishing.clock import CITY_TIMEZONE
-from warehouse.db import connect
-from warehouse.kpi import STATUSES, check_kpi_status, read_kpi_status_through
 
 TIMEZONE = CITY_TIMEZONE.key  # "Asia/Shanghai": departments publish on Beijing time; a plain cron means UTC
 WORK_POOL = "carbonpeak"
@@ -63,6 +57,7 @@ class Deployment:
     cron: str | None  # None: on demand only (a Quick run in the UI, `prefect deployment run`)
     description: str
     tags: tuple[str, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()  # the flow's parameters, e.g. (("department", "energy"),)
 
     @property
     def attribute(self) -> str:
@@ -81,43 +76,28 @@ def build_deployments(settings: Settings | None = None) -> list[Deployment]:
     for department in load_sources(settings.sources_file).departments:
         cron, when, _ = CADENCE_CRONS[department.cadence]
         deployments.append(Deployment(
-            f"ingest-{department.name}", city, f"flows/deployments.py:ingest_{department.name}",
+            "ingest", f"{city}-{department.name}", "flows/ingest.py:ingest",
             cron, f"{department.name_zh} publishes {department.cadence}: ingest at {when} "
-            "(Asia/Shanghai)", (city, "ingest", department.cadence)))
+            "(Asia/Shanghai)", (city, "ingest", department.cadence), (("department", department.name),)))
     return deployments + [
-        Deployment("build-warehouse", city, "flows/pipeline.py:build_warehouse", *BUILD_CRON,
+        Deployment("build-warehouse", city, "flows/build.py:build_warehouse", *BUILD_CRON,
                    (city, "daily")),
-        Deployment("evaluate-kpis", city, "flows/pipeline.py:evaluate_kpis", *EVALUATE_CRON,
+        Deployment("evaluate-kpis", city, "flows/evaluate.py:evaluate_kpis", *EVALUATE_CRON,
                    (city, "daily")),
-        Deployment("run-all", city, "flows/pipeline.py:run_all", None,
+        Deployment("run-all", city, "flows/run_all.py:run_all", None,
                    "the whole pipeline (every ingest, build, evaluate), on demand", (city, "on-demand")),
-        Deployment("backfill", city, "flows/deployments.py:backfill", None,
+        Deployment("backfill", city, "flows/backfill.py:backfill", None,
                    "the status of every checkpoint as of each year from from_year to to_year, "
                    "on demand", (city, "on-demand")),
     ]
 
 
-def load_flow(deployment: Deployment, settings: Settings | None = None) -> Flow:
-    """The flow object a deployment's entry point names."""
-    if deployment.entrypoint.startswith("flows/deployments.py:ingest_"):
-        return _ingest_entry(deployment.attribute, settings or Settings.from_env())
-    here = deployment.entrypoint.startswith("flows/deployments.py:")
-    return getattr(sys.modules[__name__] if here else pipeline, deployment.attribute)
+def load_flow(deployment: Deployment) -> Flow:
+    """The flow object a deployment's entry point names (as a worker loads it)."""
+    import importlib
 
-
-def _ingest_entry(name: str, settings: Settings) -> Flow:
-    department = name.removeprefix("ingest_")
-    config = load_sources(settings.sources_file)
-    if department == name or department not in {d.name for d in config.departments}:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return pipeline.ingest_flow(config.department(department))
-
-
-def __getattr__(name: str) -> Flow:
-    """`ingest_<department>` for every department of the configured city (deployment entry points)."""
-    if name.startswith("ingest_"):
-        return _ingest_entry(name, Settings.from_env())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    file, attribute = deployment.entrypoint.split(":")
+    return getattr(importlib.import_module(file.removesuffix(".py").replace("/", ".")), attribute)
 
 
 # --- prefect.yaml ---------------------------------------------------------------------------------
@@ -161,6 +141,8 @@ def render_prefect_yaml(settings: Settings | None = None) -> str:
                   f"    entrypoint: {d.entrypoint}",
                   f"    description: {q(d.description, ensure_ascii=False)}",
                   f"    tags: [{', '.join(d.tags)}]"]
+        if d.parameters:
+            lines += ["    parameters: {" + ", ".join(f"{k}: {q(v)}" for k, v in d.parameters) + "}"]
         lines += (["    schedules:", f"      - cron: {q(d.cron)}", f"        timezone: {TIMEZONE}"]
                   if d.cron else ["    schedules: []"])
         lines += ["    work_pool:",
@@ -179,10 +161,10 @@ def runner_deployments(settings: Settings | None = None) -> list:
     settings = settings or Settings.from_env()
     built = []
     for d in build_deployments(settings):
-        runner = load_flow(d, settings).to_deployment(
+        runner = load_flow(d).to_deployment(
             d.name, schedules=[Cron(d.cron, timezone=TIMEZONE)] if d.cron else [],
-            tags=list(d.tags), description=d.description)
-        # Prefect's guess is pipeline.py for every department; like its guess, relative to here
+            tags=list(d.tags), description=d.description, parameters=dict(d.parameters))
+        # like Prefect's own guess, relative to here
         file, attribute = d.entrypoint.split(":")
         runner.entrypoint = f"{os.path.relpath(PROJECT_ROOT / file)}:{attribute}"
         built.append(runner)
@@ -202,56 +184,3 @@ def serve_all(limit: int = 1) -> None:
                             "which never schedules a run: start `prefect server start` and export "
                             "PREFECT_API_URL=http://127.0.0.1:4200/api")
     serve(*runner_deployments(), limit=limit)
-
-
-# --- backfill ---------------------------------------------------------------------------------------
-@flow(name="evaluate-kpis-through", flow_run_name="evaluate-kpis-through-{year}")
-def evaluate_kpis_through(year: int) -> list[dict]:
-    """The status of every checkpoint as it stood with the figures up to `year`."""
-    settings = Settings.from_env()
-    con = connect(settings.warehouse, read_only=True)
-    try:
-        rows = read_kpi_status_through(con, settings.sql_dir, year)
-    finally:
-        con.close()
-    check_kpi_status(rows)
-    counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
-    get_run_logger().info("through %d: %s", year, ", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    return [{"through_year": year, **r} for r in rows]
-
-
-@flow(name="backfill")
-def backfill(from_year: int, to_year: int) -> list[dict] | Failed:
-    """Re-run the status evaluation for each year of a range, one child run per year.
-
-    Departments deliver whole series, so re-ingesting a period fetches nothing a normal run does
-    not: a period's re-run is the status as of that year, from the figures up to it (today's
-    vintage of each figure, not the one first published).
-    """
-    try:
-        if not 1990 <= from_year <= to_year <= 2100:
-            raise ScheduleError(f"backfill `--from {from_year} --to {to_year}`: expected two years "
-                                "between 1990 and 2100, the first not after the second, e.g. "
-                                "--from 2015 --to 2024")
-        return [row for year in range(from_year, to_year + 1) for row in evaluate_kpis_through(year)]
-    except CarbonpeakError as exc:  # one clear line, as the ingest flows do
-        get_run_logger().error("%s", exc)
-        return Failed(message=str(exc))
-
-
-# short enough for ten years side by side; `insufficient_data` becomes None (shown as –)
-HISTORY_LABELS = {"achieved": "achieved", "on_track": "on", "at_risk": "risk", "off_track": "OFF",
-                  "insufficient_data": None, "stale": "stale"}
-HISTORY_LEGEND = "on = on_track, risk = at_risk, OFF = off_track, – = insufficient_data"
-
-
-def status_history(rows: list[dict]) -> tuple[list[str], list[list[object]]]:
-    """`backfill`'s rows as a table: one line per checkpoint, one column per year (`HISTORY_LEGEND`)."""
-    years = sorted({r["through_year"] for r in rows})
-    lines: dict[tuple, dict[int, str | None]] = {}
-    for r in rows:
-        key = (r["name_zh"], r["name_en"], r["checkpoint_year"])
-        lines.setdefault(key, {})[r["through_year"]] = HISTORY_LABELS.get(r["status"], r["status"])
-    headers = ["KPI 指标", "checkpoint", *[str(y) for y in years]]
-    return headers, [[f"{zh} {en}", cp, *[by_year.get(y) for y in years]]
-                     for (zh, en, cp), by_year in lines.items()]

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 
 from connectors.spec import DatasetSpec, SourcesConfig, load_city, load_sources
 from core.errors import ConfigError
-from flows.pipeline import build_inputs
+from flows.build import build_inputs
 from flows.settings import Settings
 from warehouse.db import connect
 from warehouse.models import build_models, ensure_declared_sources

@@ -111,7 +111,9 @@ PREFECT_DEFAULTS = {
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     # our libraries' lines (HTTP retries, skipped alert channels, refused batches) reach the
     # flow run's logs in the Prefect UI, not only the worker's stdout
-    "PREFECT_LOGGING_EXTRA_LOGGERS": "connectors,expectations,warehouse,source_server,flows,publishing,alerts,core",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": ",".join([
+        "connectors", "expectations", "warehouse", "source_server", "flows", "publishing", "alerts", "core",
+    ]),
     "GX_ANALYTICS_ENABLED": "false",
 }
 

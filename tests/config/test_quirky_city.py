@@ -82,7 +82,7 @@ def lanxi_landing(tmp_path, monkeypatch):
 
 
 def test_quirky_files_load_by_configuration_alone(prefect_harness, lanxi_landing):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     state = run_all(return_state=True)
     assert state.is_completed(), state.message

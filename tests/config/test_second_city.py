@@ -59,7 +59,7 @@ def static_site(tmp_path):
 
 
 def test_second_city_runs_on_configuration_alone(prefect_harness, static_site, tmp_path, monkeypatch):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     site, url = static_site
     landing = tmp_path / "landing"
@@ -96,7 +96,7 @@ def test_second_city_runs_on_configuration_alone(prefect_harness, static_site, t
 
 def test_a_city_mapping_an_unknown_column_is_refused_before_anything_moves(tmp_path, monkeypatch):
     from core.errors import ConfigError
-    from flows.pipeline import ingest_department
+    from flows.ingest import ingest_department
 
     text = (QINGSHUI / "sources.yml").read_text(encoding="utf-8").replace("capacity_mw:", "capacity_gw:")
     (tmp_path / "sources.yml").write_text(text, encoding="utf-8")

@@ -181,7 +181,7 @@ def test_no_token_reaches_any_table_of_the_warehouse(source_server, mianyang_sou
     con = connect(warehouse)
     try:
         results = load_batches(con, batches)
-        record_health(con, forestry, str(err.value))  # as flows.pipeline._record_failure does
+        record_health(con, forestry, str(err.value))  # as flows.ingest._record_failure does
         urls = dict(con.execute("select dataset, source_url from meta.load_log").fetchall())
         health = con.execute("select error from meta.source_health where department = 'forestry'"
                              ).fetchall()

@@ -14,10 +14,11 @@ from tests.conftest import MIANYANG
 def test_a_suite_column_the_map_does_not_fill_is_refused_before_any_download(tmp_path, monkeypatch):
     from prefect.logging import disable_run_logger
 
-    from flows.pipeline import ingest_department
+    from flows.ingest import ingest_department
 
     text = (MIANYANG / "sources.yml").read_text(encoding="utf-8")
-    line = '          land_area_ha: {from: 土地面积, type: double, unit: 公顷, description: "Land area, ha"}\n'
+    line = ('          land_area_ha: {from: 土地面积, type: double, unit: 公顷, '
+            'description: "Land area, ha"}\n')
     assert text.count(line) >= 1
     start = text.index("  forestry:")
     text = text[:start] + text[start:].replace(line, "", 1)  # forestry no longer maps its land area

@@ -46,7 +46,8 @@ def test_sql_error_is_one_line_and_nonzero(tmp_path, monkeypatch, capsys):
 
 def test_unknown_department_is_a_clear_error(capsys):
     assert main(["ingest", "nuclear"]) == 1
-    assert "unknown department `nuclear`; known: energy, forestry, waste, transport" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown department `nuclear`; known: energy, forestry, waste, transport" in err
 
 
 def run_cli(*args, env, timeout=300):
@@ -65,7 +66,7 @@ def test_main_job_end_to_end_then_sql_the_duckdb_cli_and_a_dying_source(tmp_path
     assert "embedded departmental source on http://127.0.0.1:" in done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("KPI 指标")
-    assert any("清洁能源电力总装机容量" in l and "achieved 已实现" in l for l in lines)
+    assert any("清洁能源电力总装机容量" in line and "achieved 已实现" in line for line in lines)
     assert "41 checkpoint(s) shown" in done.stdout
 
     answer = run_cli("sql", "select count(*) as n, count(status_reason) as reasons from kpi.kpi_status",

@@ -34,7 +34,7 @@ def fill(disk, leave_bytes: int) -> None:
 
 def test_a_full_disk_stops_the_run_in_one_line_and_changes_nothing(
         prefect_harness, small_disk, source_server, mianyang_sources, monkeypatch):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     warehouse = small_disk / "warehouse.duckdb"
     for department in mianyang_sources.departments:

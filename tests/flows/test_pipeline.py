@@ -9,7 +9,7 @@ from warehouse.db import connect, table_counts
 
 
 def test_run_all_ingests_builds_and_evaluates(prefect_harness, sources_env):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     state = run_all(return_state=True)
     assert state.is_completed(), state.message
@@ -30,9 +30,9 @@ def test_run_all_ingests_builds_and_evaluates(prefect_harness, sources_env):
 
 
 def test_ingest_energy_flow_reports_row_accounting(prefect_harness, sources_env):
-    from flows.pipeline import ingest_energy
+    from flows.ingest import ingest
 
-    results = ingest_energy()
+    results = ingest("energy")
     assert {r.dataset: (r.rows_in, r.rows_loaded) for r in results} == {
         "energy__balance": (189, 189), "energy__monthly": (576, 576), "energy__gdp": (21, 21),
         "energy__raw_coal_by_sector": (63, 63), "energy__power_capacity": (126, 126)}
@@ -40,14 +40,15 @@ def test_ingest_energy_flow_reports_row_accounting(prefect_harness, sources_env)
 
 def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
         prefect_harness, sources_env, source_server, monkeypatch):
-    from flows.pipeline import ingest_energy, run_all
+    from flows.ingest import ingest
+    from flows.run_all import run_all
 
     assert run_all(return_state=True).is_completed()
     before = fingerprint(sources_env)
     monkeypatch.setenv("CARBONPEAK_HTTP_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("CARBONPEAK_HTTP_BACKOFF_S", "0.05")
     source_server.set_faults(stop_after=2)  # the server goes away on the third page request
-    state = ingest_energy(return_state=True)
+    state = ingest("energy", return_state=True)
     assert state.is_failed()
     assert "source `energy." in state.message and "connection failed" in state.message
     assert source_server.url in state.message
@@ -56,7 +57,8 @@ def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
     assert run_state.is_failed()
     assert "every department failed; no data was loaded" in run_state.message
     after = fingerprint(sources_env)
-    # nothing was loaded: the failure is recorded (the department's KPIs read stale) and alerted, nothing else moves
+    # nothing was loaded: the failure is recorded (the department's KPIs read stale) and alerted,
+    # nothing else moves
     assert {t for t in before if before[t] != after[t]} <= {"meta.source_health", "meta.alert_state",
                                                             "meta.alerts"}
     assert before["meta.source_health"] != after["meta.source_health"]
@@ -64,7 +66,7 @@ def test_source_dying_mid_run_fails_clearly_and_leaves_the_warehouse_as_it_was(
 
 def test_one_failing_department_does_not_stop_the_others_and_its_kpis_go_stale(
         prefect_harness, sources_env, monkeypatch):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     assert run_all(return_state=True).is_completed()
     monkeypatch.setenv("CARBONPEAK_TRANSPORT_URL", "http://127.0.0.1:9")  # nothing listens there
@@ -96,7 +98,7 @@ def test_one_failing_department_does_not_stop_the_others_and_its_kpis_go_stale(
 
 def test_a_refused_batch_fails_the_run_with_one_line_naming_file_and_fix(
         prefect_harness, sources_env, source_server):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     source_server.set_faults(drop_period={"year": 2024, "month": 7})  # a month missing mid-series
     state = run_all(departments=["energy"], return_state=True)

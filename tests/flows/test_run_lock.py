@@ -34,7 +34,7 @@ def hold(script: str) -> subprocess.Popen:
 
 
 def test_a_second_run_waits_then_stops_naming_the_first_and_records_nothing(prefect_harness, copy_env):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     before = fingerprint(copy_env)
     other = hold(f"""
@@ -60,7 +60,7 @@ def test_a_second_run_waits_then_stops_naming_the_first_and_records_nothing(pref
 
 
 def test_an_open_session_on_the_warehouse_fails_no_department(prefect_harness, copy_env):
-    from flows.pipeline import run_all
+    from flows.run_all import run_all
 
     before = fingerprint(copy_env)
     other = hold(f"""
@@ -81,7 +81,7 @@ def test_an_open_session_on_the_warehouse_fails_no_department(prefect_harness, c
 
 
 def test_stage_leftovers_are_cleared_and_never_reach_the_snapshot(prefect_harness, copy_env):
-    from flows.pipeline import build_warehouse
+    from flows.build import build_warehouse
 
     con = connect(copy_env)
     con.execute("create schema if not exists stage")

@@ -20,15 +20,14 @@ import pytest
 import yaml
 
 from connectors.spec import load_sources
+from flows.backfill import backfill, status_history
 from flows.deployments import (
     CADENCE_CRONS,
     TIMEZONE,
     ScheduleError,
-    backfill,
     build_deployments,
     render_prefect_yaml,
     runner_deployments,
-    status_history,
 )
 from flows.settings import PROJECT_ROOT, Settings
 from warehouse.db import connect
@@ -46,20 +45,23 @@ def _settings(city: str, tmp_path: Path) -> Settings:
 def test_every_department_is_deployed_at_the_cron_of_its_cadence(city, tmp_path):
     settings = _settings(city, tmp_path)
     departments = load_sources(settings.sources_file).departments
-    deployments = {d.flow_name: d for d in build_deployments(settings)}
+    deployments = {(d.flow_name, d.name): d for d in build_deployments(settings)}
 
-    assert set(deployments) == {f"ingest-{d.name}" for d in departments} | {
-        "build-warehouse", "evaluate-kpis", "run-all", "backfill"}
+    # one `ingest` flow, one deployment per department with its name as the parameter
+    assert set(deployments) == {("ingest", f"{city}-{d.name}") for d in departments} | {
+        (flow, city) for flow in ("build-warehouse", "evaluate-kpis", "run-all", "backfill")}
     for department in departments:
-        d = deployments[f"ingest-{department.name}"]
-        assert (d.name, d.cron) == (city, CADENCE_CRONS[department.cadence][0])
+        d = deployments["ingest", f"{city}-{department.name}"]
+        assert (d.entrypoint, d.parameters) == ("flows/ingest.py:ingest", (("department", department.name),))
+        assert d.cron == CADENCE_CRONS[department.cadence][0]
         assert department.cadence in d.description and department.cadence in d.tags
+    deployments = {name if flow == "ingest" else flow: d for (flow, name), d in deployments.items()}
     assert deployments["build-warehouse"].cron == "0 7 * * *"
     assert deployments["evaluate-kpis"].cron == "30 7 * * *"
     assert deployments["run-all"].cron is None and deployments["backfill"].cron is None
     if city == "mianyang":
-        assert deployments["ingest-energy"].cron == "0 6 15 3-6 *"  # yearly
-        assert deployments["ingest-industry"].cron == "0 6 3,12 * *"  # monthly
+        assert deployments["mianyang-energy"].cron == "0 6 15 3-6 *"  # yearly
+        assert deployments["mianyang-industry"].cron == "0 6 3,12 * *"  # monthly
 
 
 def test_prefect_yaml_is_the_deployment_list_and_agrees_with_serve(tmp_path):
@@ -78,16 +80,19 @@ def test_prefect_yaml_is_the_deployment_list_and_agrees_with_serve(tmp_path):
         assert d["work_pool"]["job_variables"]["env"]["CARBONPEAK_CONFIG_DIR"] == "config/mianyang"
         from_yaml.add((flow.name, d["name"], (PROJECT_ROOT / d["entrypoint"]).as_posix(),
                        tuple((s["cron"], s["timezone"]) for s in d["schedules"]),
-                       d["description"], tuple(d["tags"])))
+                       d["description"], tuple(d["tags"]),
+                       tuple(sorted((d.get("parameters") or {}).items()))))
 
     served = {(r.flow_name, r.name, Path(r.entrypoint.split(":")[0]).resolve().as_posix()
                + ":" + r.entrypoint.split(":")[1],
                tuple((s.schedule.cron, s.schedule.timezone) for s in r.schedules),
-               r.description, tuple(r.tags)) for r in runner_deployments(settings)}
+               r.description, tuple(r.tags), tuple(sorted(r.parameters.items())))
+              for r in runner_deployments(settings)}
     assert from_yaml == served
     assert len(served) == len(build_deployments(settings)) == 15  # 11 departments, 4 other flows
-    assert ("ingest-transport", "mianyang", f"{PROJECT_ROOT}/flows/deployments.py:ingest_transport",
-            (("0 6 3,12 * *", TIMEZONE),)) in {s[:4] for s in served}
+    assert ("ingest", "mianyang-transport", f"{PROJECT_ROOT}/flows/ingest.py:ingest",
+            (("0 6 3,12 * *", TIMEZONE),), (("department", "transport"),)) in {
+        (*s[:4], s[6]) for s in served}
 
 
 def test_backfill_evaluates_each_year_from_the_figures_up_to_it(prefect_harness, default_warehouse,

@@ -38,18 +38,18 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_hostile_file_fails_its_department_only(prefect_harness, lanxi_landing, case):  # noqa: F811
     from connectors.spec import load_sources
-    from flows.pipeline import ingest_flow
+    from flows.ingest import ingest
     from flows.settings import Settings
 
     folder_name, plant, department, reason = CASES[case]
     settings = Settings.from_env()
     config = load_sources(settings.sources_file)
     other = next(d for d in config.departments if d.name != department)
-    assert ingest_flow(other)(return_state=True).is_completed()  # the other department loads
+    assert ingest(other.name, return_state=True).is_completed()  # the other department loads
     before = fingerprint(lanxi_landing)
 
     plant(lanxi_landing.parent / folder_name)
-    state = ingest_flow(config.department(department))(return_state=True)
+    state = ingest(department, return_state=True)
     assert state.is_failed()
     assert reason in state.message and "\n" not in state.message
     assert "Traceback" not in state.message

@@ -150,7 +150,8 @@ CASES = {
     # the department stopped after 2022: yearly, 180 days' lag, so 2023 was due by 2024-06-29
     "stopped_publishing": Case(linear(2018, 44, 1, 5), {2025: ("at_least", 45)}, {2025: "stale"},
                                source=dt.date(2022, 12, 31),
-                               words={2025: "no new data from testdept (test__stopped_publishing) since 2022"}),
+                               words={2025: "no new data from testdept (test__stopped_publishing) "
+                                            "since 2022"}),
     # its latest year (2024) is as recent as a yearly department can be on 2026-03-01
     "published_in_time": Case(linear(2020, 38, 1.5, 5), {2025: ("at_least", 45)}, {2025: "on_track"},
                               source=dt.date(2024, 12, 31)),

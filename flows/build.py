@@ -1,0 +1,71 @@
+"""The `build-warehouse` flow: every SQL model and its tests in one transaction, then the snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+from prefect import flow, get_run_logger
+
+from connectors.spec import load_sources
+from flows.settings import Settings
+from flows.writing import writing
+from publishing.clock import city_today
+from warehouse.catalogue import load_catalogue, read_catalogue
+from warehouse.db import connect
+from warehouse.freshness import seed_data_age
+from warehouse.kpi_views import GeneratedModel, generated_models
+from warehouse.models import build_models
+from warehouse.snapshot import publish_snapshot
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """What every build takes from the city's configuration, read before the build starts.
+
+    `seed` writes the KPI catalogue and what the age of the data is judged on; `generated` are
+    the KPI views kpis.yml declares (and kpi_series). A broken kpis.yml or sources.yml stops the
+    build with one line, before anything is written.
+    """
+
+    seed: Callable[[duckdb.DuckDBPyConnection], None]
+    generated: list[GeneratedModel]
+
+
+def build_inputs(settings: Settings) -> BuildInputs:
+    catalogue = read_catalogue(settings.kpis_file)
+    sources = load_sources(settings.sources_file)
+    as_of = settings.as_of or city_today()
+
+    def seed(con: duckdb.DuckDBPyConnection) -> None:
+        load_catalogue(con, catalogue)
+        seed_data_age(con, sources, as_of)
+
+    return BuildInputs(seed, generated_models(catalogue, settings.kpis_file.name))
+
+
+@flow(name="build-warehouse")
+def build_warehouse(select: str | None = None) -> list[str]:
+    """Build the SQL models, then publish the analysts' read-only snapshot of the warehouse.
+
+    The KPI catalogue and every model (staging → marts → kpi) are built in one transaction; the
+    snapshot is published only once that transaction has committed.
+    """
+    from prefect.runtime import flow_run
+
+    logger = get_run_logger()
+    settings = Settings.from_env()
+    inputs = build_inputs(settings)
+    with writing("build-warehouse"):
+        con = connect(settings.warehouse)
+        try:
+            built = build_models(con, settings.sql_dir, select, seed=inputs.seed,
+                                 generated=inputs.generated)
+        finally:
+            con.close()
+        logger.info("built %d models", len(built))
+        snapshot = publish_snapshot(settings.warehouse, settings.snapshot, build_id=flow_run.id)
+    logger.info("published the analyst snapshot %s; open it with `duckdb -readonly %s`",
+                snapshot, snapshot)
+    return [m.relation for m in built]

@@ -1,0 +1,133 @@
+"""The `ingest` flow: one department's datasets, extracted, validated, then loaded all at once.
+
+One flow for every department of any city (the department is its parameter, the run is named
+`ingest-<department>`), so each can be deployed at the cadence it publishes (flows/deployments.py).
+Tasks are thin: each calls one function of connectors/, expectations/ or warehouse/. Transient
+source failures are retried in the HTTP layer only, so tasks have no Prefect retries. A department
+whose source fails ends as a Failed state with one clear message, recorded in meta.source_health.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
+
+from connectors.fetch import fetch_dataset
+from connectors.result import FetchResult, SourceState
+from connectors.spec import DatasetSpec, DepartmentSpec, load_city, load_sources
+from core.errors import CarbonpeakError, ConfigError
+from expectations.gate import Batch, check_batch
+from expectations.suites import check_suite_columns
+from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
+from flows.writing import writing
+from warehouse.db import connect
+from warehouse.errors import WarehouseError
+from warehouse.health import record_health
+from warehouse.load import LoadResult, load_batches
+from warehouse.models import ensure_declared_sources, read_declared_sources
+from warehouse.raw import check_contract
+from warehouse.state import read_source_states, states_of
+
+
+@task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-{spec.name}")
+def extract(spec: DatasetSpec, department: DepartmentSpec, states: dict[str, SourceState]
+            ) -> list[FetchResult]:
+    landing = landing_folder(spec)
+    url = source_url(department)
+    if landing is None:
+        file = Settings.from_env().sources_file.name
+        if url is None:
+            raise ConfigError(file, department.name, department.url_env,
+                              "is not set: point it at the department's server, or use "
+                              "`carbonpeak run`, which starts the embedded one")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(file, department.name, department.url_env,
+                              f"`{url}` is not an http(s) URL, e.g. http://127.0.0.1:8765")
+    return fetch_dataset(spec, with_http_overrides(department), url, source_token(department), states,
+                         landing)
+
+
+@task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{spec.name}")
+def validate(spec: DatasetSpec, fetched: list[FetchResult], city: dict) -> list[Batch]:
+    """Check each batch inside the warehouse (staged, validated, unstaged; raw is untouched)."""
+    settings = Settings.from_env()
+    con = connect(settings.warehouse)
+    try:
+        # Suites may look at other raw tables (cross-dataset checks): they must exist, if empty.
+        ensure_declared_sources(con, settings.sql_dir)
+        return [check_batch(f, con, params=city, as_of=settings.as_of) for f in fetched]
+    finally:
+        con.close()
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load(batches: list[Batch], department: DepartmentSpec) -> list[LoadResult]:
+    from prefect.runtime import flow_run
+
+    con = connect(Settings.from_env().warehouse)
+    try:
+        results = load_batches(con, batches, run_id=flow_run.id)
+        record_health(con, department)
+        return results
+    finally:
+        con.close()
+
+
+def ingest_department(name: str) -> list[LoadResult]:
+    """Extract every dataset of a department, validate each, then load them all at once.
+
+    Nothing is written until every dataset has been fetched, so a source that dies mid-run
+    leaves the warehouse exactly as it was.
+    """
+    logger = get_run_logger()
+    settings = Settings.from_env()
+    config = load_sources(settings.sources_file)
+    city = load_city(settings.city_file)
+    declared = read_declared_sources(settings.sql_dir)
+    raw_tables = {table: s.columns for (src, table), s in declared.items() if src == "raw"}
+    check_contract(config, raw_tables)
+    check_suite_columns(config, {t: [c for c, _ in cols] for t, cols in raw_tables.items()})
+    department = config.department(name)
+    con = connect(settings.warehouse)
+    try:
+        states = read_source_states(con)
+    finally:
+        con.close()
+    batches = []
+    for spec in department.datasets:
+        batches += validate(spec, extract(spec, department, states_of(states, spec.table_name)), city)
+    results = load(batches, department)
+    for r in results:
+        logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate + "
+                    "%d rejected", r.dataset, r.status, r.rows_in, r.rows_loaded, r.rows_quarantined,
+                    r.rows_unchanged, r.rows_duplicate, r.rows_rejected)
+    return results
+
+
+def _record_failure(name: str, exc: CarbonpeakError) -> None:
+    """Keep the reason in the warehouse: the department's KPIs show as stale until it answers."""
+    settings = Settings.from_env()
+    try:
+        department = load_sources(settings.sources_file).department(name)
+    except CarbonpeakError:
+        return  # the configuration itself is broken: nothing to attach the failure to
+    con = connect(settings.warehouse)
+    try:
+        record_health(con, department, str(exc))
+    finally:
+        con.close()
+
+
+@flow(name="ingest", flow_run_name="ingest-{department}")
+def ingest(department: str) -> list[LoadResult]:
+    """Ingest one department of the configured city (its name in sources.yml, e.g. energy)."""
+    try:
+        with writing(f"ingest-{department}"):
+            return ingest_department(department)
+    except WarehouseError:
+        raise  # busy, full or read-only: not the department's failure; nothing is recorded
+    except CarbonpeakError as exc:
+        _record_failure(department, exc)
+        get_run_logger().error("%s", exc)
+        return Failed(message=str(exc))
