@@ -59,11 +59,10 @@ def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year:
     }
     series = {**models, "kpi_series": SimpleNamespace(
         relation=f"(select * from kpi.kpi_series where year <= {int(year)})")}
-    cut = {**series,
-           "kpi_required_path": SimpleNamespace(
-               relation=f"({compile_sql(models['kpi_required_path'], series, at_year_end)}\n)"),
-           "kpi_data_age": SimpleNamespace(
-               relation=f"({compile_sql(models['kpi_data_age'], models, at_year_end)}\n)")}
+    # every step between the series and the status, on the cut series and at the year's end
+    cut = {**series, **{name: SimpleNamespace(
+        relation=f"({compile_sql(models[name], series, at_year_end)}\n)")
+        for name in ("kpi_required_path", "kpi_trend", "kpi_data_age")}}
     try:
         cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, at_year_end)}\n) "
                              "order by catalogue_position, checkpoint_year")

@@ -212,7 +212,7 @@ def peak_outcomes(tmp_path_factory):
         (project / "kpi").mkdir(parents=True)
         (project / "marts").mkdir()
         for model in ("kpi/kpi_emissions__carbon_peak.sql", "kpi/kpi_status.sql", "kpi/kpi_data_age.sql",
-                      "kpi/kpi_required_path.sql"):
+                      "kpi/kpi_required_path.sql", "kpi/kpi_trend.sql"):
             shutil.copy(PROJECT_ROOT / "dbt_like_sql" / model, project / model)
         (project / "marts" / "mart_emissions__co2_yearly.sql").write_text(
             "select year, total_co2_t from {{ source('test', 'co2') }}")

@@ -244,7 +244,7 @@ def statuses(tmp_path_factory):
     root = tmp_path_factory.mktemp("status")
     project = root / "project"
     (project / "kpi").mkdir(parents=True)
-    for model in ("kpi_status", "kpi_data_age", "kpi_required_path"):
+    for model in ("kpi_status", "kpi_data_age", "kpi_required_path", "kpi_trend"):
         for suffix in (".sql", ".yml"):
             shutil.copy(PROJECT_ROOT / "dbt_like_sql" / "kpi" / f"{model}{suffix}", project / "kpi")
     (project / "kpi" / "kpi_series.sql").write_text("select * from {{ source('test', 'series') }}")
