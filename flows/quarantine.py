@@ -1,21 +1,66 @@
 """The `replay-quarantine` flow: replay quarantined rows after a fix, rebuild and republish.
 
-A fix is a corrected column map or unit in sources.yml, or a relaxed bound in a suite. What a
-replay does to a dataset is `warehouse.quarantine.replay_dataset`.
+A fix is a corrected column map or unit in sources.yml, or a relaxed bound in a suite. A replay
+parses the rows again from the values as received (connectors), checks them together with the
+current rows (expectations), loads what passes and marks those rows replayed (warehouse).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import duckdb
 from prefect import flow, get_run_logger
 
+from connectors.parse import ROW_NUMBER, parse_records
+from connectors.result import FetchResult, Provenance
 from connectors.spec import DatasetSpec, SourcesConfig, load_city, load_sources
 from core.errors import ConfigError
+from expectations.gate import check_batch
 from flows.build import build_inputs
 from flows.settings import Settings
 from warehouse.db import connect
+from warehouse.load import load_batches
 from warehouse.models import build_models, ensure_declared_sources
-from warehouse.quarantine import QuarantinedRecord, ReplayResult, read_quarantine, replay_dataset
+from warehouse.quarantine import QuarantinedRecord, current_rows, mark_replayed, read_quarantine
 from warehouse.snapshot import publish_snapshot
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    dataset: str
+    replayed: int  # rows taken out of the quarantine for another try
+    loaded: int  # new facts or vintages written
+    unchanged: int  # passed, and already in the warehouse as they are
+    still_quarantined: int
+    rejected: str | None = None  # a table-level check failed: nothing of this dataset was loaded
+
+
+def replay_dataset(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, records: list[QuarantinedRecord],
+                   city: dict, as_of: dt.date | None, run_id: str | None = None) -> ReplayResult:
+    numbers = list(range(1, len(records) + 1))
+    raw = {n: r.raw_values for n, r in enumerate(records, start=1)}
+    frame, rejects = parse_records(spec, list(raw.values()), row_numbers=numbers)
+    digest = hashlib.sha256("".join(r.row_hash for r in records).encode()).hexdigest()
+    provenance = Provenance(spec.source_name, f"quarantine replay of raw.{spec.table_name}",
+                            dt.datetime.now(dt.UTC).replace(microsecond=0), digest, 1,
+                            len(records), state_key="")  # no state: the source was not asked
+    fetched = FetchResult(spec, frame, tuple(rejects), provenance, raw)
+    batch = check_batch(fetched, con, params=city, as_of=as_of,
+                        context=current_rows(con, spec, frame))
+    [result] = load_batches(con, [batch], run_id)
+    if result.status == "rejected":
+        return ReplayResult(spec.table_name, len(records), 0, 0, len(records), result.detail)
+    passed = set(batch.rows[ROW_NUMBER].astype(int))
+    # exact repeats inside the replay pass with their first copy
+    passed |= {n for n in numbers if n not in passed and n not in
+               {q.row_number for q in batch.quarantined}}
+    mark_replayed(con, spec.table_name, [records[n - 1].row_hash for n in sorted(passed)],
+                  result.load_id)
+    return ReplayResult(spec.table_name, len(records), result.rows_loaded, result.rows_unchanged,
+                        len(batch.quarantined))
 
 
 def _spec_of(config: SourcesConfig, table: str) -> DatasetSpec:
