@@ -25,7 +25,8 @@ from warehouse.db import connect
 from warehouse.errors import WarehouseError
 from warehouse.health import record_health
 from warehouse.load import LoadResult, load_batches
-from warehouse.models import ensure_declared_sources, read_declared_sources
+from warehouse.model_properties import read_declared_sources
+from warehouse.models import ensure_declared_sources
 from warehouse.raw import check_contract
 from warehouse.state import read_source_states, states_of
 

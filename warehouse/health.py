@@ -14,7 +14,7 @@ def record_health(con: duckdb.DuckDBPyConnection, department: DepartmentSpec,
                   error: str | None = None) -> None:
     """Note that every dataset of `department` was just fetched (error=None) or failed."""
     ensure_meta(con)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     status = "ok" if error is None else "failed"
     for spec in department.datasets:
         con.execute("""

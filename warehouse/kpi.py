@@ -9,7 +9,8 @@ import duckdb
 
 from warehouse.db import as_dicts
 from warehouse.errors import WarehouseError
-from warehouse.models import compile_sql, discover, read_sources
+from warehouse.model_properties import read_sources
+from warehouse.models import compile_sql, discover
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "stale")
 

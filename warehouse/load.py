@@ -47,7 +47,8 @@ def load_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch], run_id: s
                  ) -> list[LoadResult]:
     """Write every batch (or its rejection) in one transaction; on any error nothing is written.
 
-    `run_id` (the Prefect flow run, when there is one) is kept in the load log."""
+    `run_id` (the Prefect flow run, when there is one) is kept in the load log.
+    """
     ensure_meta(con)
     for batch in batches:
         ensure_raw_table(con, batch.spec)
@@ -67,7 +68,8 @@ def _record_state(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime
                                        checked_at, changed_at, watermark)
         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
         on conflict (dataset, source_key) do update set
-            url = excluded.url, etag = excluded.etag, last_modified = excluded.last_modified, checked_at = excluded.checked_at,
+            url = excluded.url, etag = excluded.etag, last_modified = excluded.last_modified,
+            checked_at = excluded.checked_at,
             watermark = coalesce(excluded.watermark, meta.source_state.watermark),
             changed_at = case when meta.source_state.payload_sha256 = excluded.payload_sha256
                               then meta.source_state.changed_at else excluded.changed_at end,
@@ -77,8 +79,10 @@ def _record_state(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime
 
 
 def _unchanged(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> LoadResult:
-    """The source had nothing new (304, the same payload, nothing since the watermark): remember
-    that it was asked (`meta.source_state.checked_at`); nothing is loaded or logged."""
+    """The source had nothing new (304, the same payload, nothing since the watermark).
+
+    Remember that it was asked (`meta.source_state.checked_at`); nothing is loaded or logged.
+    """
     spec, prov = batch.spec, batch.provenance
     _record_state(con, batch, now)
     log.info("raw.%s: unchanged since the last load (%s)", spec.table_name,
@@ -88,7 +92,7 @@ def _unchanged(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -
 
 def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None) -> LoadResult:
     spec, prov = batch.spec, batch.provenance
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if prov.not_modified:
         return _unchanged(con, batch, now)
     status = "rejected" if batch.rejected_reason else "loaded"
@@ -165,7 +169,7 @@ def _record_validation(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: st
     warns = sum(c.severity == "warn" for c in failed)
     outcome = ("rejected" if status == "rejected" else "quarantined" if batch.quarantined
                else "warned" if warns else "passed")
-    at = batch.validated_at or dt.datetime.now(dt.timezone.utc)
+    at = batch.validated_at or dt.datetime.now(dt.UTC)
     con.execute("insert into meta.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, batch.spec.table_name, batch.spec.table_name, at, outcome,
                  len(batch.checks), errors, warns,

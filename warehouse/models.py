@@ -7,7 +7,11 @@ kpi). A `<name>.yml` beside a model, in dbt's layout (`version: 2`, `models:`), 
 Everything is built, then tested, in one transaction: a failing model or a failing error-severity
 test leaves the previous warehouse.
 The build also (re)creates the as-of macros `meta.as_of_load` / `meta.as_of_date` over the raw
-vintages. See dbt_like_sql/README.md.
+vintages. See dbt_like_sql/README.md. What the .yml files declare is read in
+`warehouse.model_properties`; the KPI views kpis.yml declares come in as `generated` models.
+
+Why ~360 lines: discovering, ordering (`--select`), compiling and building in one transaction
+are one mechanism whose steps share the Model; split further, each part would need the others.
 """
 
 from __future__ import annotations
@@ -20,11 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from warehouse import model_tests
 from warehouse.db import has_table, sql_literal
 from warehouse.errors import ModelError
+from warehouse.model_properties import (
+    columns_of,
+    grain_of,
+    read_declared_sources,
+    read_properties,
+    read_sources,
+)
 from warehouse.model_tests import ModelTest
 from warehouse.raw import LINEAGE_COLUMNS
 
@@ -58,40 +68,6 @@ class Model:
     @property
     def relation(self) -> str:
         return f"{self.schema}.{self.name}"
-
-
-def _read_yaml(path: Path, model: str) -> dict | None:
-    if not path.exists():
-        return None
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ModelError(model, f"`{path}` is not valid YAML: {str(exc).splitlines()[0]} "
-                         f"(quote text that contains ': ')") from None
-
-
-@dataclass(frozen=True)
-class Source:
-    relation: str
-    columns: tuple[tuple[str, str], ...]  # (name, data_type) when declared
-
-
-def read_declared_sources(project: Path) -> dict[tuple[str, str], Source]:
-    """(source name, table) -> its relation and declared columns, from `sources.yml`."""
-    doc = _read_yaml(project / "sources.yml", "sources.yml") or {}
-    found = {}
-    for source in doc.get("sources", []):
-        schema = source.get("schema", source["name"])
-        for table in source.get("tables", []):
-            columns = tuple((c["name"], c["data_type"]) for c in table.get("columns", [])
-                            if "data_type" in c)
-            found[(source["name"], table["name"])] = Source(f"{schema}.{table['name']}", columns)
-    return found
-
-
-def read_sources(project: Path) -> dict[tuple[str, str], str]:
-    """(source name, table) -> relation, from `sources.yml`."""
-    return {key: source.relation for key, source in read_declared_sources(project).items()}
 
 
 def ensure_declared_sources(con: duckdb.DuckDBPyConnection, project: Path) -> list[str]:
@@ -168,77 +144,10 @@ def _model(name: str, layer: str, path: Path, sql: str, entry: dict, yml: Path) 
         refs=tuple(dict.fromkeys(_REF.findall(sql))),
         sources=tuple(dict.fromkeys(_SOURCE.findall(sql))),
         description=str(entry.get("description", "")).strip(),
-        columns=_columns(yml, name, entry),
-        grain=_grain(yml, name, entry),
+        columns=columns_of(yml, name, entry),
+        grain=grain_of(yml, name, entry),
         tests=model_tests.parse_tests(name, yml, entry),
     )
-
-
-# what dbt reads in a model's properties; anything else is most likely a key of the old layout
-MODEL_KEYS = ("name", "description", "config", "meta", "columns", "data_tests", "tests", "docs",
-              "constraints", "access", "group", "latest_version", "versions", "deprecation_date")
-COLUMN_KEYS = ("name", "description", "data_tests", "tests", "data_type", "meta", "config", "quote",
-               "constraints")
-LAYOUT = ("write `version: 2` and `models:` with one entry `- name: {model}` holding "
-          "`description`, `columns` and `data_tests`, and the grain under `config: {{meta: {{grain: "
-          "[...]}}}}` (see dbt_like_sql/README.md)")
-
-
-def read_properties(yml: Path, model: str) -> dict:
-    """The entry of `model` under `models:` in its `.yml` (dbt's layout), {} without a `.yml`."""
-    doc = _read_yaml(yml, model)
-    if doc is None:
-        return {}
-    layout = LAYOUT.format(model=model)
-    if not isinstance(doc, dict) or not isinstance(doc.get("models"), list) or doc.get("version", 2) != 2:
-        raise ModelError(model, f"`{yml}` is not in dbt's layout; {layout}")
-    extra = [key for key in doc if key not in ("version", "models")]
-    if extra:
-        raise ModelError(model, f"`{yml}`: unknown top-level key `{extra[0]}`; a model's .yml holds only "
-                         "`version: 2` and `models:` (sources are declared in sources.yml)")
-    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in doc["models"]]
-    if names != [model] or not isinstance(doc["models"][0], dict):
-        raise ModelError(model, f"`{yml}` describes {', '.join(f'`{n}`' for n in names) or 'no model'}; "
-                         f"it must describe only the model beside it, `{model}`: {layout}")
-    entry = doc["models"][0]
-    unknown = [key for key in entry if key not in MODEL_KEYS]
-    if unknown:
-        hint = ("custom keys such as `grain` go under `config: {meta: {...}}`" if unknown[0] == "grain"
-                else "quote a description that contains ', ' or ': '")
-        raise ModelError(model, f"`{yml}`: model `{model}` has an unknown key `{unknown[0]}`; known keys: "
-                         f"{', '.join(MODEL_KEYS)} ({hint})")
-    return entry
-
-
-def _columns(yml: Path, model: str, entry: dict) -> tuple[tuple[str, str], ...]:
-    found = []
-    columns = entry.get("columns") or []
-    if not isinstance(columns, list):
-        raise ModelError(model, f"`{yml}`: `columns` must be a list of `- name: ...` entries")
-    for column in columns:
-        if not isinstance(column, dict) or "name" not in column:
-            raise ModelError(model, f"`{yml}`: every entry of `columns` needs a `name`; got `{column}`")
-        unknown = [k for k in column if k not in COLUMN_KEYS]
-        if unknown:  # `{name: x, description: a, b}` reads as description "a" and a key "b"
-            raise ModelError(model, f"`{yml}`: column `{column['name']}` has an unknown key "
-                             f"`{unknown[0]}`; known keys: {', '.join(COLUMN_KEYS)} "
-                             "(quote a description that contains ', ' or ': ')")
-        found.append((column["name"], str(column.get("description", "")).strip()))
-    return tuple(found)
-
-
-def _grain(yml: Path, model: str, entry: dict) -> tuple[str, ...]:
-    """`config: {meta: {grain: [...]}}` (or `meta: {grain: [...]}`, which dbt also reads)."""
-    config = entry.get("config") or {}
-    metas = [config.get("meta") or {} if isinstance(config, dict) else None, entry.get("meta") or {}]
-    if not all(isinstance(meta, dict) for meta in metas):
-        raise ModelError(model, f"`{yml}`: `config` and `meta` must be mappings, e.g. "
-                         "`config: {meta: {grain: [year]}}`")
-    grain = next((meta["grain"] for meta in metas if "grain" in meta), [])
-    if not isinstance(grain, list) or not all(isinstance(g, str) for g in grain):
-        raise ModelError(model, f"`{yml}`: `grain` is the list of columns that identify a row, "
-                         "e.g. `config: {meta: {grain: [year, county_name]}}`")
-    return tuple(grain)
 
 
 def build_order(models: dict[str, Model], select: str | None = None) -> list[Model]:

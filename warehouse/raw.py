@@ -117,8 +117,10 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _migrate_load_log(con: duckdb.DuckDBPyConnection) -> None:
-    """Warehouses made before the per-run log kept one row per payload (with times_seen):
-    carry those rows over, one per payload, as the loads they were."""
+    """Carry over a load log from before the per-run log, one row per payload, as the loads they were.
+
+    Warehouses made before the per-run log kept one row per payload (with times_seen).
+    """
     old = con.execute("select count(*) from duckdb_columns() where schema_name = 'meta' and "
                       "table_name = 'load_log' and column_name = 'times_seen' and "
                       "database_name = current_database()").fetchone()[0]

@@ -22,7 +22,8 @@ from publishing.dictionary.units import SUFFIXES, infer_unit
 from warehouse.catalogue import read_catalogue
 from warehouse.db import SCHEMAS, as_dicts
 from warehouse.kpi_views import generated_models
-from warehouse.models import discover, lineage, read_sources
+from warehouse.model_properties import read_sources
+from warehouse.models import discover, lineage
 
 # What every raw row carries besides the dataset's own columns (warehouse.raw.LINEAGE_COLUMNS).
 LINEAGE_DOCS = {

@@ -13,7 +13,8 @@ import pytest
 from flows.settings import PROJECT_ROOT
 from tests.helpers import ingest_and_build
 from warehouse.db import connect
-from warehouse.models import create_vintage_macros, discover, raw_keys, read_sources
+from warehouse.model_properties import read_sources
+from warehouse.models import create_vintage_macros, discover, raw_keys
 
 PROJECT = PROJECT_ROOT / "dbt_like_sql"
 GDP_2020 = "select gdp_2020_prices_cny from meta.as_of_{kind}('raw.energy__gdp', ?) where year = 2020"
