@@ -18,39 +18,25 @@ import hmac
 import html
 import json
 import logging
-import os
 import smtplib
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import requests
-import yaml
 
-from core.errors import CarbonpeakError, ConfigError
+from core.errors import CarbonpeakError
 from core.redact import Secret
-
-BEIJING = ZoneInfo("Asia/Shanghai")  # an official's inbox shows the city's time
+from publishing.clock import CITY_TIMEZONE
 
 log = logging.getLogger(__name__)
 
-ALERT_LEVELS = ("at_risk", "off_track")  # the least bad KPI status that alerts (`alert_at`)
-SECRET_KEYS = ("token", "password", "secret", "key")
 DINGTALK_URL = "https://oapi.dingtalk.com/robot/send"
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-
-
-class AlertsConfigError(ConfigError):
-    """`alerts.yml` is malformed; raised before anything is sent."""
-
-    def __init__(self, file: str, channel: str | None, key: str, problem: str) -> None:
-        super().__init__(file, channel, key, problem, kind="channel")
 
 
 class ChannelError(CarbonpeakError):
@@ -122,117 +108,11 @@ class Channel:
 
 
 @dataclass(frozen=True)
-class AlertsConfig:
-    file: str
-    alert_at: str = "off_track"
-    remind_every: dt.timedelta | None = dt.timedelta(days=30)
-    lookback: dt.timedelta = dt.timedelta(days=7)  # how far back rejected/quarantined loads count
-    channels: tuple[Channel, ...] = ()
-    skipped: tuple[tuple[str, str], ...] = ()  # (channel, why) for disabled or unconfigured ones
-
-
-@dataclass(frozen=True)
 class Delivery:
     channel: str
     status: str  # sent | failed | suppressed
     attempts: int
     error: str | None = None
-
-
-# --- configuration -------------------------------------------------------------------------
-
-# per type: (required keys, optional keys)
-CHANNEL_KEYS = {
-    "webhook": (("url",), ("token",)),
-    "smtp": (("host", "from", "to"), ("port", "security", "username", "password")),
-    "dingtalk": (("token",), ("base_url", "secret")),
-    "wecom": (("key",), ("base_url",)),
-    "prefect_event": ((), ()),
-}
-
-
-def read_alerts_config(path: Path, env: Mapping[str, str] = os.environ) -> AlertsConfig | None:
-    """Read `alerts.yml`; None when the city has none (then nothing is ever sent)."""
-    file = str(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        return None
-    except yaml.YAMLError as exc:
-        raise AlertsConfigError(file, None, "-", f"not valid YAML: {exc}") from None
-    if not isinstance(doc, dict):
-        raise AlertsConfigError(file, None, "-", "expected a mapping")
-    alert_at = doc.get("alert_at", "off_track")
-    if alert_at not in ALERT_LEVELS:
-        raise AlertsConfigError(file, None, "alert_at", f"`{alert_at}` is not one of "
-                                + ", ".join(ALERT_LEVELS))
-    remind = _number(file, None, doc, "remind_every_days", 30)
-    retry = doc.get("retry") or {}
-    channels, skipped = [], []
-    for name, body in (doc.get("channels") or {}).items():
-        if not isinstance(body, dict):
-            raise AlertsConfigError(file, name, name, "expected a mapping")
-        channel = _channel(file, name, body, retry, env)
-        if isinstance(channel, Channel):
-            channels.append(channel)
-        else:
-            skipped.append((name, channel))
-    return AlertsConfig(
-        file=file, alert_at=alert_at,
-        remind_every=dt.timedelta(days=remind) if remind else None,
-        lookback=dt.timedelta(days=_number(file, None, doc.get("data_quality") or {},
-                                           "lookback_days", 7)),
-        channels=tuple(channels), skipped=tuple(skipped))
-
-
-def _number(file: str, channel: str | None, body: dict, key: str, default: float) -> float:
-    value = body.get(key, default)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise AlertsConfigError(file, channel, key, f"`{value}` is not a number >= 0")
-    return value
-
-
-def _channel(file: str, name: str, body: dict, retry: dict, env: Mapping[str, str]
-             ) -> Channel | str:
-    """The channel, or why it is skipped."""
-    kind = body.get("type")
-    if kind not in CHANNEL_KEYS:
-        raise AlertsConfigError(file, name, "type", f"unknown type `{kind}`; expected one of "
-                                + ", ".join(CHANNEL_KEYS))
-    if body.get("enabled", True) is False:
-        return "disabled in alerts.yml"
-    required, optional = CHANNEL_KEYS[kind]
-    options: dict = {}
-    for key in required + optional:
-        if key in SECRET_KEYS and key in body:
-            raise AlertsConfigError(file, name, key, f"secrets do not go in the file; name the "
-                                    f"environment variable that holds it: `{key}_env: VARIABLE`")
-        variable = body.get(f"{key}_env")
-        value = env.get(variable) if variable else None
-        if not value:
-            value = body.get(key)
-        if value in (None, "") and key in required:
-            if not variable:
-                raise AlertsConfigError(file, name, key, f"is required (`{key}: ...` or "
-                                        f"`{key}_env: VARIABLE`)")
-            return f"`{variable}` is not set"
-        if value not in (None, ""):
-            options[key] = Secret(value) if key in SECRET_KEYS or key == "url" else value
-    if kind == "smtp":
-        options["security"] = str(options.get("security", "starttls")).lower()
-        if options["security"] not in SMTP_PORTS:
-            raise AlertsConfigError(file, name, "security", f"`{options['security']}` is not one "
-                                    "of " + ", ".join(SMTP_PORTS))
-        options["port"] = int(options.get("port") or SMTP_PORTS[options["security"]])
-        to = options["to"]
-        options["to"] = [a.strip() for a in (to.split(",") if isinstance(to, str) else to)]
-    settings = retry | (body.get("retry") or {})
-    return Channel(name, kind, options,
-                   attempts=max(1, int(_number(file, name, settings, "attempts", 3))),
-                   backoff_s=float(_number(file, name, settings, "backoff_s", 2.0)),
-                   timeout_s=float(_number(file, name, body, "timeout_s", 10.0)))
 
 
 # --- delivery ------------------------------------------------------------------------------
@@ -298,7 +178,7 @@ def send_smtp(channel: Channel, message: Message) -> None:
     email["From"] = o["from"]
     email["To"] = ", ".join(o["to"])
     # Without Date and Message-ID many mail servers score a message as spam, or drop it.
-    email["Date"] = format_datetime(dt.datetime.now(BEIJING))
+    email["Date"] = format_datetime(dt.datetime.now(CITY_TIMEZONE))  # the inbox shows the city's time
     email["Message-ID"] = make_msgid(idstring=message.alert_id[:32] or None,
                                      domain=str(o["from"]).rpartition("@")[2] or None)
     email.set_content(f"{message.text_zh}\n\n{message.text_en}\n", cte="base64")

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from alerts.channels import AlertsConfig, Channel, Delivery, Message, deliver
+from alerts.channels import Channel, Delivery, Message, deliver
+from alerts.config import AlertsConfig
 from alerts.messages import render_data, render_kpi
 from alerts.owed import deliver_owed, summarize
 from alerts.state import (

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from alerts.channels import AlertsConfig, Delivery, Message
+from alerts.channels import Delivery, Message
+from alerts.config import AlertsConfig
 from warehouse.db import as_dicts, ensure_schemas, has_table
 from warehouse.errors import WarehouseError
 from warehouse.kpi import read_kpi_status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from alerts.channels import read_alerts_config
+from alerts.config import read_alerts_config
 from alerts.send import AlertResult, send_alerts
 from connectors.spec import load_sources
 from core.errors import ConfigError

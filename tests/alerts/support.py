@@ -10,7 +10,7 @@ import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from alerts.channels import read_alerts_config
+from alerts.config import read_alerts_config
 from flows.settings import PROJECT_ROOT
 
 MIANYANG_ALERTS = PROJECT_ROOT / "config" / "mianyang" / "alerts.yml"

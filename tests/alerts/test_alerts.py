@@ -15,7 +15,7 @@ import urllib.parse
 
 import pytest
 
-from alerts.channels import AlertsConfigError, read_alerts_config
+from alerts.config import AlertsConfigError, read_alerts_config
 from flows.settings import PROJECT_ROOT
 from tests.alerts.support import (
     MIANYANG_ALERTS,
@@ -32,6 +32,7 @@ def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
         warehouse_copy, receiver, smtp_server, alert_env, scenario):
     from alerts.send import send_alerts
     from warehouse.catalogue import load_catalogue, read_catalogue
+    from warehouse.kpi_views import generated_models
     from warehouse.models import build_models
 
     off_track, strive = scenario["off_track"], scenario["strive"]
@@ -61,7 +62,8 @@ def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
     assert mail.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
     page = mail.get_body(("html",)).get_content()
-    assert "<table" in page and "<th style='text-align:left;padding:4px 8px;background:#f1f5f9'>指标 KPI" in page
+    assert "<table" in page
+    assert "<th style='text-align:left;padding:4px 8px;background:#f1f5f9'>指标 KPI" in page
     assert "偏离目标 off track" in page and "671.0" in page and "660.0" in page
     # strive targets: decided and recorded, never sent
     suppressed = _alert_rows(con, "status = 'suppressed'")
@@ -84,7 +86,7 @@ def test_default_run_alerts_each_off_track_checkpoint_once_then_recovery(
                 "where year = 2025")
     catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
     build_models(con, PROJECT_ROOT / "dbt_like_sql", "mart_public_institutions__energy_yearly+",
-                 seed=lambda c: load_catalogue(c, catalogue))
+                 seed=lambda c: load_catalogue(c, catalogue), generated=generated_models(catalogue))
     assert con.execute("select status from kpi.kpi_status where kpi_id = "
                        "'public_inst_energy_per_capita'").fetchone() == ("achieved",)
     results = send_alerts(con, config)
@@ -290,7 +292,8 @@ channels:
 
     late = next(p["body"] for p in receiver.posts if p["body"]["subject"] == "late:transport__vehicles")
     assert late["message_zh"].startswith(
-        "【数据迟报告警】交通运输局 / 公安交管（transport）：交通运输局 / 公安交管（transport）的transport__vehicles数据"
+        "【数据迟报告警】交通运输局 / 公安交管（transport）："
+        "交通运输局 / 公安交管（transport）的transport__vehicles数据"
         "自2025-06以来没有更新：月度数据应在期末后45天内发布，2025-07数据应于2025-09-14前发布")
     assert "so 2025-07 was due by 2025-09-14" in late["message_en"]
     assert "新能源" in late["message_zh"]  # the KPIs it feeds are named

@@ -1,17 +1,18 @@
-"""The quality gate: bad rows go to quarantine with the expectation they failed; a failing batch
-is not loaded and the previous data stays."""
+"""The quality gate: bad rows go to quarantine, a failing batch is not loaded.
+
+Bad rows go to quarantine with the expectation they failed; a failing batch is not loaded and the
+previous data stays.
+"""
 
 from __future__ import annotations
 
 import json
 
 from connectors.json_api import fetch_json_api
-from flows.settings import PROJECT_ROOT
 from source_server import energy_data
-from tests.helpers import check, fingerprint, ingest_and_build
+from tests.helpers import build, check, fingerprint, ingest_and_build
 from warehouse.db import connect
 from warehouse.load import load_batches
-from warehouse.models import build_models
 
 
 def fetch(config, server, name):
@@ -69,7 +70,7 @@ def test_unit_slip_quarantines_every_row_and_keeps_the_previous_data(source_serv
     assert len(batch.quarantined) == len(too_large) > 80  # zero-capacity years still pass
     con = connect(warehouse)
     load_batches(con, [batch])
-    build_models(con, PROJECT_ROOT / "dbt_like_sql")  # rebuild: the marts must not change
+    build(con, mianyang_sources)  # rebuild: the marts must not change
     value = con.execute("select value from kpi.kpi_power__clean_power_capacity where year = 2025"
                         ).fetchone()[0]
     con.close()
@@ -87,7 +88,7 @@ def test_failing_batch_is_not_loaded_and_old_data_stays(source_server, mianyang_
 
     con = connect(warehouse)
     [result] = load_batches(con, [batch])
-    build_models(con, PROJECT_ROOT / "dbt_like_sql")
+    build(con, mianyang_sources)
     logged = con.execute("select status, detail from meta.load_log where status = 'rejected'").fetchall()
     gdp_rows = con.execute("select count(*) from staging.stg_energy__gdp").fetchone()[0]
     con.close()
