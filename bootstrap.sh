@@ -74,6 +74,17 @@ fi
 if [ "$what" = run ]; then
   exec .venv/bin/carbonpeak run
 else
+  # Linters first, a few seconds: a finding stops here, before the slow tests. Rules: ruff's in
+  # pyproject.toml, sqlfluff's in .sqlfluff (every folder of dbt_like_sql/).
+  sql_dirs=(dbt_like_sql/staging dbt_like_sql/marts dbt_like_sql/macros dbt_like_sql/kpi)
+  if ! .venv/bin/ruff check --quiet .; then
+    echo "bootstrap.sh: ruff found the problems above; see them with .venv/bin/ruff check . (many fix with --fix)" >&2
+    exit 1
+  fi
+  if ! .venv/bin/sqlfluff lint --quiet "${sql_dirs[@]}"; then
+    echo "bootstrap.sh: sqlfluff found the problems above; see them with .venv/bin/sqlfluff lint ${sql_dirs[*]} (layout fixes with sqlfluff fix)" >&2
+    exit 1
+  fi
   # two workers by default (CARBONPEAK_TEST_WORKERS=0 runs in one process): the slow tests are
   # end-to-end runs that mostly wait on Prefect and subprocesses
   exec .venv/bin/python -m pytest -n "${CARBONPEAK_TEST_WORKERS:-2}" "${@:2}"

@@ -79,7 +79,8 @@ def main(rows: int) -> None:
         t = time.perf_counter()
         fetched = fetch_json_api(SPEC, server.url, server.token)
         server.stop()
-        report("fetch + parse", time.perf_counter() - t, rows, ("requests→DataFrame", BASELINE_REQUESTS_ROWS_S))
+        report("fetch + parse", time.perf_counter() - t, rows,
+               ("requests→DataFrame", BASELINE_REQUESTS_ROWS_S))
 
         con = connect(Path(tmp) / "bench.duckdb")
         t = time.perf_counter()

@@ -48,7 +48,7 @@ def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str |
 def _unchanged(spec: DatasetSpec, previous: SourceState) -> FetchResult:
     import datetime as dt
 
-    provenance = Provenance(spec.source_name, previous.key, dt.datetime.now(dt.timezone.utc),
+    provenance = Provenance(spec.source_name, previous.key, dt.datetime.now(dt.UTC),
                             previous.sha256, 0, 0, etag=previous.etag,
                             last_modified=previous.last_modified, not_modified=True,
                             state_key=previous.key)

@@ -1,5 +1,8 @@
-"""Connector for whole files (`format: csv` / `xlsx`): over HTTP with a conditional GET, or from
-a landing folder where a department drops (e-mails) its files."""
+"""Connector for whole files (`format: csv` / `xlsx`).
+
+Over HTTP with a conditional GET, or from a landing folder where a department drops (e-mails) its
+files.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ def parse_file(spec: DatasetSpec, payload: bytes, provenance: Provenance) -> Fet
     provenance = Provenance(**{**provenance.__dict__, "records": len(table.records),
                                "dropped": table.dropped})
     return FetchResult(spec, frame, tuple(rejects), provenance,
-                       dict(zip(table.row_numbers, records)), totals)
+                       dict(zip(table.row_numbers, records, strict=True)), totals)
 
 
 def file_name(url_or_path: str) -> str:
@@ -61,7 +64,7 @@ def fetch_file(spec: DatasetSpec, base_url: str, token: str | None,
                policy: RetryPolicy = RetryPolicy(), previous: SourceState | None = None) -> FetchResult:
     """Download a dataset's file; with `previous`, ask only for a newer one (304 = not modified)."""
     url = join_url(base_url, spec.path)
-    fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    fetched_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     same_url = previous is not None and previous.key == spec.path
     with make_session(token) as session:
         response = get_file(session, url, source=spec.source_name, policy=policy,
@@ -105,9 +108,9 @@ def read_landing_file(spec: DatasetSpec, path: Path, max_bytes: int = 200 * 2**2
     """Read one file from a landing folder, with the same parsing as a downloaded one."""
     check_size(spec, path, max_bytes)
     payload = path.read_bytes()
-    modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
     provenance = Provenance(spec.source_name, str(path.resolve()),
-                            dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+                            dt.datetime.now(dt.UTC).replace(microsecond=0),
                             hashlib.sha256(payload).hexdigest(), 1, 0,
                             last_modified=modified.isoformat(timespec="seconds"),
                             state_key=str(path.resolve()))

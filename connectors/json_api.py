@@ -145,7 +145,7 @@ def fetch_json_api(spec: DatasetSpec, base_url: str, token: str | None,
     downloaded); a server without ETags sends it all again, and a payload identical to the last
     one loaded comes back as not modified all the same (the parsing is skipped).
     """
-    fetched_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    fetched_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     incremental = spec.pagination.incremental_field
     since = previous.watermark if previous is not None and incremental else None
     same_source = previous is not None and previous.key == spec.path

@@ -103,8 +103,8 @@ def parse_records(spec: DatasetSpec, records: list[dict], first_row_number: int 
     """
     numbers = row_numbers or range(first_row_number, first_row_number + len(records))
     rejects = [Reject(n, {"value": r}, "record is not a JSON object")
-               for n, r in zip(numbers, records) if not isinstance(r, dict)]
-    kept = [(n, r) for n, r in zip(numbers, records) if isinstance(r, dict)]
+               for n, r in zip(numbers, records, strict=True) if not isinstance(r, dict)]
+    kept = [(n, r) for n, r in zip(numbers, records, strict=True) if isinstance(r, dict)]
     raw = pd.DataFrame.from_records([r for _, r in kept], index=[n for n, _ in kept])
     frame = pd.DataFrame(index=raw.index)
     reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
@@ -150,8 +150,10 @@ def _published(raw: pd.DataFrame, column: ColumnSpec, context: dict[str, str | N
 
 def with_file_context(spec: DatasetSpec, records: list[dict], context: dict[str, str | None]
                       ) -> list[dict]:
-    """Records with the file context their pattern columns read (`@from_filename`, …), so a row
-    set aside in quarantine can be parsed again later without its file."""
+    """Records with the file context their pattern columns read (`@from_filename`, …).
+
+    They let a row set aside in quarantine be parsed again later without its file.
+    """
     kinds = {c.derive.kind for c in spec.columns if c.derive and c.derive.kind.startswith("from_")}
     if not kinds:
         return records

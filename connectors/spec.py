@@ -204,7 +204,9 @@ def _lag_days(file: str, source: str, lag: object) -> int:
 
 
 def _with_lag(spec: DatasetSpec, department_lag: int) -> DatasetSpec:
-    return spec if spec.publication_lag_days is not None else replace(spec, publication_lag_days=department_lag)
+    if spec.publication_lag_days is not None:
+        return spec
+    return replace(spec, publication_lag_days=department_lag)
 
 
 def _period(file: str, source: str, body: dict, names: set[str]) -> tuple[str | None, str | None]:

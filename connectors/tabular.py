@@ -1,5 +1,7 @@
-"""Read CSV and XLSX files as departments lay them out: a title row, a unit row, one or two
-header rows (merged cells in Excel), total rows (合计/小计/其中) and a footnote (注：…).
+"""Read CSV and XLSX files as departments lay them out.
+
+A title row, a unit row, one or two header rows (merged cells in Excel), total rows (合计/小计/其中)
+and a footnote (注：…).
 
 The result is plain records keyed by the flattened header ("危险废物（吨）_利用量"), with the
 file's own row numbers, ready for `connectors.parse.parse_records`.
@@ -113,7 +115,8 @@ def _table(spec: TabularSpec, rows: list[tuple[int, list[object]]], encoding: st
         cells = [_cell(c) for c in cells]
         if all(c is None for c in cells):
             continue
-        record = {name: value for name, value in zip(header, cells) if name}
+        # not strict: a CSV row may stop before the header's last columns, or run past them
+        record = {name: value for name, value in zip(header, cells, strict=False) if name}
         if any(isinstance(c, str) and c.startswith(spec.drop_rows_starting_with) for c in cells):
             dropped += 1
             if any(isinstance(c, str) and c.startswith(TOTAL_LABEL) for c in cells):
@@ -142,8 +145,11 @@ def read_csv(spec: TabularSpec, payload: bytes) -> Table:
 
 
 def read_xlsx(spec: TabularSpec, payload: bytes) -> Table:
-    """Read one sheet; every cell of a merged range gets the range's value (Excel keeps it in
-    the top-left cell only), so merged headers and merged body cells both come out whole."""
+    """Read one sheet; every cell of a merged range gets the range's value.
+
+    Excel keeps that value in the top-left cell only; filling the range makes merged headers and
+    merged body cells both come out whole.
+    """
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 

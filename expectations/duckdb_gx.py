@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from great_expectations.datasource.fluent.interfaces import Batch
 
 
-class _DuckDBDialect(str, enum.Enum):
+class _DuckDBDialect(enum.StrEnum):
     # A str enum: GX compares the engine's dialect *name* (a str) against this tuple, and reads
     # `.value` of each member when it matches connection strings.
     DUCKDB = "duckdb"

@@ -103,7 +103,7 @@ def check_batch(fetched: FetchResult, con: duckdb.DuckDBPyConnection, suites_dir
     finally:  # stage tables never outlive the check (they would reach the analyst snapshot)
         con.execute(f"drop table if exists {staged}")
         con.execute(f"drop table if exists {staged_totals}")
-    validated_at = dt.datetime.now(dt.timezone.utc)
+    validated_at = dt.datetime.now(dt.UTC)
     if outcome.rejected:
         reason = explain_rejection(spec.source_name, fetched.provenance.url, outcome)
         log.error("%s", reason)

@@ -35,8 +35,11 @@ def list_suites(suites_dir: Path = SUITES_DIR) -> list[str]:
 
 
 def _substitute(value: object, params: dict, path: Path) -> object:
-    """`"$name"` in a suite's kwargs stands for a fact of the city (`config/<city>/city.yml`) or
-    of the run (`as_of`, `totals`); `${name}` does the same inside a string (SQL checks)."""
+    """Substitute `"$name"` and `${name}` in a suite's kwargs.
+
+    `"$name"` stands for a fact of the city (`config/<city>/city.yml`) or of the run (`as_of`,
+    `totals`); `${name}` does the same inside a string (SQL checks).
+    """
     def lookup(name: str) -> object:
         if name not in params:
             raise SuiteError(str(path), f"`${name}` is not defined; facts available: "

@@ -113,8 +113,11 @@ def _show(rows: list[dict], limit: int = 3) -> str:
 
 def _unexpected_rows(con: duckdb.DuckDBPyConnection, result: dict, query: str, table: str
                      ) -> tuple[int, list[dict]]:
-    """Count and rows of an unexpected-rows check; GX returns at most 200 rows, so when more
-    failed, the same query is run here to name every one of them."""
+    """Count and rows of an unexpected-rows check.
+
+    GX returns at most 200 rows, so when more failed, the same query is run here to name every one
+    of them.
+    """
     count = int(result.get("observed_value") or 0)
     rows = list((result.get("details") or {}).get("unexpected_rows") or [])
     if count > len(rows):
@@ -122,16 +125,18 @@ def _unexpected_rows(con: duckdb.DuckDBPyConnection, result: dict, query: str, t
         try:
             relation = cursor.execute(query.replace("{batch}", table))
             names = [d[0] for d in relation.description]
-            rows = [dict(zip(names, r)) for r in relation.fetchall()]
+            rows = [dict(zip(names, r, strict=True)) for r in relation.fetchall()]
         finally:
             cursor.close()
     return count, rows
 
 
 def _failed_rows(con: duckdb.DuckDBPyConnection, result: dict) -> tuple[int, ...]:
-    """Row numbers of a column check's failures. On SQL, GX lists only the first
-    `partial_unexpected_count` (20) of them, but also returns the query that finds them all:
-    when more failed, that query runs here, inside DuckDB."""
+    """Row numbers of a column check's failures.
+
+    On SQL, GX lists only the first `partial_unexpected_count` (20) of them, but also returns the
+    query that finds them all: when more failed, that query runs here, inside DuckDB.
+    """
     index = result.get("unexpected_index_list") or []
     numbers = [int(i[ROW_NUMBER]) for i in index if isinstance(i, dict) and ROW_NUMBER in i]
     query = result.get("unexpected_index_query")

@@ -8,6 +8,8 @@ plausible, and `source_server/DATA.md` says which is which.
 
 from __future__ import annotations
 
+import itertools
+
 FIRST_YEAR = 2005
 LAST_YEAR = 2025
 YEARS = range(FIRST_YEAR, LAST_YEAR + 1)
@@ -32,7 +34,7 @@ def interpolate(anchors: dict[int, float], year: int) -> float:
     points = sorted(anchors.items())
     if year <= points[0][0]:
         return points[0][1]
-    for (y0, v0), (y1, v1) in zip(points, points[1:]):
+    for (y0, v0), (y1, v1) in itertools.pairwise(points):
         if y0 <= year <= y1:
             return v0 + (v1 - v0) * (year - y0) / (y1 - y0)
     return points[-1][1]

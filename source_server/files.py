@@ -31,7 +31,7 @@ class PublishedFile:
 def _date(year: int, month: int, day: int) -> str:
     import datetime as dt
 
-    return email.utils.format_datetime(dt.datetime(year, month, day, 1, 0, tzinfo=dt.timezone.utc),
+    return email.utils.format_datetime(dt.datetime(year, month, day, 1, 0, tzinfo=dt.UTC),
                                        usegmt=True)
 
 
@@ -109,9 +109,12 @@ def _edit_values(header: list[object], row: list[object], scale: dict[str, float
 
 def with_faults(name: str, payload: bytes, rename: dict[str, str] | None, duplicate: int,
                 scale: dict[str, float] | None = None, revise: dict | None = None) -> bytes:
-    """The file with a header cell renamed, its first data rows repeated, values scaled (a unit
-    slip: `scale={"森林蓄积量": 10000}`) or one year's value revised (`revise={"year": 2020,
-    "field": "森林覆盖率", "factor": 1.01}`); fields are named by their header cell."""
+    """The file with a fault: a header cell renamed, rows repeated, values scaled or revised.
+
+    `duplicate` repeats the first data rows; `scale` is a unit slip (`scale={"森林蓄积量": 10000}`);
+    `revise` changes one year's value (`revise={"year": 2020, "field": "森林覆盖率", "factor": 1.01}`).
+    Fields are named by their header cell.
+    """
     if not rename and not duplicate and not scale and not revise:
         return payload
     spec = FILES[name]
@@ -135,7 +138,7 @@ def with_faults(name: str, payload: bytes, rename: dict[str, str] | None, duplic
         labels = [c.value for c in sheet[spec.header_rows]]
         for row in sheet.iter_rows(min_row=spec.header_rows + 1):
             edited = _edit_values(labels, [c.value for c in row], scale, revise)
-            for cell, value in zip(row, edited):
+            for cell, value in zip(row, edited, strict=True):
                 if value != cell.value and not isinstance(cell, openpyxl.cell.cell.MergedCell):
                     cell.value = value
     for cell in sheet[spec.header_rows]:

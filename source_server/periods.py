@@ -1,5 +1,7 @@
-"""Missing periods for the fault switches `drop_period` and `latest_periods_missing`: records
-left out by year (and month), in JSON records and in published CSV / XLSX files."""
+"""Missing periods for the fault switches `drop_period` and `latest_periods_missing`.
+
+Records left out by year (and month), in JSON records and in published CSV / XLSX files.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +69,8 @@ def file_without_periods(spec: PublishedFile, payload: bytes, drop_period: dict 
     if spec.encoding is not None:
         rows = list(csv.reader(io.StringIO(payload.decode(spec.encoding))))
         period_of = _file_period(rows[spec.header_rows - 1])
-        rows[spec.header_rows:] = without_periods(rows[spec.header_rows:], period_of, drop_period, latest_missing)
+        rows[spec.header_rows:] = without_periods(rows[spec.header_rows:], period_of, drop_period,
+                                                  latest_missing)
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(rows)
         return out.getvalue().encode(spec.encoding)

@@ -32,7 +32,8 @@ def generation_records() -> list[dict]:
             for plant, anchors in CAPACITY_10MW.items():
                 capacity_10mw = interpolate(anchors, year)
                 amplitude, peak = SEASON[plant]
-                factor = CAPACITY_FACTOR[plant] * (1 + amplitude * math.cos(2 * math.pi * (month - peak) / 12))
+                season = amplitude * math.cos(2 * math.pi * (month - peak) / 12)
+                factor = CAPACITY_FACTOR[plant] * (1 + season)
                 hours = DAYS[month - 1] * 24
                 # 万千瓦 × hours = 万千瓦时
                 generation = round(capacity_10mw * hours * factor, 2)

@@ -67,8 +67,10 @@ def prefect_harness():
 
 @pytest.fixture(scope="session")
 def default_warehouse(tmp_path_factory, mianyang_sources) -> Path:
-    """The default scenario, ingested and built once per session. Read it (read-only) or copy
-    it with `warehouse_copy`; never write to it."""
+    """The default scenario, ingested and built once per session.
+
+    Read it (read-only) or copy it with `warehouse_copy`; never write to it.
+    """
     from tests.helpers import ingest_and_build
 
     warehouse = tmp_path_factory.mktemp("default") / "warehouse.duckdb"

@@ -8,7 +8,9 @@
 -- insufficient_data instead). In a backfill, data_through cuts what was held.
 
 with context as (
-    select coalesce(max(as_of), current_date) as as_of, max(data_through) as data_through
+    select
+        coalesce(max(as_of), current_date) as as_of,
+        max(data_through) as data_through
     from {{ source('config', 'run_context') }}
 ),
 
@@ -27,19 +29,23 @@ held as (
             else make_date(year(c.data_through), 12, 31)
         end as held_end,
         -- the latest period end that is due by now: as_of - lag, back to a period's end
-        cast(date_trunc(if(d.grain = 'month', 'month', 'year'),
-                        c.as_of - to_days(d.publication_lag_days) + interval 1 day)
-             - interval 1 day as date) as due_end
-    from {{ source('config', 'datasets') }} d
-    cross join context c
+        cast(date_trunc(
+            if(d.grain = 'month', 'month', 'year'),
+            c.as_of - to_days(d.publication_lag_days) + interval 1 day
+        )
+        - interval 1 day as date) as due_end
+    from {{ source('config', 'datasets') }} as d
+    cross join context as c
     where d.grain is not null and d.latest_period_end is not null
 ),
 
 judged as (
     select
         *,
-        cast(if(grain = 'month', last_day(held_end + interval 1 month), held_end + interval 1 year)
-             as date) as next_end,
+        cast(
+            if(grain = 'month', last_day(held_end + interval 1 month), held_end + interval 1 year)
+            as date
+        ) as next_end,
         if(grain = 'month', datediff('month', held_end, due_end), datediff('year', held_end, due_end))
             as periods_overdue
     from held
@@ -74,20 +80,30 @@ select
     due_period,
     greatest(periods_overdue, 0) as periods_overdue,
     periods_overdue > 0 as is_late,
-    if(periods_overdue > 0,
-       format('{}的{}数据自{}以来没有更新：{}数据应在期末后{}天内发布，{}数据应于{}前发布{}（截至{}）',
-              coalesce(department_zh || '（' || department || '）', department), dataset,
-              latest_period || period_zh, grain_zh, publication_lag_days, next_period || period_zh,
-              next_due,
-              if(periods_overdue > 1,
-                 format('，{}数据应于{}前发布', due_period || period_zh, due_period_due), ''),
-              as_of),
-       null) as age_reason_zh,
-    if(periods_overdue > 0,
-       format('no new data from {} ({}) since {}: {} periods are due {} days after they end, so {} '
-              'was due by {}{} (as of {})',
-              department, dataset, latest_period, grain_en, publication_lag_days, next_period,
-              next_due, if(periods_overdue > 1, format(' and {} by {}', due_period, due_period_due), ''),
-              as_of),
-       null) as age_reason_en
+    if(
+        periods_overdue > 0,
+        format(
+            '{}的{}数据自{}以来没有更新：{}数据应在期末后{}天内发布，{}数据应于{}前发布{}（截至{}）',
+            coalesce(department_zh || '（' || department || '）', department), dataset,
+            latest_period || period_zh, grain_zh, publication_lag_days, next_period || period_zh,
+            next_due,
+            if(
+                periods_overdue > 1,
+                format('，{}数据应于{}前发布', due_period || period_zh, due_period_due), ''
+            ),
+            as_of
+        ),
+        null
+    ) as age_reason_zh,
+    if(
+        periods_overdue > 0,
+        format(
+            'no new data from {} ({}) since {}: {} periods are due {} days after they end, so {} '
+            'was due by {}{} (as of {})',
+            department, dataset, latest_period, grain_en, publication_lag_days, next_period,
+            next_due, if(periods_overdue > 1, format(' and {} by {}', due_period, due_period_due), ''),
+            as_of
+        ),
+        null
+    ) as age_reason_en
 from labelled

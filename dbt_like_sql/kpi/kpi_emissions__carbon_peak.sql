@@ -4,7 +4,9 @@
 -- from the inventory up to that year. Needs three years; the method is in the .yml.
 
 with yearly as (
-    select year, total_co2_t
+    select
+        year,
+        total_co2_t
     from {{ ref('mart_emissions__co2_yearly') }}
     where total_co2_t is not null
 ),
@@ -23,33 +25,40 @@ as_of as (
         any_value(y.total_co2_t) as total_co2_t,
         count(*) as years_observed,
         max(h.total_co2_t) as peak_co2_t
-    from yearly y
-    join yearly h on h.year <= y.year
+    from yearly as y
+    inner join yearly as h on y.year >= h.year
     group by y.year
 ),
 
 peaks as (
     -- the latest year at the highest total so far: a plateau counts as not yet past
-    select a.*, max(h.year) as peak_year
-    from as_of a
-    join yearly h on h.year <= a.as_of_year and h.total_co2_t = a.peak_co2_t
+    select
+        a.*,
+        max(h.year) as peak_year
+    from as_of as a
+    inner join yearly as h on a.as_of_year >= h.year and a.peak_co2_t = h.total_co2_t
     group by all
 ),
 
 -- the yearly increments of the last five years up to each as-of year
 window_increments as (
-    select a.as_of_year, i.year, i.increment_t
-    from as_of a
-    join increments i on i.year between a.as_of_year - 4 and a.as_of_year
+    select
+        a.as_of_year,
+        i.year,
+        i.increment_t
+    from as_of as a
+    inner join increments as i on i.year between a.as_of_year - 4 and a.as_of_year
     where i.years_apart = 1
 ),
 
 -- Theil–Sen line through the increments: the median of the pairwise slopes, then the median
 -- intercept at the as-of year (the fitted increment of that year)
 slopes as (
-    select p.as_of_year, median((q.increment_t - p.increment_t) / (q.year - p.year)) as slope
-    from window_increments p
-    join window_increments q on q.as_of_year = p.as_of_year and q.year > p.year
+    select
+        p.as_of_year,
+        median((q.increment_t - p.increment_t) / (q.year - p.year)) as slope
+    from window_increments as p
+    inner join window_increments as q on p.as_of_year = q.as_of_year and p.year < q.year
     group by p.as_of_year
 ),
 
@@ -58,8 +67,8 @@ fitted as (
         w.as_of_year,
         s.slope as increment_trend_t_per_year,
         median(w.increment_t - s.slope * (w.year - w.as_of_year)) as fitted_increment_t
-    from window_increments w
-    join slopes s using (as_of_year)
+    from window_increments as w
+    inner join slopes as s using (as_of_year)
     group by w.as_of_year, s.slope
 ),
 
@@ -74,8 +83,8 @@ projected as (
                 and f.fitted_increment_t / -f.increment_trend_t_per_year < 100
                 then cast(ceil(f.fitted_increment_t / -f.increment_trend_t_per_year) as integer) - 1
         end as years_to_turn
-    from peaks p
-    join fitted f using (as_of_year)
+    from peaks as p
+    inner join fitted as f using (as_of_year)
     where p.years_observed >= 3
 ),
 
@@ -84,7 +93,7 @@ judged as (
         *,
         -- the level at the projected turn: Σ (a + b·k) for k = 1 … years_to_turn
         total_co2_t + years_to_turn * fitted_increment_t
-            + increment_trend_t_per_year * years_to_turn * (years_to_turn + 1) / 2 as projected_peak_co2_t
+        + increment_trend_t_per_year * years_to_turn * (years_to_turn + 1) / 2 as projected_peak_co2_t
     from projected
 ),
 
@@ -93,13 +102,14 @@ classified as (
         *,
         case
             -- no longer rising, or rising again but turning below the earlier high
-            when fitted_increment_t <= 0 or projected_peak_co2_t < peak_co2_t then
-                case
+            when fitted_increment_t <= 0 or projected_peak_co2_t < peak_co2_t
+                then
+                    case
                     -- three years past the high and at least 2 % below it: a peak, not a plateau
-                    when as_of_year - peak_year >= 3 and total_co2_t <= 0.98 * peak_co2_t then 'peaked'
-                    when as_of_year - peak_year >= 3 then 'plateau'
-                    else 'turning'
-                end
+                        when as_of_year - peak_year >= 3 and total_co2_t <= 0.98 * peak_co2_t then 'peaked'
+                        when as_of_year - peak_year >= 3 then 'plateau'
+                        else 'turning'
+                    end
             when as_of_year + years_to_turn <= 2060 then 'projected'
             else 'not_before_horizon'
         end as peak_basis

@@ -27,14 +27,23 @@ checkpoints as (
 ),
 
 series as (
-    select kpi_id, year, value from {{ ref('kpi_series') }} where value is not null
+    select
+        kpi_id,
+        year,
+        value
+    from {{ ref('kpi_series') }}
+    where value is not null
 ),
 
 since_base as (
     -- the first observation in or after the base year (any, when the catalogue names none)
-    select k.kpi_id, min(s.year) as first_year
-    from kpis k
-    join series s on s.kpi_id = k.kpi_id and s.year >= coalesce(k.base_year, k.reference_year, s.year)
+    select
+        k.kpi_id,
+        min(s.year) as first_year
+    from kpis as k
+    inner join
+        series as s
+        on k.kpi_id = s.kpi_id and s.year >= coalesce(k.base_year, k.reference_year, s.year)
     group by k.kpi_id
 ),
 
@@ -52,34 +61,43 @@ bases as (
             when k.is_relative then 0  -- a change against the base year is 0 in that year
             else bv.value
         end as base_value
-    from kpis k
-    left join since_base sb using (kpi_id)
-    left join series bv on bv.kpi_id = k.kpi_id and bv.year = sb.first_year
+    from kpis as k
+    left join since_base as sb using (kpi_id)
+    left join series as bv on k.kpi_id = bv.kpi_id and sb.first_year = bv.year
 ),
 
 first_targets as (
-    select c.kpi_id, arg_min(c.target_value, c.checkpoint_year) as first_target
-    from checkpoints c
-    join bases b using (kpi_id)
+    select
+        c.kpi_id,
+        arg_min(c.target_value, c.checkpoint_year) as first_target
+    from checkpoints as c
+    inner join bases as b using (kpi_id)
     where c.checkpoint_year > b.base_year
     group by c.kpi_id
 ),
 
 path_points as (
     -- the path to checkpoint c: the base, then the targets of c and of the KPI's earlier checkpoints
-    select c.kpi_id, c.checkpoint_year, b.base_year as year,
-           -- a base that already meets the first target: the path holds that target
-           if(k.sense * (b.base_value - f.first_target) >= 0, f.first_target, b.base_value) as value
-    from checkpoints c
-    join bases b using (kpi_id)
-    join kpis k using (kpi_id)
-    join first_targets f using (kpi_id)
+    select
+        c.kpi_id,
+        c.checkpoint_year,
+        b.base_year as year,
+        -- a base that already meets the first target: the path holds that target
+        if(k.sense * (b.base_value - f.first_target) >= 0, f.first_target, b.base_value) as value
+    from checkpoints as c
+    inner join bases as b using (kpi_id)
+    inner join kpis as k using (kpi_id)
+    inner join first_targets as f using (kpi_id)
     where b.base_year < c.checkpoint_year and b.base_value is not null
     union all
-    select c.kpi_id, c.checkpoint_year, p.checkpoint_year as year, p.target_value as value
-    from checkpoints c
-    join checkpoints p on p.kpi_id = c.kpi_id and p.checkpoint_year <= c.checkpoint_year
-    join bases b on b.kpi_id = c.kpi_id
+    select
+        c.kpi_id,
+        c.checkpoint_year,
+        p.checkpoint_year as year,
+        p.target_value as value
+    from checkpoints as c
+    inner join checkpoints as p on c.kpi_id = p.kpi_id and c.checkpoint_year >= p.checkpoint_year
+    inner join bases as b on c.kpi_id = b.kpi_id
     where b.base_year < p.checkpoint_year and b.base_value is not null
 ),
 
@@ -90,8 +108,8 @@ path_segments as (
         lead(p.value) over w as to_value,
         if(k.is_relative, 'compound', 'linear') as path_kind,
         k.unit
-    from path_points p
-    join kpis k using (kpi_id)
+    from path_points as p
+    inner join kpis as k using (kpi_id)
     window w as (partition by p.kpi_id, p.checkpoint_year order by p.year)
 ),
 
@@ -100,15 +118,22 @@ path_described as (
         kpi_id,
         checkpoint_year,
         any_value(path_kind) as path_kind,
-        format('{} {} {}: {} a year', any_value(path_kind),
-               string_agg(format('{:.4g} ({})', value, year), ' → ' order by year), any_value(unit),
-               string_agg(
-                   if(path_kind = 'compound',
-                      format('{:+.3g} %', 100 * (pow((1 + to_value / 100) / (1 + value / 100),
-                                                     1 / (to_year - year)) - 1)),
-                      format('{:+.3g}', (to_value - value) / (to_year - year))),
-                   ', then ' order by year) filter (where to_year is not null)
-               || if(any_value(path_kind) = 'compound', ' of the underlying level', '')) as required_path
+        format(
+            '{} {} {}: {} a year', any_value(path_kind),
+            string_agg(format('{:.4g} ({})', value, year), ' → ' order by year), any_value(unit),
+            string_agg(
+                if(
+                    path_kind = 'compound',
+                    format('{:+.3g} %', 100 * (pow(
+                        (1 + to_value / 100) / (1 + value / 100),
+                        1 / (to_year - year)
+                    ) - 1)),
+                    format('{:+.3g}', (to_value - value) / (to_year - year))
+                ),
+                ', then ' order by year
+            ) filter (where to_year is not null)
+            || if(any_value(path_kind) = 'compound', ' of the underlying level', '')
+        ) as required_path
     from path_segments
     group by kpi_id, checkpoint_year
 ),
@@ -122,14 +147,16 @@ yearly as (
         case
             when s.to_year is null then s.value
             when s.path_kind = 'compound'
-                then 100 * ((1 + s.value / 100) * pow((1 + s.to_value / 100) / (1 + s.value / 100),
-                                                       (y.year - s.year) / (s.to_year - s.year)) - 1)
+                then 100 * ((
+                        1 + s.value / 100) * pow((1 + s.to_value / 100) / (1 + s.value / 100),
+                    (y.year - s.year) / (s.to_year - s.year)
+                    ) - 1)
             else s.value + (s.to_value - s.value) * (y.year - s.year) / (s.to_year - s.year)
         end as expected_value
-    from path_segments s
+    from path_segments as s
     cross join lateral (
-        select cast(r.range as integer) as year from range(s.year, coalesce(s.to_year, s.year + 1)) r
-    ) y
+        select cast(r.range as integer) as year from range(s.year, coalesce(s.to_year, s.year + 1)) as r
+    ) as y
 )
 
 select
@@ -141,6 +168,6 @@ select
     d.required_path,
     b.base_year,
     b.base_value
-from yearly y
-join path_described d using (kpi_id, checkpoint_year)
-join bases b using (kpi_id)
+from yearly as y
+inner join path_described as d using (kpi_id, checkpoint_year)
+inner join bases as b using (kpi_id)

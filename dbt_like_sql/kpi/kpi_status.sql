@@ -66,14 +66,21 @@ checkpoints as (
 ),
 
 series as (
-    select kpi_id, year, value from {{ ref('kpi_series') }} where value is not null
+    select
+        kpi_id,
+        year,
+        value
+    from {{ ref('kpi_series') }}
+    where value is not null
 ),
 
 -- Why a KPI's data may be out of date ----------------------------------------------------------
 
 -- the raw tables behind each KPI view (kpi_<sector>__<kpi_id>)
 kpi_sources as (
-    select distinct split_part(model, '__', 2) as kpi_id, replace(source, 'raw.', '') as dataset
+    select distinct
+        split_part(model, '__', 2) as kpi_id,
+        replace(source, 'raw.', '') as dataset
     from {{ source('meta', 'lineage') }}
     where model like 'kpi.kpi_%\_\_%' escape '\' and source like 'raw.%'
 ),
@@ -84,26 +91,27 @@ health as (
 
 -- judged by age at every build, whether or not anything new arrived (kpi_data_age)
 late as (
-    select * from {{ ref('kpi_data_age') }} where is_late
+    select * from {{ ref('kpi_data_age') }}
+    where is_late
 ),
 
 source_problems as (
     select
         k.kpi_id,
         string_agg(distinct h.department, ', ' order by h.department)
-            filter (where h.status = 'failed') as failed_departments,
+        filter (where h.status = 'failed') as failed_departments,
         any_value(h.error) filter (where h.status = 'failed') as failed_error,
         string_agg(distinct l.department, ', ' order by l.department)
-            filter (where l.dataset is not null) as late_departments,
+        filter (where l.dataset is not null) as late_departments,
         string_agg(l.age_reason_en, '; ' order by l.dataset) filter (where l.dataset is not null)
             as late_detail,
         string_agg(l.age_reason_zh, '；' order by l.dataset) filter (where l.dataset is not null)
             as late_detail_zh,
         string_agg(distinct k.dataset, ', ' order by k.dataset)
-            filter (where h.status = 'failed' or l.dataset is not null) as stale_datasets
-    from kpi_sources k
-    left join health h on h.dataset = k.dataset
-    left join late l on l.dataset = k.dataset
+        filter (where h.status = 'failed' or l.dataset is not null) as stale_datasets
+    from kpi_sources as k
+    left join health as h on k.dataset = h.dataset
+    left join late as l on k.dataset = l.dataset
     where h.status = 'failed' or l.dataset is not null
     group by k.kpi_id
 ),
@@ -115,26 +123,52 @@ trend_of as (
 ),
 
 observed as (
-    select kpi_id, latest_year, latest_value, first_year from trend_of
+    select
+        kpi_id,
+        latest_year,
+        latest_value,
+        first_year
+    from trend_of
 ),
 
 trend as (
-    select kpi_id, trend_points, slope_per_year, trend_level from trend_of
+    select
+        kpi_id,
+        trend_points,
+        slope_per_year,
+        trend_level
+    from trend_of
+),
+
+last_checkpoints as (
+    select
+        kpi_id,
+        max(checkpoint_year) as last_year
+    from checkpoints
+    group by kpi_id
 ),
 
 -- after_last_checkpoint (稳中有升 / 进一步提升 / 进一步下降): the first year after the last checkpoint
 -- that is worse than the year before it, in the KPI's direction
 first_fall as (
-    select s.kpi_id, s.year as fell_year, s.value as fell_value, s.previous_year, s.previous_value
+    select
+        s.kpi_id,
+        s.year as fell_year,
+        s.value as fell_value,
+        s.previous_year,
+        s.previous_value
     from (
-        select *, lag(year) over w as previous_year, lag(value) over w as previous_value
+        select
+            *,
+            lag(year) over w as previous_year,
+            lag(value) over w as previous_value
         from series
         window w as (partition by kpi_id order by year)
-    ) s
-    join kpis k using (kpi_id)
-    join (select kpi_id, max(checkpoint_year) as last_year from checkpoints group by kpi_id) c using (kpi_id)
+    ) as s
+    inner join kpis as k using (kpi_id)
+    inner join last_checkpoints as c using (kpi_id)
     where k.after_last_checkpoint in ('rising', 'improving') and s.year > c.last_year
-      and k.sense * (s.value - s.previous_value) < 0
+        and k.sense * (s.value - s.previous_value) < 0
     qualify row_number() over (partition by s.kpi_id order by s.year) = 1
 ),
 
@@ -148,13 +182,15 @@ stay_breach as (
         arg_min(s.value, s.year) as breach_value,
         any_value(c.previous_checkpoint) as stay_from
     from (
-        select *, lag(checkpoint_year) over (partition by kpi_id order by checkpoint_year)
-                      as previous_checkpoint
+        select
+            *,
+            lag(checkpoint_year) over (partition by kpi_id order by checkpoint_year)
+                as previous_checkpoint
         from checkpoints
-    ) c
-    join series s
-        on s.kpi_id = c.kpi_id and s.year <= c.checkpoint_year
-       and s.year > coalesce(c.previous_checkpoint, c.checkpoint_year - 1)
+    ) as c
+    inner join series as s
+        on c.kpi_id = s.kpi_id and c.checkpoint_year >= s.year
+        and s.year > coalesce(c.previous_checkpoint, c.checkpoint_year - 1)
     where c.qualifier = 'stay_at_least' and s.value < c.target_value
     group by c.kpi_id, c.checkpoint_year
 ),
@@ -166,17 +202,31 @@ path as (
 ),
 
 path_described as (
-    select kpi_id, checkpoint_year, any_value(path_kind) as path_kind,
-           any_value(required_path) as required_path
+    select
+        kpi_id,
+        checkpoint_year,
+        any_value(path_kind) as path_kind,
+        any_value(required_path) as required_path
     from path
     group by kpi_id, checkpoint_year
 ),
 
+path_bases as (
+    select distinct
+        kpi_id,
+        base_year,
+        base_value
+    from path
+),
+
 bases as (
     -- the base of the path (kpi_required_path); null without one
-    select kpis.kpi_id, p.base_year, p.base_value
+    select
+        kpis.kpi_id,
+        p.base_year,
+        p.base_value
     from kpis
-    left join (select distinct kpi_id, base_year, base_value from path) p using (kpi_id)
+    left join path_bases as p using (kpi_id)
 ),
 
 expected as (
@@ -185,11 +235,12 @@ expected as (
         d.kpi_id,
         d.checkpoint_year,
         if(o.latest_year > d.checkpoint_year, c.target_value, p.expected_value) as expected_value
-    from path_described d
-    join observed o using (kpi_id)
-    join checkpoints c using (kpi_id, checkpoint_year)
-    left join path p on p.kpi_id = d.kpi_id and p.checkpoint_year = d.checkpoint_year
-                    and p.year = o.latest_year
+    from path_described as d
+    inner join observed as o using (kpi_id)
+    inner join checkpoints as c using (kpi_id, checkpoint_year)
+    left join path as p
+        on d.kpi_id = p.kpi_id and d.checkpoint_year = p.checkpoint_year
+        and o.latest_year = p.year
     where o.latest_year > d.checkpoint_year or p.year is not null
 ),
 
@@ -244,17 +295,17 @@ joined as (
         sp.late_detail,
         sp.late_detail_zh,
         sp.stale_datasets
-    from checkpoints c
-    join kpis k using (kpi_id)
-    left join observed o using (kpi_id)
-    left join series cv on cv.kpi_id = c.kpi_id and cv.year = c.checkpoint_year
-    left join trend t on t.kpi_id = c.kpi_id
-    left join bases b on b.kpi_id = c.kpi_id
-    left join path_described pd on pd.kpi_id = c.kpi_id and pd.checkpoint_year = c.checkpoint_year
-    left join expected e on e.kpi_id = c.kpi_id and e.checkpoint_year = c.checkpoint_year
-    left join first_fall ff on ff.kpi_id = c.kpi_id
-    left join stay_breach sb on sb.kpi_id = c.kpi_id and sb.checkpoint_year = c.checkpoint_year
-    left join source_problems sp on sp.kpi_id = c.kpi_id
+    from checkpoints as c
+    inner join kpis as k using (kpi_id)
+    left join observed as o using (kpi_id)
+    left join series as cv on c.kpi_id = cv.kpi_id and c.checkpoint_year = cv.year
+    left join trend as t on c.kpi_id = t.kpi_id
+    left join bases as b on c.kpi_id = b.kpi_id
+    left join path_described as pd on c.kpi_id = pd.kpi_id and c.checkpoint_year = pd.checkpoint_year
+    left join expected as e on c.kpi_id = e.kpi_id and c.checkpoint_year = e.checkpoint_year
+    left join first_fall as ff on c.kpi_id = ff.kpi_id
+    left join stay_breach as sb on c.kpi_id = sb.kpi_id and c.checkpoint_year = sb.checkpoint_year
+    left join source_problems as sp on c.kpi_id = sp.kpi_id
 ),
 
 projected as (
@@ -282,7 +333,8 @@ projected as (
         -- how the numbers read: a change vs base in points, a level in its unit
         if(unit in ('%', '% change vs base'), ' points', ' ' || unit) as gap_unit,
         case when unit in ('%', '% change vs base') then '个百分点' when unit in ('ratio', 'year') then ''
-             else unit end as gap_unit_zh,
+            else unit
+        end as gap_unit_zh,
         case when unit = '% change vs base' then '%' when unit in ('ratio', 'year') then '' else unit end
             as unit_zh
     from joined
@@ -296,18 +348,22 @@ judged as (
         sense * (latest_value - target_value) as latest_margin,
         sense * (latest_value - expected_value) as path_margin,
         -- met: strictly beyond the target for 超过 (more_than), else within the band
-        if(is_strict, sense * (projected_value - target_value) > 0,
-           sense * (projected_value - target_value) >= -band) as projected_meets,
-        if(is_strict, sense * (latest_value - target_value) > 0,
-           sense * (latest_value - target_value) >= -band) as latest_meets,
+        if(
+            is_strict, sense * (projected_value - target_value) > 0,
+            sense * (projected_value - target_value) >= -band
+        ) as projected_meets,
+        if(
+            is_strict, sense * (latest_value - target_value) > 0,
+            sense * (latest_value - target_value) >= -band
+        ) as latest_meets,
         format('{} {:.4g} {}', relation, target_value, unit)
-            || if(unit = 'ratio' and target_value > 0, format(' (1:{:.3g})', 1 / target_value), '')
-            || if(qualifier = 'about', format(' 左右 (band ±{:.3g})', band), '')
+        || if(unit = 'ratio' and target_value > 0, format(' (1:{:.3g})', 1 / target_value), '')
+        || if(qualifier = 'about', format(' 左右 (band ±{:.3g})', band), '')
             as target_text,
         format('{}{:.4g}{}', relation, target_value, unit_zh)
-            || if(unit = 'ratio' and target_value > 0, format('（1:{:.3g}）', 1 / target_value), '')
-            || if(qualifier = 'about', format('左右（允许偏差±{:.3g}）', band), '')
-            || if(is_relative, format('（较{}年）', base_year), '')
+        || if(unit = 'ratio' and target_value > 0, format('（1:{:.3g}）', 1 / target_value), '')
+        || if(qualifier = 'about', format('左右（允许偏差±{:.3g}）', band), '')
+        || if(is_relative, format('（较{}年）', base_year), '')
             as target_text_zh,
         if(sense = 1, 'below', 'above') as short_side,
         if(sense = 1, '低于', '高于') as short_side_zh
@@ -342,150 +398,227 @@ explained as (
         case
             when latest_year is null
                 then 'no observations yet: ' || coalesce(pending, case when unit = 'year'
-                     then 'a peak year is estimated from three or more years of data'
-                     else 'the departmental data this KPI needs is not ingested' end)
+                            then 'a peak year is estimated from three or more years of data'
+                        else 'the departmental data this KPI needs is not ingested'
+                    end)
             when unit = 'year' and performance_status = 'achieved'
-                then format('peaked in {} and stayed below that peak for {} years (data to {}), '
-                            'meeting the target {}', cast(latest_value as integer),
-                            latest_year - cast(latest_value as integer), latest_year, target_text)
+                then format(
+                        'peaked in {} and stayed below that peak for {} years (data to {}), '
+                        'meeting the target {}', cast(latest_value as integer),
+                        latest_year - cast(latest_value as integer), latest_year, target_text
+                    )
             when unit = 'year' and latest_value > 2060
-                then format('still rising in {} with no downturn projected before 2060, against the '
-                            'target {}', latest_year, target_text)
+                then format(
+                        'still rising in {} with no downturn projected before 2060, against the '
+                        'target {}', latest_year, target_text
+                    )
             when unit = 'year' and latest_value > latest_year
-                then format('projected peak in {}: the trend of the yearly increase reaches zero after '
-                            'that year (data to {}), {} the target {}', cast(latest_value as integer),
-                            latest_year, if(performance_status = 'on_track', 'meeting', 'missing'),
-                            target_text)
+                then format(
+                        'projected peak in {}: the trend of the yearly increase reaches zero after '
+                        'that year (data to {}), {} the target {}', cast(latest_value as integer),
+                        latest_year, if(performance_status = 'on_track', 'meeting', 'missing'),
+                        target_text
+                    )
             when unit = 'year'
-                then format('no longer rising in {}, estimated peak year {} (not yet three years behind), '
-                            '{} the target {}', latest_year, cast(latest_value as integer),
-                            if(performance_status = 'on_track', 'meeting', 'missing'), target_text)
+                then format(
+                        'no longer rising in {}, estimated peak year {} (not yet three years behind), '
+                        '{} the target {}', latest_year, cast(latest_value as integer),
+                        if(performance_status = 'on_track', 'meeting', 'missing'), target_text
+                    )
             when breach_year is not null
-                then format('fell below {:.4g} {} in {} ({:.4g}): the plan asks it to stay at or above '
-                            'that level in every year after {} (稳定在…以上)', target_value, unit,
-                            breach_year, breach_value, stay_from)
+                then format(
+                        'fell below {:.4g} {} in {} ({:.4g}): the plan asks it to stay at or above '
+                        'that level in every year after {} (稳定在…以上)', target_value, unit,
+                        breach_year, breach_value, stay_from
+                    )
             when latest_year >= checkpoint_year and checkpoint_value is null
                 then format('no value for {} although data runs to {}', checkpoint_year, latest_year)
             when latest_year >= checkpoint_year
-                then if(projected_meets,
-                        format('{} value {:.4g} {} meets the target {}', checkpoint_year, checkpoint_value,
-                               unit, target_text),
-                        format('missed: {} value {:.4g} {} against the target {}', checkpoint_year,
-                               checkpoint_value, unit, target_text)
-                        || if(projected_margin = 0, ': equal to it, and 超过 means strictly more',
-                              format(', {:.3g}{} {} it', -projected_margin, gap_unit, short_side)))
-                     || case
-                            when has_fallen
-                                then format('; but it {} from {:.4g} in {} to {:.4g} in {}, and the plan '
-                                            'asks it to keep {} after {} ({})',
-                                            if(sense = 1, 'fell', 'rose'), previous_value, previous_year,
-                                            fell_value, fell_year, if(sense = 1, 'rising', 'falling'),
-                                            checkpoint_year,
-                                            if(sense = 1, '稳中有升 / 进一步提升', '进一步下降 / 进一步提高'))
-                            when is_last_checkpoint and after_last_checkpoint in ('rising', 'improving')
-                                 and latest_year > checkpoint_year
-                                then format('; it has not {} since (latest {}: {:.4g}), as the plan asks',
-                                            if(sense = 1, 'fallen', 'risen'), latest_year, latest_value)
-                            else ''
-                        end
-            when projected_value is null
-                then format('only {} year{} of data ({}): at least 3 are needed to project to {}',
-                            trend_points, if(trend_points = 1, '', 's'),
-                            if(first_year = latest_year, cast(latest_year as varchar),
-                               format('{}–{}', first_year, latest_year)), checkpoint_year)
-            else if(latest_meets, format('already met (已提前达到): latest {} value {:.4g} {} against the '
-                                         'target {}; ', latest_year, latest_value, unit, target_text), '')
-                 || format('trend projects {:.4g} {} in {} (latest {}: {:.4g}){} the target {}',
-                           round(projected_value, digits), unit, checkpoint_year, latest_year, latest_value,
-                           if(projected_meets, ', meeting', ' against'), target_text)
-                 || if(projected_meets, '',
-                       format(', short by {:.3g}{}', -projected_margin,
-                              if(projected_margin < -(band + near), ' (more than 5 % of the target)', '')))
-                 || case
-                        when expected_value is null
-                            then '; no required path (nothing observed since the base year)'
-                        when path_margin >= 0
-                            then format('; the plan''s path expects {:.4g} in {}: {:.3g} ahead of it',
-                                        round(expected_value, digits), latest_year, path_margin)
-                        else format('; the plan''s path expects {:.4g} in {}: {:.3g} behind it{}',
-                                    round(expected_value, digits), latest_year, -path_margin,
-                                    case
-                                        when path_margin < -(band + near)
-                                            then ' (more than 5 % of the target)'
-                                        when path_margin < -(band + on_path)
-                                            then ' (more than 2 % of the target)'
-                                        else ''
-                                    end)
+                then if(
+                        projected_meets,
+                        format(
+                            '{} value {:.4g} {} meets the target {}', checkpoint_year, checkpoint_value,
+                            unit, target_text
+                        ),
+                        format(
+                            'missed: {} value {:.4g} {} against the target {}', checkpoint_year,
+                            checkpoint_value, unit, target_text
+                        )
+                        || if(
+                            projected_margin = 0, ': equal to it, and 超过 means strictly more',
+                            format(', {:.3g}{} {} it', -projected_margin, gap_unit, short_side)
+                        )
+                    )
+                    || case
+                        when has_fallen
+                            then format(
+                                    '; but it {} from {:.4g} in {} to {:.4g} in {}, and the plan '
+                                    'asks it to keep {} after {} ({})',
+                                    if(sense = 1, 'fell', 'rose'), previous_value, previous_year,
+                                    fell_value, fell_year, if(sense = 1, 'rising', 'falling'),
+                                    checkpoint_year,
+                                    if(sense = 1, '稳中有升 / 进一步提升', '进一步下降 / 进一步提高')
+                                )
+                        when is_last_checkpoint and after_last_checkpoint in ('rising', 'improving')
+                            and latest_year > checkpoint_year
+                            then format(
+                                    '; it has not {} since (latest {}: {:.4g}), as the plan asks',
+                                    if(sense = 1, 'fallen', 'risen'), latest_year, latest_value
+                                )
+                        else ''
                     end
+            when projected_value is null
+                then format(
+                        'only {} year{} of data ({}): at least 3 are needed to project to {}',
+                        trend_points, if(trend_points = 1, '', 's'),
+                        if(
+                            first_year = latest_year, cast(latest_year as varchar),
+                            format('{}–{}', first_year, latest_year)
+                        ), checkpoint_year
+                    )
+            else if(latest_meets, format(
+                    'already met (已提前达到): latest {} value {:.4g} {} against the '
+                    'target {}; ', latest_year, latest_value, unit, target_text
+                ), '')
+                || format(
+                    'trend projects {:.4g} {} in {} (latest {}: {:.4g}){} the target {}',
+                    round(projected_value, digits), unit, checkpoint_year, latest_year, latest_value,
+                    if(projected_meets, ', meeting', ' against'), target_text
+                )
+                || if(
+                    projected_meets, '',
+                    format(
+                        ', short by {:.3g}{}', -projected_margin,
+                        if(projected_margin < -(band + near), ' (more than 5 % of the target)', '')
+                    )
+                )
+                || case
+                    when expected_value is null
+                        then '; no required path (nothing observed since the base year)'
+                    when path_margin >= 0
+                        then format(
+                                '; the plan''s path expects {:.4g} in {}: {:.3g} ahead of it',
+                                round(expected_value, digits), latest_year, path_margin
+                            )
+                    else format(
+                            '; the plan''s path expects {:.4g} in {}: {:.3g} behind it{}',
+                            round(expected_value, digits), latest_year, -path_margin,
+                            case
+                                when path_margin < -(band + near)
+                                    then ' (more than 5 % of the target)'
+                                when path_margin < -(band + on_path)
+                                    then ' (more than 2 % of the target)'
+                                else ''
+                            end
+                        )
+                end
         end as performance_reason,
         case
             when latest_year is null
-                then if(unit = 'year', '暂无数据：碳达峰年份需要三年以上的数据才能估计',
-                        '暂无数据：该指标所需的部门数据尚未接入')
+                then if(
+                        unit = 'year', '暂无数据：碳达峰年份需要三年以上的数据才能估计',
+                        '暂无数据：该指标所需的部门数据尚未接入'
+                    )
             when unit = 'year' and performance_status = 'achieved'
-                then format('已于{}年达峰，此后{}年均低于峰值（数据至{}年），达到目标{}',
-                            cast(latest_value as integer), latest_year - cast(latest_value as integer),
-                            latest_year, target_text_zh)
+                then format(
+                        '已于{}年达峰，此后{}年均低于峰值（数据至{}年），达到目标{}',
+                        cast(latest_value as integer), latest_year - cast(latest_value as integer),
+                        latest_year, target_text_zh
+                    )
             when unit = 'year' and latest_value > 2060
                 then format('{}年仍在上升，按趋势2060年前不会下降，目标{}', latest_year, target_text_zh)
             when unit = 'year' and latest_value > latest_year
-                then format('预计{}年达峰：年增量的趋势在该年后降至零（数据至{}年），{}目标{}',
-                            cast(latest_value as integer), latest_year,
-                            if(performance_status = 'on_track', '符合', '不符合'), target_text_zh)
+                then format(
+                        '预计{}年达峰：年增量的趋势在该年后降至零（数据至{}年），{}目标{}',
+                        cast(latest_value as integer), latest_year,
+                        if(performance_status = 'on_track', '符合', '不符合'), target_text_zh
+                    )
             when unit = 'year'
-                then format('{}年已不再上升，估计峰值年份为{}年（尚不满三年），{}目标{}', latest_year,
-                            cast(latest_value as integer),
-                            if(performance_status = 'on_track', '符合', '不符合'), target_text_zh)
+                then format(
+                        '{}年已不再上升，估计峰值年份为{}年（尚不满三年），{}目标{}', latest_year,
+                        cast(latest_value as integer),
+                        if(performance_status = 'on_track', '符合', '不符合'), target_text_zh
+                    )
             when breach_year is not null
-                then format('{}年为{:.4g}{}，低于{:.4g}{}：规划要求{}年后每年都稳定在该水平以上（稳定在…以上）',
-                            breach_year, breach_value, unit_zh, target_value, unit_zh, stay_from)
+                then format(
+                        '{}年为{:.4g}{}，低于{:.4g}{}：规划要求{}年后每年都稳定在该水平以上（稳定在…以上）',
+                        breach_year, breach_value, unit_zh, target_value, unit_zh, stay_from
+                    )
             when latest_year >= checkpoint_year and checkpoint_value is null
                 then format('数据已到{}年，但缺少{}年的数值', latest_year, checkpoint_year)
             when latest_year >= checkpoint_year
-                then if(projected_meets,
-                        format('{}年实际值{:.4g}{}，达到目标{}', checkpoint_year, checkpoint_value, unit_zh,
-                               target_text_zh),
-                        format('未达标：{}年实际值{:.4g}{}，目标{}', checkpoint_year, checkpoint_value,
-                               unit_zh, target_text_zh)
-                        || if(projected_margin = 0, '：与目标持平，而“超过”须严格大于',
-                              format('，{}目标{:.3g}{}', short_side_zh, -projected_margin, gap_unit_zh)))
-                     || case
-                            when has_fallen
-                                then format('；但{}年由{:.4g}{}为{}年的{:.4g}，规划要求{}年后{}',
-                                            previous_year, previous_value, if(sense = 1, '降', '升'),
-                                            fell_year, fell_value, checkpoint_year,
-                                            if(sense = 1, '稳中有升、进一步提升', '进一步下降（能效进一步提高）'))
-                            when is_last_checkpoint and after_last_checkpoint in ('rising', 'improving')
-                                 and latest_year > checkpoint_year
-                                then format('；此后未再{}（最新{}年：{:.4g}），符合规划要求',
-                                            if(sense = 1, '下降', '上升'), latest_year, latest_value)
-                            else ''
-                        end
-            when projected_value is null
-                then format('仅有{}年数据（{}）：至少需要3年才能推算{}年', trend_points,
-                            if(first_year = latest_year, cast(latest_year as varchar),
-                               format('{}–{}', first_year, latest_year)), checkpoint_year)
-            else if(latest_meets, format('已提前达到：{}年最新值{:.4g}{}，目标{}；', latest_year, latest_value,
-                                         unit_zh, target_text_zh), '')
-                 || format('按趋势推算{}年为{:.4g}{}（最新{}年：{:.4g}），{}目标{}', checkpoint_year,
-                           round(projected_value, digits), unit_zh, latest_year, latest_value,
-                           if(projected_meets, '达到', '未达到'), target_text_zh)
-                 || if(projected_meets, '',
-                       format('，差{:.3g}{}', -projected_margin,
-                              if(projected_margin < -(band + near), '（超过目标的5%）', '')))
-                 || case
-                        when expected_value is null then '；无规划路径（基准年以来无观测值）'
-                        when path_margin >= 0
-                            then format('；按规划路径{}年应为{:.4g}，领先{:.3g}', latest_year,
-                                        round(expected_value, digits), path_margin)
-                        else format('；按规划路径{}年应为{:.4g}，落后{:.3g}{}', latest_year,
-                                    round(expected_value, digits), -path_margin,
-                                    case
-                                        when path_margin < -(band + near) then '（超过目标的5%）'
-                                        when path_margin < -(band + on_path) then '（超过目标的2%）'
-                                        else ''
-                                    end)
+                then if(
+                        projected_meets,
+                        format(
+                            '{}年实际值{:.4g}{}，达到目标{}', checkpoint_year, checkpoint_value, unit_zh,
+                            target_text_zh
+                        ),
+                        format(
+                            '未达标：{}年实际值{:.4g}{}，目标{}', checkpoint_year, checkpoint_value,
+                            unit_zh, target_text_zh
+                        )
+                        || if(
+                            projected_margin = 0, '：与目标持平，而“超过”须严格大于',
+                            format('，{}目标{:.3g}{}', short_side_zh, -projected_margin, gap_unit_zh)
+                        )
+                    )
+                    || case
+                        when has_fallen
+                            then format(
+                                    '；但{}年由{:.4g}{}为{}年的{:.4g}，规划要求{}年后{}',
+                                    previous_year, previous_value, if(sense = 1, '降', '升'),
+                                    fell_year, fell_value, checkpoint_year,
+                                    if(sense = 1, '稳中有升、进一步提升', '进一步下降（能效进一步提高）')
+                                )
+                        when is_last_checkpoint and after_last_checkpoint in ('rising', 'improving')
+                            and latest_year > checkpoint_year
+                            then format(
+                                    '；此后未再{}（最新{}年：{:.4g}），符合规划要求',
+                                    if(sense = 1, '下降', '上升'), latest_year, latest_value
+                                )
+                        else ''
                     end
+            when projected_value is null
+                then format(
+                        '仅有{}年数据（{}）：至少需要3年才能推算{}年', trend_points,
+                        if(
+                            first_year = latest_year, cast(latest_year as varchar),
+                            format('{}–{}', first_year, latest_year)
+                        ), checkpoint_year
+                    )
+            else if(latest_meets, format(
+                    '已提前达到：{}年最新值{:.4g}{}，目标{}；', latest_year, latest_value,
+                    unit_zh, target_text_zh
+                ), '')
+                || format(
+                    '按趋势推算{}年为{:.4g}{}（最新{}年：{:.4g}），{}目标{}', checkpoint_year,
+                    round(projected_value, digits), unit_zh, latest_year, latest_value,
+                    if(projected_meets, '达到', '未达到'), target_text_zh
+                )
+                || if(
+                    projected_meets, '',
+                    format(
+                        '，差{:.3g}{}', -projected_margin,
+                        if(projected_margin < -(band + near), '（超过目标的5%）', '')
+                    )
+                )
+                || case
+                    when expected_value is null then '；无规划路径（基准年以来无观测值）'
+                    when path_margin >= 0
+                        then format(
+                                '；按规划路径{}年应为{:.4g}，领先{:.3g}', latest_year,
+                                round(expected_value, digits), path_margin
+                            )
+                    else format(
+                            '；按规划路径{}年应为{:.4g}，落后{:.3g}{}', latest_year,
+                            round(expected_value, digits), -path_margin,
+                            case
+                                when path_margin < -(band + near) then '（超过目标的5%）'
+                                when path_margin < -(band + on_path) then '（超过目标的2%）'
+                                else ''
+                            end
+                        )
+                end
         end as performance_reason_zh
     from performance
 ),
@@ -497,14 +630,22 @@ statused as (
         late_departments is not null as has_late_data,
         if(failed_departments is not null or late_departments is not null, 'stale', performance_status)
             as status,
-        'stale: ' || concat_ws('; ',
-            format('the {} source failed at the last run, values are from the last good load ({})',
-                   failed_departments, left(failed_error, 240)),
-            'late data: ' || late_detail) as stale_reason,
-        '数据过期：' || concat_ws('；',
-            format('{}上次采集失败，数值为最近一次成功采集的结果（{}）', failed_departments,
-                   left(failed_error, 240)),
-            '数据迟报：' || late_detail_zh) as stale_reason_zh,
+        'stale: ' || concat_ws(
+            '; ',
+            format(
+                'the {} source failed at the last run, values are from the last good load ({})',
+                failed_departments, left(failed_error, 240)
+            ),
+            'late data: ' || late_detail
+        ) as stale_reason,
+        '数据过期：' || concat_ws(
+            '；',
+            format(
+                '{}上次采集失败，数值为最近一次成功采集的结果（{}）', failed_departments,
+                left(failed_error, 240)
+            ),
+            '数据迟报：' || late_detail_zh
+        ) as stale_reason_zh,
         -- a 力争 checkpoint pages when a later year breaks the plan's clause after it (进一步提升),
         -- which is no stretch goal
         qualifier <> 'strive' or (has_fallen and performance_status = 'off_track') as is_pageable
@@ -514,25 +655,29 @@ statused as (
 worded as (
     select
         *,
-        if(status = 'stale',
-           stale_reason || '. The last values show ' || performance_status || ': ' || performance_reason,
-           performance_reason)
-            || case
-                   when qualifier = 'strive' and is_pageable
-                       then '. 力争 (strive) target, but the fall breaks the plan''s clause after it, '
-                            || 'which is not 力争: paged'
-                   when qualifier = 'strive' then '. 力争 (strive) target: reported, never paged'
-                   else ''
-               end
-            || coalesce('. 口径 definition: ' || definition_en, '') as status_reason_en,
-        if(status = 'stale', stale_reason_zh || '。按最近的数值：' || performance_reason_zh,
-           performance_reason_zh)
-            || case
-                   when qualifier = 'strive' and is_pageable then '。力争目标，但其后的下降违反了非力争条款，予以预警'
-                   when qualifier = 'strive' then '。力争目标：仅报告，不预警'
-                   else ''
-               end
-            || coalesce('。口径：' || definition_zh, '') as status_reason_zh
+        if(
+            status = 'stale',
+            stale_reason || '. The last values show ' || performance_status || ': ' || performance_reason,
+            performance_reason
+        )
+        || case
+            when qualifier = 'strive' and is_pageable
+                then '. 力争 (strive) target, but the fall breaks the plan''s clause after it, '
+                    || 'which is not 力争: paged'
+            when qualifier = 'strive' then '. 力争 (strive) target: reported, never paged'
+            else ''
+        end
+        || coalesce('. 口径 definition: ' || definition_en, '') as status_reason_en,
+        if(
+            status = 'stale', stale_reason_zh || '。按最近的数值：' || performance_reason_zh,
+            performance_reason_zh
+        )
+        || case
+            when qualifier = 'strive' and is_pageable then '。力争目标，但其后的下降违反了非力争条款，予以预警'
+            when qualifier = 'strive' then '。力争目标：仅报告，不预警'
+            else ''
+        end
+        || coalesce('。口径：' || definition_zh, '') as status_reason_zh
     from statused
 ),
 

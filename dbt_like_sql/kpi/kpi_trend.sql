@@ -7,11 +7,20 @@
 -- observations to trust it. Grain: one row per kpi_id with at least one value.
 
 with series as (
-    select kpi_id, year, value from {{ ref('kpi_series') }} where value is not null
+    select
+        kpi_id,
+        year,
+        value
+    from {{ ref('kpi_series') }}
+    where value is not null
 ),
 
 observed as (
-    select kpi_id, max(year) as latest_year, arg_max(value, year) as latest_value, min(year) as first_year
+    select
+        kpi_id,
+        max(year) as latest_year,
+        arg_max(value, year) as latest_value,
+        min(year) as first_year
     from series
     group by kpi_id
 ),
@@ -23,9 +32,11 @@ recent as (
 
 theil_sen_slope as (
     -- the median of the slopes between every two of the recent observations
-    select a.kpi_id, median((b.value - a.value) / (b.year - a.year)) as slope_per_year
-    from recent a
-    join recent b on b.kpi_id = a.kpi_id and b.year > a.year
+    select
+        a.kpi_id,
+        median((b.value - a.value) / (b.year - a.year)) as slope_per_year
+    from recent as a
+    inner join recent as b on a.kpi_id = b.kpi_id and a.year < b.year
     group by a.kpi_id
 ),
 
@@ -36,9 +47,9 @@ trend as (
         any_value(s.slope_per_year) as slope_per_year,
         -- the Theil–Sen line in latest_year: the median intercept, not the latest value itself
         median(r.value - s.slope_per_year * (r.year - o.latest_year)) as trend_level
-    from recent r
-    join observed o using (kpi_id)
-    left join theil_sen_slope s using (kpi_id)
+    from recent as r
+    inner join observed as o using (kpi_id)
+    left join theil_sen_slope as s using (kpi_id)
     group by r.kpi_id
 )
 
@@ -50,5 +61,5 @@ select
     t.trend_points,
     t.slope_per_year,
     t.trend_level
-from observed o
-join trend t using (kpi_id)
+from observed as o
+inner join trend as t using (kpi_id)

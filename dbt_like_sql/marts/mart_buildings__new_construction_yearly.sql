@@ -21,8 +21,10 @@ final as (
         sum(floor_area_m2) filter (where is_large and green_star >= 1) as large_star_m2,
         sum(floor_area_m2) filter (where building_use = '公共建筑' and (is_large or is_government_funded))
             as large_public_m2,
-        sum(floor_area_m2) filter (where building_use = '公共建筑' and (is_large or is_government_funded)
-                                         and has_energy_monitoring) as large_public_monitored_m2
+        sum(floor_area_m2) filter (
+            where building_use = '公共建筑' and (is_large or is_government_funded)
+            and has_energy_monitoring
+        ) as large_public_monitored_m2
     from projects
     group by permit_year
 )

@@ -1,11 +1,17 @@
 {{ config(materialized='table') }}
 
 with energy as (
-    select year, total_tce from {{ ref('mart_energy__consumption_yearly') }}
+    select
+        year,
+        total_tce
+    from {{ ref('mart_energy__consumption_yearly') }}
 ),
 
 gdp as (
-    select year, gdp_2020_prices_cny from {{ ref('stg_energy__gdp') }}
+    select
+        year,
+        gdp_2020_prices_cny
+    from {{ ref('stg_energy__gdp') }}
 ),
 
 final as (
@@ -16,7 +22,7 @@ final as (
         -- tce per 10,000 CNY of GDP at 2020 prices: the unit the statistics bureau publishes
         energy.total_tce / (gdp.gdp_2020_prices_cny / 1e4) as energy_intensity_tce_per_10k_cny
     from energy
-    join gdp using (year)
+    inner join gdp using (year)
 )
 
 select * from final

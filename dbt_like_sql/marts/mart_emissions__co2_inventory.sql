@@ -5,7 +5,10 @@
 -- imported electricity × grid factor (indirect). Method, boundary and calibration: the .yml.
 
 with balance as (
-    select year, fuel_code, consumption_tce
+    select
+        year,
+        fuel_code,
+        consumption_tce
     from {{ ref('stg_energy__balance') }}
     where is_fossil
 ),
@@ -34,8 +37,8 @@ fuel_by_sector as (
         coalesce(s.sector_code, 'unallocated') as sector_code,
         b.fuel_code,
         b.consumption_tce * coalesce(s.share_of_raw_coal, 1) as energy_tce
-    from balance b
-    left join coal_sectors s on b.fuel_code = 'raw_coal' and s.year = b.year
+    from balance as b
+    left join coal_sectors as s on b.fuel_code = 'raw_coal' and b.year = s.year
 ),
 
 direct as (
@@ -51,9 +54,9 @@ direct as (
         cast(null as double) as tco2_per_mwh,
         f.is_assumption as is_factor_assumed,
         u.energy_tce * f.tco2_per_tce as co2_t
-    from fuel_by_sector u
-    left join factors f
-        on f.fuel_code = u.fuel_code
+    from fuel_by_sector as u
+    left join factors as f
+        on u.fuel_code = f.fuel_code
         and u.year between f.valid_from_year and coalesce(f.valid_to_year, 9999)
 ),
 
@@ -70,8 +73,8 @@ indirect as (
         f.tco2_per_mwh,
         f.is_assumption as is_factor_assumed,
         e.net_imported_electricity_mwh * f.tco2_per_mwh as co2_t
-    from electricity e
-    left join factors f
+    from electricity as e
+    left join factors as f
         on f.fuel_code = 'net_imported_electricity'
         and e.year between f.valid_from_year and coalesce(f.valid_to_year, 9999)
 ),
@@ -93,8 +96,17 @@ final as (
     from direct
     union all
     select
-        year, sector_code, fuel_code, emission_scope, energy_tce, electricity_mwh, factor_id,
-        tco2_per_tce, tco2_per_mwh, is_factor_assumed, round(co2_t, 3) as co2_t
+        year,
+        sector_code,
+        fuel_code,
+        emission_scope,
+        energy_tce,
+        electricity_mwh,
+        factor_id,
+        tco2_per_tce,
+        tco2_per_mwh,
+        is_factor_assumed,
+        round(co2_t, 3) as co2_t
     from indirect
 )
 

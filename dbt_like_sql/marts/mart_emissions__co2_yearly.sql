@@ -9,7 +9,10 @@ electricity as (
 ),
 
 gdp as (
-    select year, gdp_2020_prices_cny from {{ ref('stg_energy__gdp') }}
+    select
+        year,
+        gdp_2020_prices_cny
+    from {{ ref('stg_energy__gdp') }}
 ),
 
 by_year as (
@@ -42,9 +45,9 @@ final as (
         -- t CO₂ per 10,000 CNY of GDP at 2020 prices, as 单位地区生产总值二氧化碳排放
         case when b.rows_without_co2 = 0 then b.summed_co2_t / (g.gdp_2020_prices_cny / 1e4) end
             as co2_intensity_t_per_10k_cny
-    from by_year b
-    left join electricity e using (year)
-    left join gdp g using (year)
+    from by_year as b
+    left join electricity as e using (year)
+    left join gdp as g using (year)
 )
 
 select * from final

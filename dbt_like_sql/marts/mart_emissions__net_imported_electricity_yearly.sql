@@ -8,7 +8,9 @@
 -- So: net imported electricity = balance primary electricity − local clean generation.
 
 with balance as (
-    select year, sum(physical_amount) * 1e5 as nonfossil_electricity_mwh  -- 亿kWh → MWh
+    select
+        year,
+        sum(physical_amount) * 1e5 as nonfossil_electricity_mwh  -- 亿kWh → MWh
     from {{ ref('stg_energy__balance') }}
     where not is_fossil and physical_unit = '亿千瓦时'
     group by year
@@ -22,20 +24,33 @@ capacity as (
     select * from {{ ref('stg_energy__power_capacity') }}
 ),
 
+complete_years as (
+    select year
+    from monthly
+    group by year
+    having count(distinct month) = 12
+),
+
 generation_by_type as (
     -- rounded: parallel float sums differ in the last bits from run to run
-    select year, plant_type, is_clean, round(sum(generation_mwh), 3) as generation_mwh
+    select
+        year,
+        plant_type,
+        is_clean,
+        round(sum(generation_mwh), 3) as generation_mwh
     from monthly
-    where year in (select year from monthly group by year having count(distinct month) = 12)
+    where year in (select c.year from complete_years as c)
     group by year, plant_type, is_clean
 ),
 
 -- each clean plant type's capacity factor over the years with both generation and capacity,
 -- used to estimate generation in years the grid company did not publish (before 2015 here)
 capacity_factors as (
-    select g.plant_type, sum(g.generation_mwh) / sum(c.capacity_mw * 8760) as capacity_factor
-    from generation_by_type g
-    join capacity c using (year, plant_type)
+    select
+        g.plant_type,
+        sum(g.generation_mwh) / sum(c.capacity_mw * 8760) as capacity_factor
+    from generation_by_type as g
+    inner join capacity as c using (year, plant_type)
     where g.is_clean and c.capacity_mw > 0
     group by g.plant_type
 ),
@@ -55,8 +70,8 @@ estimated as (
         round(sum(c.capacity_mw * 8760 * f.capacity_factor), 3) as local_clean_generation_mwh,
         -- a clean type with capacity but no observed capacity factor leaves no estimate
         bool_and(f.capacity_factor is not null or c.capacity_mw = 0) as is_complete
-    from capacity c
-    left join capacity_factors f using (plant_type)
+    from capacity as c
+    left join capacity_factors as f using (plant_type)
     where c.is_clean
     group by c.year
 ),
@@ -65,18 +80,21 @@ final as (
     select
         b.year,
         b.nonfossil_electricity_mwh,
-        coalesce(o.local_clean_generation_mwh,
-                 case when e.is_complete then e.local_clean_generation_mwh end)
-            as local_clean_generation_mwh,
+        coalesce(
+            o.local_clean_generation_mwh,
+            case when e.is_complete then e.local_clean_generation_mwh end
+        ) as local_clean_generation_mwh,
         o.year is null as is_generation_estimated,
         o.local_thermal_generation_mwh,
         -- negative would mean a net export of clean power; kept signed, as the provincial
         -- guidelines deduct exported electricity
-        b.nonfossil_electricity_mwh - coalesce(o.local_clean_generation_mwh,
-            case when e.is_complete then e.local_clean_generation_mwh end) as net_imported_electricity_mwh
-    from balance b
-    left join observed o using (year)
-    left join estimated e using (year)
+        b.nonfossil_electricity_mwh - coalesce(
+            o.local_clean_generation_mwh,
+            case when e.is_complete then e.local_clean_generation_mwh end
+        ) as net_imported_electricity_mwh
+    from balance as b
+    left join observed as o using (year)
+    left join estimated as e using (year)
 )
 
 select * from final

@@ -5,7 +5,9 @@ with balance as (
 ),
 
 raw_coal as (
-    select year, sum(raw_coal_t) as raw_coal_t
+    select
+        year,
+        sum(raw_coal_t) as raw_coal_t
     from {{ ref('stg_energy__raw_coal_by_sector') }}
     group by year
 ),
@@ -30,8 +32,8 @@ final as (
         100 * coalesce(b.nonfossil_tce, 0) / nullif(b.total_tce, 0) as nonfossil_share_pct,
         c.raw_coal_t,
         b.fuel_count
-    from by_year b
-    left join raw_coal c using (year)
+    from by_year as b
+    left join raw_coal as c using (year)
 )
 
 select * from final

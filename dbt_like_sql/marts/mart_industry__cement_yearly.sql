@@ -5,7 +5,11 @@ with monthly as (
 ),
 
 december as (
-    select year, max(month) as month from monthly group by year
+    select
+        year,
+        max(month) as month
+    from monthly
+    group by year
 ),
 
 capacity as (
@@ -13,8 +17,8 @@ capacity as (
         m.year,
         sum(m.capacity_tpd) as capacity_tpd,
         sum(m.capacity_tpd) filter (where m.is_benchmark) as benchmark_capacity_tpd
-    from monthly m
-    join december d on m.year = d.year and m.month = d.month
+    from monthly as m
+    inner join december as d on m.year = d.year and m.month = d.month
     group by m.year
 ),
 
@@ -28,8 +32,8 @@ final as (
         sum(m.energy_tce) * 1000 / sum(m.clinker_t) as energy_kgce_per_t,
         c.capacity_tpd,
         c.benchmark_capacity_tpd
-    from monthly m
-    join capacity c using (year)
+    from monthly as m
+    inner join capacity as c using (year)
     group by m.year, c.capacity_tpd, c.benchmark_capacity_tpd
 )
 

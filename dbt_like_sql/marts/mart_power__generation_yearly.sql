@@ -5,7 +5,11 @@ with monthly as (
 ),
 
 capacity as (
-    select year, total_capacity_mw, clean_capacity_mw from {{ ref('mart_power__capacity_yearly') }}
+    select
+        year,
+        total_capacity_mw,
+        clean_capacity_mw
+    from {{ ref('mart_power__capacity_yearly') }}
 ),
 
 yearly as (
@@ -25,8 +29,8 @@ final as (
         100 * y.clean_generation_mwh / nullif(y.generation_mwh, 0) as clean_generation_share_pct,
         -- a plant cannot run more than 8,760 hours a year: the quality gate's cross-check
         y.generation_mwh / nullif(c.total_capacity_mw * 8760, 0) as fleet_capacity_factor
-    from yearly y
-    left join capacity c using (year)
+    from yearly as y
+    left join capacity as c using (year)
 )
 
 select * from final

@@ -9,7 +9,11 @@ with monthly as (
 -- 0.5568 tCO₂/MWh (生态环境部/国家统计局, 2021). The versioned factor table comes with the CO₂
 -- inventory (issue #5).
 factors as (
-    select 2.925 as gasoline_t, 3.096 as diesel_t, 0.002162 as natural_gas_m3, 0.5568 as electricity_mwh
+    select
+        2.925 as gasoline_t,
+        3.096 as diesel_t,
+        0.002162 as natural_gas_m3,
+        0.5568 as electricity_mwh
 ),
 
 yearly as (
@@ -28,12 +32,16 @@ yearly as (
 final as (
     select
         y.*,
-        y.gasoline_t * f.gasoline_t + y.diesel_t * f.diesel_t + y.natural_gas_m3 * f.natural_gas_m3
-            + y.electricity_mwh * f.electricity_mwh as co2_t,
-        (y.gasoline_t * f.gasoline_t + y.diesel_t * f.diesel_t + y.natural_gas_m3 * f.natural_gas_m3
-            + y.electricity_mwh * f.electricity_mwh) / y.converted_turnover_tkm * 1e4 as co2_kg_per_10_tkm
-    from yearly y
-    cross join factors f
+        (
+            y.gasoline_t * f.gasoline_t + y.diesel_t * f.diesel_t + y.natural_gas_m3 * f.natural_gas_m3
+            + y.electricity_mwh * f.electricity_mwh
+        ) as co2_t,
+        (
+            y.gasoline_t * f.gasoline_t + y.diesel_t * f.diesel_t + y.natural_gas_m3 * f.natural_gas_m3
+            + y.electricity_mwh * f.electricity_mwh
+        ) / y.converted_turnover_tkm * 1e4 as co2_kg_per_10_tkm
+    from yearly as y
+    cross join factors as f
 )
 
 select * from final

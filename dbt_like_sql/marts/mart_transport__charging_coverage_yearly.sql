@@ -5,7 +5,11 @@ with coverage as (
 ),
 
 year_end as (
-    select year, facility_type, max(month) as month, count(distinct month) as months_reported
+    select
+        year,
+        facility_type,
+        max(month) as month,
+        count(distinct month) as months_reported
     from coverage
     group by year, facility_type
 ),
@@ -18,8 +22,8 @@ final as (
         c.facilities_total,
         c.facilities_with_fast_charging,
         100.0 * c.facilities_with_fast_charging / nullif(c.facilities_total, 0) as fast_charging_coverage_pct
-    from coverage c
-    join year_end e on c.year = e.year and c.facility_type = e.facility_type and c.month = e.month
+    from coverage as c
+    inner join year_end as e on c.year = e.year and c.facility_type = e.facility_type and c.month = e.month
 )
 
 select * from final

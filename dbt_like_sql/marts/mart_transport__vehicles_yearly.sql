@@ -10,7 +10,10 @@ charging as (
 
 -- stock and charging points are counted at the last month of each year in the data
 year_end as (
-    select year, max(month) as month, count(distinct month) as months_reported
+    select
+        year,
+        max(month) as month,
+        count(distinct month) as months_reported
     from vehicles
     group by year
 ),
@@ -20,8 +23,8 @@ stock as (
         v.year,
         sum(v.vehicle_stock) as vehicle_stock,
         sum(v.vehicle_stock) filter (where v.fuel_type in ('纯电动', '插电混动', '燃料电池')) as ev_stock
-    from vehicles v
-    join year_end e on v.year = e.year and v.month = e.month
+    from vehicles as v
+    inner join year_end as e on v.year = e.year and v.month = e.month
     group by v.year
 ),
 
@@ -31,15 +34,18 @@ registrations as (
         sum(new_registrations) as new_registrations,
         -- 新能源 and 清洁能源 drive trains, as the plan counts them
         sum(new_registrations) filter (
-            where fuel_type in ('纯电动', '插电混动', '燃料电池', '天然气')) as new_clean_registrations
+            where fuel_type in ('纯电动', '插电混动', '燃料电池', '天然气')
+        ) as new_clean_registrations
     from vehicles
     group by year
 ),
 
 points as (
-    select c.year, sum(c.public_points + c.dedicated_points) as charging_points
-    from charging c
-    join year_end e on c.year = e.year and c.month = e.month
+    select
+        c.year,
+        sum(c.public_points + c.dedicated_points) as charging_points
+    from charging as c
+    inner join year_end as e on c.year = e.year and c.month = e.month
     group by c.year
 ),
 
@@ -52,10 +58,10 @@ final as (
         p.charging_points,
         r.new_registrations,
         r.new_clean_registrations
-    from year_end e
-    join stock s using (year)
-    join registrations r using (year)
-    left join points p using (year)
+    from year_end as e
+    inner join stock as s using (year)
+    inner join registrations as r using (year)
+    left join points as p using (year)
 )
 
 select * from final

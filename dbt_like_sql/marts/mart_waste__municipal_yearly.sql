@@ -41,8 +41,13 @@ parks as (
 ),
 
 years as (
-    select year from domestic union select year from sorting
-    union select year from sludge union select year from parks
+    select year from domestic
+    union
+    select year from sorting
+    union
+    select year from sludge
+    union
+    select year from parks
 ),
 
 final as (
@@ -55,11 +60,11 @@ final as (
         s.sorting_coverage_pct,
         g.sludge_safe_disposal_pct,
         p.park_retrofit_pct
-    from years y
-    left join domestic d using (year)
-    left join sorting s using (year)
-    left join sludge g using (year)
-    left join parks p using (year)
+    from years as y
+    left join domestic as d using (year)
+    left join sorting as s using (year)
+    left join sludge as g using (year)
+    left join parks as p using (year)
 )
 
 select * from final

@@ -1,5 +1,7 @@
-"""A second, fictional city (config/qingshui) loads with no code change: other headers, other
-units, a landing folder, another JSON layout, its own KPI catalogue."""
+"""A second, fictional city (config/qingshui) loads with no code change.
+
+Other headers, other units, a landing folder, another JSON layout, its own KPI catalogue.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ QINGSHUI = PROJECT_ROOT / "config" / "qingshui"
 
 
 def write_forestry_csv(folder):
-    lines = ["清水市森林资源年度统计", "统计年度,县区,国土面积(万亩),有林地面积(万亩),覆盖率(%),活立木蓄积(立方米)"]
+    lines = ["清水市森林资源年度统计",
+             "统计年度,县区,国土面积(万亩),有林地面积(万亩),覆盖率(%),活立木蓄积(立方米)"]
     for year in range(2018, 2026):
         for k, (county, land_mu) in enumerate({"东城区": 45.0, "西山县": 135.0, "南河县": 90.0}.items()):
             forest = land_mu * (0.30 + 0.1 * k + 0.01 * (year - 2018))
-            lines.append(f"{year},{county},{land_mu},{forest:.2f},{100 * forest / land_mu:.2f},{forest * 40000:.0f}")
+            lines.append(f"{year},{county},{land_mu},{forest:.2f},{100 * forest / land_mu:.2f},"
+                         f"{forest * 40000:.0f}")
         lines.append(f"{year},合计,,,,")
     lines.append("注：示例数据。")
     (folder / "森林资源2025.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")

@@ -1,5 +1,8 @@
-"""File connectors against the live source: GB18030 CSV, merged-header XLSX, conditional GET,
-faults, landing folders, and a plain static web server standing in for the departments."""
+"""File connectors against the live source.
+
+GB18030 CSV, merged-header XLSX, conditional GET, faults, landing folders, and a plain static web
+server standing in for the departments.
+"""
 
 from __future__ import annotations
 
@@ -143,7 +146,8 @@ def test_landing_folder_reads_each_file_once(tmp_path, mianyang_sources):
 
 def test_missing_landing_folder_is_a_clear_error(tmp_path, mianyang_sources):
     spec = spec_of(mianyang_sources, "industrial_waste")
-    with pytest.raises(SourceRejected, match="landing folder does not exist; check `CARBONPEAK_WASTE_LANDING`"):
+    message = "landing folder does not exist; check `CARBONPEAK_WASTE_LANDING`"
+    with pytest.raises(SourceRejected, match=message):
         fetch_dataset(spec, dept_of(mianyang_sources, "industrial_waste"), None, None, {},
                       landing=tmp_path / "nope")
 

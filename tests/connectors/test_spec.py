@@ -58,7 +58,8 @@ def test_the_period_and_publication_lag_of_a_dataset(tmp_path):
     # a yearly department: 180 days by default; the period is the `year` column
     assert (spec.period_grain, spec.period_year, spec.publication_lag_days) == ("year", "year", 180)
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("    cadence: yearly\n", "    cadence: yearly\n    publication_lag_days: 120\n")
+    path.write_text(text.replace("    cadence: yearly\n",
+                                 "    cadence: yearly\n    publication_lag_days: 120\n")
                     .replace("        format:", "        publication_lag_days: 30\n        format:"),
                     encoding="utf-8")
     assert load_sources(path).datasets()[0].publication_lag_days == 30  # the dataset's own wins
@@ -68,7 +69,8 @@ def test_the_period_and_publication_lag_of_a_dataset(tmp_path):
         load_sources(path)
     assert (err.value.key, err.value.source) == ("period.year", "energy.gdp")
     assert "`permit_year` is not one of the columns" in str(err.value)
-    path.write_text(text.replace("    cadence: yearly\n", "    cadence: yearly\n    publication_lag_days: soon\n"),
+    path.write_text(text.replace("    cadence: yearly\n",
+                                 "    cadence: yearly\n    publication_lag_days: soon\n"),
                     encoding="utf-8")
     with pytest.raises(ConfigError, match="not a whole number of days"):
         load_sources(path)

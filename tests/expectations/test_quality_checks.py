@@ -1,5 +1,8 @@
-"""The suites' DuckDB checks: continuity, freshness, every county present, published totals, and
-generation against capacity; and GX's SQL data source on DuckDB (the persisted-connection fix)."""
+"""The suites' DuckDB checks, and GX's SQL data source on DuckDB.
+
+The checks: continuity, freshness, every county present, published totals, and generation against
+capacity; the data source with the persisted-connection fix.
+"""
 
 from __future__ import annotations
 

@@ -212,6 +212,7 @@ def test_carbonpeak_docs_without_a_warehouse_is_one_clear_line(tmp_path, monkeyp
 
 def test_a_kpi_page_states_the_definition_the_city_chose(site):
     # 资源化利用 with or without incineration: kpis.yml names the choice, the page states it
-    text = text_of((site.index.parent / "kpi/domestic_waste_recycling_share.html").read_text(encoding="utf-8"))
+    page = site.index.parent / "kpi/domestic_waste_recycling_share.html"
+    text = text_of(page.read_text(encoding="utf-8"))
     assert "口径 definition: recycling_plus_incineration: 资源化利用量 = 回收利用量 + 焚烧发电" in text
     assert "per the urban management ledger's footnote" in text

@@ -1,9 +1,13 @@
-"""Demo sources of 住建局 (building projects JSON, construction-waste CSV), 经信局 (cement report
-XLSX) and 机关事务管理局 (public-institution statistics XLSX): layout, determinism, calibration."""
+"""Demo sources of 住建局, 经信局 and 机关事务管理局: layout, determinism, calibration.
+
+住建局 publishes building projects (JSON) and construction waste (CSV), 经信局 a cement report
+(XLSX), 机关事务管理局 public-institution statistics (XLSX).
+"""
 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections import defaultdict
 
@@ -149,7 +153,7 @@ def test_building_shares_follow_anchor_paths():
     assert values["large one star"][2025] == 100  # achieved
     assert values["monitoring"][2025] < 100  # missed
     # new floor area is a few million m² a year
-    for year, projects in by_year.items():
+    for projects in by_year.values():
         assert 3e6 < sum(p["floor_area_m2"] for p in projects) < 9e6
 
 
@@ -401,4 +405,4 @@ def test_public_ratios_against_2020():
     assert co2_area == pytest.approx(-7.9, abs=PP) and co2_area <= -7  # achieved
     factors = [acc[y]["co2_t"] / acc[y]["energy_tce"] for y in YEARS]
     assert factors[YEARS.index(2020)] == pytest.approx(2.3, abs=0.01)
-    assert all(a > b for a, b in zip(factors, factors[1:]))  # electricity gets cleaner
+    assert all(a > b for a, b in itertools.pairwise(factors))  # electricity gets cleaner

@@ -45,8 +45,21 @@ def write(tmp_path, **changes):
     ({"direction": "up"}, "direction", "expected one of"),
     ({"name_en": None}, "name_en", "is required"),
     ({"definition": {"choice": "x"}}, "definition", "expected `choice`, `zh` and `en`"),
-    ({"definition": {"choice": "recycling_only", "zh": "仅回收", "en": "recycling only"}},
-     "definition.choice", "none (this KPI has one definition)"),
+    ({"definition": {"choice": "recycling_only", "zh": "仅回收", "en": "recycling only"},
+      "measure": {"from": "mart_x", "value": "share_pct"}},
+     "definition.choice", "this KPI's measure has one definition"),
+    ({"definition": {"choice": "all", "zh": "全部", "en": "all"},
+      "measure": {"from": "mart_x", "value": {"recycling_only": "a_pct", "with_incineration": "b_pct"}}},
+     "definition.choice", "knows the definitions recycling_only, with_incineration"),
+    ({"measure": {"from": "mart_x", "value": "__import__('os').system('x')"}}, "measure.value",
+     "is not arithmetic over columns"),
+    ({"measure": {"from": "mart_x; drop table y", "value": "a"}}, "measure.from", "name the model"),
+    ({"measure": {"from": "mart_x", "value": "a", "where": {"months": [12]}}}, "measure.where.months",
+     "expected a column name"),
+    ({"sector": "x", "measure": {"from": "mart_x", "value": "a", "change_vs_base": True}},
+     "measure.change_vs_base",
+     "% change vs base"),
+    ({"measure": {"from": "mart_x", "value": "a"}}, "sector", "needs a sector"),
 ])
 def test_mistakes_name_file_kpi_and_key(tmp_path, changes, key, words):
     path = write(tmp_path, **changes)

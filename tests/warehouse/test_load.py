@@ -30,7 +30,8 @@ def test_rerun_leaves_every_row_count_unchanged(source_server, mianyang_sources,
     assert counts["raw.energy__balance"] == 189 and counts["meta.load_log"] == datasets
     loaded = {r.dataset: r.rows_loaded for r in first}
     assert (loaded["energy__balance"], loaded["energy__monthly"], loaded["energy__gdp"],
-            loaded["forestry__forest_resources"], loaded["waste__industrial_waste"]) == (189, 576, 21, 180, 3168)
+            loaded["forestry__forest_resources"],
+            loaded["waste__industrial_waste"]) == (189, 576, 21, 180, 3168)
     assert all(r.rows_loaded == r.rows_in > 0 for r in first)
     assert [r.status for r in second] == ["unchanged"] * datasets
     assert [r.rows_loaded for r in second] == [0] * datasets
