@@ -1,6 +1,9 @@
 """Declarative source configuration (`sources.yml`): parsed into frozen specs and checked up front.
 
 Every mistake is reported before any data moves, naming the file, the source and the key.
+
+Why ~340 lines: every key of sources.yml is checked here, before any data moves, so each
+mistake is one line naming the file, the source and the key; split, the checks would scatter.
 """
 
 from __future__ import annotations

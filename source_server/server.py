@@ -13,6 +13,9 @@ the connectors and the data-quality gate can be tested against them.
 
 Hostile answers (an HTML login page, an oversized body, a 401 echoing the token or URL, a token
 taken from the URL) are in `hostile.py`.
+
+Why ~460 lines: one HTTP handler with every fault a real feed has (and the hostile ones);
+the faults share the request state, so they live with the handler.
 """
 
 from __future__ import annotations

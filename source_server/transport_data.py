@@ -29,6 +29,9 @@ at 2025-12, not ~14 %. With ~9,000–11,000 registrations a month and a clean sh
 registrations rising from 4 % to 31 %, at most ~170,000 NEVs can be registered over 2018–2025,
 and the stock is a running balance of registrations and scrappage, so ~14 % of ~1.44 million
 (~200,000) is out of reach.
+
+Why ~430 lines: the numbers are the content: six files of one department, generated
+together so they agree with each other (vehicles, chargers, turnover).
 """
 
 from __future__ import annotations

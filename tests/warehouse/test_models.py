@@ -1,4 +1,7 @@
-"""The SQL-model runner: dependency order, selection, clear errors for bad refs, model tests."""
+"""The SQL-model runner: dependency order, selection, clear errors for bad refs, model tests.
+
+Why ~440 lines: the runner's every rule (refs, selection, tests, dbt layout) on small projects.
+"""
 
 from __future__ import annotations
 
