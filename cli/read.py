@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cli.common import UsageError, clip, epilog, read_path, reads_warehouse, show_usage
 from publishing.clock import city_time
-from publishing.status_words import STATUS_ZH
+from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH
 
 
 def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
@@ -75,7 +75,7 @@ def render_kpi_status(warehouse: Path, kpi: str | None = None, status: str | Non
     table = render(
         ["KPI 指标", "year", "target 目标", "latest 最新", "status 状态", "reason 原因"],
         [[f"{r['name_zh']} {r['name_en']}", r["checkpoint_year"],
-          f"{r['qualifier']} {r['target_value']:g} {r['unit']}",
+          f"{QUALIFIER_WORDS.get(r['qualifier'], r['qualifier'])} {r['target_value']:g} {r['unit']}",
           f"{r['latest_value']:g} ({r['latest_year']})" if r["latest_value"] is not None else "–",
           f"{r['status']} {STATUS_ZH.get(r['status'], '')}", r["status_reason"]] for r in rows])
     summary = f"\n{len(rows)} checkpoint(s) shown"
