@@ -118,26 +118,8 @@ source_problems as (
 
 -- What was observed, and where the trend leads ------------------------------------------------
 
-trend_of as (
-    select * from {{ ref('kpi_trend') }}  -- the latest value and the Theil–Sen line
-),
-
-observed as (
-    select
-        kpi_id,
-        latest_year,
-        latest_value,
-        first_year
-    from trend_of
-),
-
 trend as (
-    select
-        kpi_id,
-        trend_points,
-        slope_per_year,
-        trend_level
-    from trend_of
+    select * from {{ ref('kpi_trend') }}  -- the latest value and the Theil–Sen line
 ),
 
 last_checkpoints as (
@@ -211,37 +193,13 @@ path_described as (
     group by kpi_id, checkpoint_year
 ),
 
-path_bases as (
+bases as (
+    -- the base of the path (kpi_required_path); a KPI without one has no row
     select distinct
         kpi_id,
         base_year,
         base_value
     from path
-),
-
-bases as (
-    -- the base of the path (kpi_required_path); null without one
-    select
-        kpis.kpi_id,
-        p.base_year,
-        p.base_value
-    from kpis
-    left join path_bases as p using (kpi_id)
-),
-
-expected as (
-    -- the path in latest_year, or the target once the checkpoint year is passed
-    select
-        d.kpi_id,
-        d.checkpoint_year,
-        if(o.latest_year > d.checkpoint_year, c.target_value, p.expected_value) as expected_value
-    from path_described as d
-    inner join observed as o using (kpi_id)
-    inner join checkpoints as c using (kpi_id, checkpoint_year)
-    left join path as p
-        on d.kpi_id = p.kpi_id and d.checkpoint_year = p.checkpoint_year
-        and o.latest_year = p.year
-    where o.latest_year > d.checkpoint_year or p.year is not null
 ),
 
 -- Judging -----------------------------------------------------------------------------------------
@@ -268,18 +226,21 @@ joined as (
         0.05 * abs(c.target_value) as near,
         0.02 * abs(c.target_value) as on_path,
         if(abs(c.target_value) < 2, 4, 2) as digits,  -- decimals shown: ratios and 亿立方米 need four
-        o.latest_year,
-        o.latest_value,
-        o.first_year,
+        t.latest_year,
+        t.latest_value,
+        t.first_year,
         cv.value as checkpoint_value,
         t.trend_points,
         t.slope_per_year,
-        t.trend_level + t.slope_per_year * (c.checkpoint_year - o.latest_year) as trend_at_checkpoint,
+        t.trend_level + t.slope_per_year * (c.checkpoint_year - t.latest_year) as trend_at_checkpoint,
         b.base_year,
         b.base_value,
         pd.path_kind,
         pd.required_path,
-        e.expected_value,
+        -- the path in latest_year, or the target once the checkpoint year is passed
+        if(
+            pd.kpi_id is not null and t.latest_year > c.checkpoint_year, c.target_value, pe.expected_value
+        ) as expected_value,
         ff.fell_year,
         ff.fell_value,
         ff.previous_year,
@@ -297,12 +258,12 @@ joined as (
         sp.stale_datasets
     from checkpoints as c
     inner join kpis as k using (kpi_id)
-    left join observed as o using (kpi_id)
+    left join trend as t using (kpi_id)
     left join series as cv on c.kpi_id = cv.kpi_id and c.checkpoint_year = cv.year
-    left join trend as t on c.kpi_id = t.kpi_id
     left join bases as b on c.kpi_id = b.kpi_id
     left join path_described as pd on c.kpi_id = pd.kpi_id and c.checkpoint_year = pd.checkpoint_year
-    left join expected as e on c.kpi_id = e.kpi_id and c.checkpoint_year = e.checkpoint_year
+    left join path as pe
+        on c.kpi_id = pe.kpi_id and c.checkpoint_year = pe.checkpoint_year and t.latest_year = pe.year
     left join first_fall as ff on c.kpi_id = ff.kpi_id
     left join stay_breach as sb on c.kpi_id = sb.kpi_id and c.checkpoint_year = sb.checkpoint_year
     left join source_problems as sp on c.kpi_id = sp.kpi_id
@@ -348,14 +309,8 @@ judged as (
         sense * (latest_value - target_value) as latest_margin,
         sense * (latest_value - expected_value) as path_margin,
         -- met: strictly beyond the target for 超过 (more_than), else within the band
-        if(
-            is_strict, sense * (projected_value - target_value) > 0,
-            sense * (projected_value - target_value) >= -band
-        ) as projected_meets,
-        if(
-            is_strict, sense * (latest_value - target_value) > 0,
-            sense * (latest_value - target_value) >= -band
-        ) as latest_meets,
+        if(is_strict, projected_margin > 0, projected_margin >= -band) as projected_meets,
+        if(is_strict, latest_margin > 0, latest_margin >= -band) as latest_meets,
         format('{} {:.4g} {}', relation, target_value, unit)
         || if(unit = 'ratio' and target_value > 0, format(' (1:{:.3g})', 1 / target_value), '')
         || if(qualifier = 'about', format(' 左右 (band ±{:.3g})', band), '')
