@@ -7,7 +7,6 @@ the KPI's direction, a `full` target is 100 %, a relative target names its base 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +14,9 @@ import duckdb
 import pandas as pd
 import yaml
 
+from connectors.safety import IDENTIFIER
 from core.errors import ConfigError
+from warehouse.db import replace_table
 from warehouse.measures import Measure, read_measure
 from warehouse.raw import ensure_meta
 
@@ -120,7 +121,7 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> tuple
     # a column and the city's choice is stated here, not buried in a mart
     measure = read_measure(file, kpi_id, kpi.get("measure"), definition.get("choice"))
     if measure is not None and not measure.is_view:
-        if not isinstance(kpi.get("sector"), str) or not re.fullmatch(r"[a-z][a-z0-9_]*", kpi["sector"]):
+        if not isinstance(kpi.get("sector"), str) or not IDENTIFIER.fullmatch(kpi["sector"]):
             raise _error(file, kpi_id, "sector", "a KPI with a measure needs a sector (its view is "
                          "kpi_<sector>__<id>), e.g. sector: forestry")
         if measure.change_vs_base != (unit == RELATIVE_UNIT):
@@ -187,15 +188,9 @@ def read_catalogue(path: Path) -> Catalogue:
 def load_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     """Replace `config.kpis` and `config.kpi_checkpoints` (run it inside the build's transaction).
 
-    It also makes sure the load bookkeeping `kpi.kpi_status` reads besides its declared sources
-    (`meta.validation_results`, for late data) exists, so a warehouse nothing was loaded into
-    still builds.
+    It also makes sure the load bookkeeping exists (and is migrated), so a warehouse nothing was
+    loaded into still builds and its readers find their tables.
     """
     ensure_meta(con)
-    con.execute("create schema if not exists config")
-    for name, frame in (("kpis", catalogue.kpis), ("kpi_checkpoints", catalogue.checkpoints)):
-        con.register("_catalogue", frame)
-        try:
-            con.execute(f"create or replace table config.{name} as select * from _catalogue")
-        finally:
-            con.unregister("_catalogue")
+    replace_table(con, "config.kpis", catalogue.kpis)
+    replace_table(con, "config.kpi_checkpoints", catalogue.checkpoints)

@@ -46,6 +46,19 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create schema if not exists {schema}")
 
 
+def replace_table(con: duckdb.DuckDBPyConnection, relation: str, frame: object, select: str = "*") -> None:
+    """Replace `relation` (schema.table, a name of ours) with the rows of a pandas frame.
+
+    `select` may reshape the frame's columns on the way in (e.g. `* replace (...)`).
+    """
+    ensure_schemas(con)
+    con.register("_replacing", frame)
+    try:
+        con.execute(f"create or replace table {relation} as select {select} from _replacing")
+    finally:
+        con.unregister("_replacing")
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every base table, by `schema.table`."""
     tables = con.execute("select schema_name, table_name from duckdb_tables() "

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from connectors.spec import DatasetSpec, SourcesConfig
-from warehouse.db import has_table, quote_ident
+from warehouse.db import has_table, quote_ident, replace_table
 
 DATASET_COLUMNS = {
     "dataset": "string", "department": "string", "department_zh": "string", "cadence": "string",
@@ -44,12 +44,7 @@ def seed_data_age(con: duckdb.DuckDBPyConnection, sources: SourcesConfig, as_of:
              "latest_period_end": _latest_period_end(con, spec)}
             for dept in sources.departments for spec in dept.datasets]
     frame = pd.DataFrame(rows, columns=list(DATASET_COLUMNS)).astype(DATASET_COLUMNS)
-    con.execute("create schema if not exists config")
-    con.register("_datasets", frame)
-    try:
-        con.execute("create or replace table config.datasets as select * replace "
-                    "(cast(latest_period_end as date) as latest_period_end) from _datasets")
-    finally:
-        con.unregister("_datasets")
+    replace_table(con, "config.datasets", frame,
+                  select="* replace (cast(latest_period_end as date) as latest_period_end)")
     con.execute("create or replace table config.run_context as select ?::date as as_of, "
                 "null::date as data_through", [as_of])

@@ -10,7 +10,7 @@ import duckdb
 from warehouse.db import as_dicts
 from warehouse.errors import WarehouseError
 from warehouse.model_properties import read_sources
-from warehouse.models import compile_sql, discover
+from warehouse.models import compile_sql, discover, graph_order
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "stale")
 
@@ -43,27 +43,58 @@ def check_kpi_status(rows: list[dict]) -> None:
         raise WarehouseError(f"kpi.kpi_status rows without a valid status and reason: {bad}")
 
 
+def _reads_the_past(models: dict, target: str, sources: set[tuple[str, str]]) -> list[str]:
+    """What must be compiled again to see the past, upstream first.
+
+    The models `target` depends on that read `kpi_series` or one of `sources`, directly or
+    through another model.
+    """
+    memo: dict[str, bool] = {}
+
+    def reads(name: str) -> bool:
+        if name not in memo:
+            model = models[name]
+            memo[name] = ("kpi_series" in model.refs or bool(sources & set(model.sources))
+                          or any(reads(r) for r in model.refs if r in models))
+        return memo[name]
+
+    needed = {r for r in _upstream(models, target) if reads(r)}
+    return graph_order({n: {r for r in models[n].refs if r in needed} for n in needed})
+
+
+def _upstream(models: dict, name: str) -> set[str]:
+    found: set[str] = set()
+    stack = [r for r in models[name].refs if r in models]
+    while stack:
+        ref = stack.pop()
+        if ref not in found:
+            found.add(ref)
+            stack += [r for r in models[ref].refs if r in models]
+    return found
+
+
 def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year: int) -> list[dict]:
     """`kpi.kpi_status` as the model computes it at the end of `year`, from the figures up to it.
 
-    The model's own SQL runs with `kpi_series` cut at `year`, no source failing (today's source
+    The model's own SQL, and that of every step before it that reads the series, the source health
+    or the run's date, runs with `kpi_series` cut at `year`, no source failing (today's source
     health says nothing about the past), and the age of the data judged on 31 December of `year`
     with what was held by then: a department already late that day shows as stale. The history
     follows the same rules as today.
     """
     models, sources = discover(sql_dir), read_sources(sql_dir)
     end = f"make_date({int(year)}, 12, 31)"
-    at_year_end = {
-        **sources,
+    then = {  # the sources as they stood: no source failing, judged on 31 December
         ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']} where false)",
         ("config", "run_context"): f"(select {end} as as_of, {end} as data_through)",
     }
-    series = {**models, "kpi_series": SimpleNamespace(
+    at_year_end = {**sources, **then}
+    cut = {**models, "kpi_series": SimpleNamespace(
         relation=f"(select * from kpi.kpi_series where year <= {int(year)})")}
-    # every step between the series and the status, on the cut series and at the year's end
-    cut = {**series, **{name: SimpleNamespace(
-        relation=f"({compile_sql(models[name], series, at_year_end)}\n)")
-        for name in ("kpi_required_path", "kpi_trend", "kpi_data_age")}}
+    # every model before the status that reads the series or those sources, whatever it is, is
+    # compiled inline, upstream first
+    for name in _reads_the_past(models, "kpi_status", set(then)):
+        cut[name] = SimpleNamespace(relation=f"({compile_sql(models[name], cut, at_year_end)}\n)")
     try:
         cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, at_year_end)}\n) "
                              "order by catalogue_position, checkpoint_year")

@@ -40,6 +40,7 @@ def _condition(column: str, wanted: object) -> str:
 
 
 def view_sql(kpi: dict, measure: Measure, base_year: int | None, file: str) -> str:
+    """The view's SQL; `base_year` is the KPI's (a change-vs-base measure always has one)."""
     where = " and ".join(_condition(c, w) for c, w in measure.where) or "true"
     value = measure.value_sql
     if measure.change_vs_base:
@@ -68,7 +69,7 @@ complete as (
 {base}
 final as (
     select
-        '{kpi['kpi_id']}' as kpi_id,
+        {sql_literal(kpi['kpi_id'])} as kpi_id,
         year,
         {value} as value
     {body}
@@ -140,25 +141,21 @@ def generated_models(catalogue: Catalogue, file: str = "kpis.yml") -> list[Gener
             views.append(measure.model)
             continue
         name = view_name(kpi)
-        base_year = kpi["base_year"] if kpi["base_year"] is not None else kpi["reference_year"]
-        models.append(GeneratedModel(name, "kpi", view_sql(kpi, measure, base_year, file),
-                                     view_properties(kpi, measure, name, base_year)))
+        models.append(GeneratedModel(name, "kpi", view_sql(kpi, measure, kpi["base_year"], file),
+                                     view_properties(kpi, measure, name, kpi["base_year"])))
         views.append(name)
     models.append(GeneratedModel("kpi_series", "kpi", series_sql(views, file), SERIES_PROPERTIES))
     return models
 
 
-def write_generated(models: list[GeneratedModel], folder: Path) -> list[Path]:
+def write_generated(models: list[GeneratedModel], folder: Path) -> None:
     """Write each generated model as `<name>.sql` and `<name>.yml` (dbt's layout) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
     for model in models:
         sql, yml = folder / f"{model.name}.sql", folder / f"{model.name}.yml"
         sql.write_text(model.sql, encoding="utf-8")
         yml.write_text(yaml.safe_dump({"version": 2, "models": [model.properties]}, allow_unicode=True,
                                       sort_keys=False, width=100), encoding="utf-8")
-        written += [sql, yml]
-    return written
 
 
 def export_dbt_project(project: Path, models: list[GeneratedModel], out: Path) -> Path:

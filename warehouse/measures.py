@@ -18,12 +18,11 @@ and written into SQL only as the checked tree (warehouse/kpi_views.py).
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 
+from connectors.safety import IDENTIFIER  # one rule for every name that reaches SQL
 from core.errors import ConfigError
 
-IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 KEYS = {"from", "value", "where", "digits", "change_vs_base", "description", "view"}
 OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 FUNCTIONS = ("coalesce",)
