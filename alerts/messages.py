@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from alerts.channels import Message
-from publishing.status_words import STATUS_ZH
+from publishing.clock import city_day
+from publishing.status_words import STATUS_ZH, target_symbol
 
 UNIT_EN = {"万千瓦": "×10⁴ kW", "万吨": "×10⁴ t", "亿立方米": "×10⁸ m³"}
 PERCENT_UNITS = ("%", "% change vs base")
@@ -49,15 +50,6 @@ def _gap(value: float | None, unit: str, lang: str) -> str:
     return f"{text} {UNIT_EN.get(unit, unit) if lang == 'en' else unit}".rstrip()
 
 
-def _relation(r: dict) -> str:
-    if r["qualifier"] == "about":
-        return "≈"
-    direction = r.get("direction")
-    if direction:
-        return "≥" if direction == "higher_is_better" else "≤"
-    return "≤" if r["qualifier"] == "at_most" else "≥"
-
-
 def render_kpi(alert_id: str, kind: str, r: dict, from_status: str | None, now: dt.datetime,
                since: dt.datetime | None = None) -> Message:
     """Words for a change of a KPI checkpoint's status (`r` is its kpi_status row)."""
@@ -70,13 +62,14 @@ def render_kpi(alert_id: str, kind: str, r: dict, from_status: str | None, now: 
         title_en = (f"[Carbon-peak recovery] {r['name_en']} ({year} target): now "
                     f"{status_en(status)}")
     else:
-        day = f"{since:%Y-%m-%d}" if since else "?"
+        day = city_day(since) if since else "?"  # the official's calendar, not UTC's
         title_zh = f"【碳达峰预警提醒】{r['name_zh']}（{year} 年目标）：自 {day} 起持续偏离目标"
         title_en = f"[Carbon-peak reminder] {r['name_en']} ({year} target): off track since {day}"
-    target_zh = f"{_relation(r)} {_with_unit(r['target_value'], unit, 'zh')}"
-    target_en = f"{_relation(r)} {_with_unit(r['target_value'], unit, 'en')}"
+    sign = target_symbol(r["qualifier"], r.get("direction"))  # the report's and dictionary's too
+    target_zh = f"{sign} {_with_unit(r['target_value'], unit, 'zh')}"
+    target_en = f"{sign.removeprefix('力争 ')} {_with_unit(r['target_value'], unit, 'en')}"
     if r["qualifier"] == "strive":
-        target_zh, target_en = f"力争 {target_zh}", f"{target_en} (stretch goal)"
+        target_en = f"{target_en} (stretch goal)"
     if unit == "% change vs base":
         target_zh, target_en = f"{target_zh}（较基准年）", f"{target_en} (change vs base year)"
     parts_zh = [f"最新值 {_with_unit(r['latest_value'], unit, 'zh')}（{r['latest_year']} 年）",

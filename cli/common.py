@@ -44,7 +44,6 @@ def show_usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-# --- commands ---------------------------------------------------------------------------------
 def _served_by_embedded(only: list[str] | None = None) -> list:
     """The departments the embedded demo source stands in for: no URL set, not landing-only.
 

@@ -110,11 +110,6 @@ def check_expression(text: str, names: set[str]) -> str | None:
     return None
 
 
-def expression_columns(text: str) -> set[str]:
-    """The column names an (already checked) expression reads."""
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
-
-
 def evaluate_expression(text: str, frame: pd.DataFrame) -> pd.Series:
     """Evaluate a checked expression on whole columns; a division by zero gives NULL."""
 

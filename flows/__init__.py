@@ -1,4 +1,4 @@
-"""Composition root: settings, Prefect flows and the `carbonpeak` CLI.
+"""Prefect flows, one per file, and their deployments and settings: they only wire.
 
-The only code that reads the environment.
+The only code that reads the environment (flows/settings.py); the CLI is cli/.
 """

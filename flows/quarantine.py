@@ -19,13 +19,13 @@ from connectors.result import FetchResult, Provenance
 from connectors.spec import DatasetSpec, SourcesConfig, load_city, load_sources
 from core.errors import ConfigError
 from expectations.gate import check_batch
-from flows.build import build_inputs
+from flows.build import build_warehouse
 from flows.settings import Settings
+from flows.writing import writing
 from warehouse.db import connect
 from warehouse.load import load_batches
-from warehouse.models import build_models, ensure_declared_sources
+from warehouse.models import ensure_declared_sources
 from warehouse.quarantine import QuarantinedRecord, current_rows, mark_replayed, read_quarantine
-from warehouse.snapshot import publish_snapshot
 
 
 @dataclass(frozen=True)
@@ -81,29 +81,25 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
     settings = Settings.from_env()
     config = load_sources(settings.sources_file)
     city = load_city(settings.city_file)
-    con = connect(settings.warehouse)
-    try:
-        ensure_declared_sources(con, settings.sql_dir)
-        pending: dict[str, list[QuarantinedRecord]] = {}
-        rebuild = False
-        for record in read_quarantine(con, dataset):
-            pending.setdefault(record.dataset, []).append(record)
-        specs = {table: _spec_of(config, table) for table in pending}  # refuse before any load
-        results = []
-        for table, records in pending.items():
-            result = replay_dataset(con, specs[table], records, city, settings.as_of, flow_run.id)
-            logger.info("%s: %d replayed: %d loaded, %d unchanged, %d still quarantined%s", table,
-                        result.replayed, result.loaded, result.unchanged, result.still_quarantined,
-                        f"; rejected: {result.rejected}" if result.rejected else "")
-            results.append(result)
-        rebuild = any(r.loaded for r in results)
-        if rebuild:
-            inputs = build_inputs(settings)
-            build_models(con, settings.sql_dir, seed=inputs.seed, generated=inputs.generated)
-    finally:
-        con.close()
-    if rebuild:  # analysts see the replayed rows too
-        publish_snapshot(settings.warehouse, settings.snapshot, build_id=flow_run.id)
+    with writing("replay-quarantine"):  # a writer like any other: one at a time
+        con = connect(settings.warehouse)
+        try:
+            ensure_declared_sources(con, settings.sql_dir)
+            pending: dict[str, list[QuarantinedRecord]] = {}
+            for record in read_quarantine(con, dataset):
+                pending.setdefault(record.dataset, []).append(record)
+            specs = {table: _spec_of(config, table) for table in pending}  # refuse before any load
+            results = []
+            for table, records in pending.items():
+                result = replay_dataset(con, specs[table], records, city, settings.as_of, flow_run.id)
+                logger.info("%s: %d replayed: %d loaded, %d unchanged, %d still quarantined%s", table,
+                            result.replayed, result.loaded, result.unchanged, result.still_quarantined,
+                            f"; rejected: {result.rejected}" if result.rejected else "")
+                results.append(result)
+        finally:
+            con.close()
+        if any(r.loaded for r in results):
+            build_warehouse()  # rebuild and republish: analysts see the replayed rows too
     if not pending:
         logger.info("nothing waits in the quarantine%s", f" for {dataset}" if dataset else "")
     return results

@@ -22,11 +22,10 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from publishing.clock import CITY_TIMEZONE
 from warehouse.errors import WarehouseBusy
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 _held: dict[Path, tuple[int, int]] = {}  # lock path -> (file descriptor, depth)
 _guard = threading.Lock()
 
@@ -98,7 +97,7 @@ def _write_holder(fd: int, what: str) -> None:
     except Exception:  # noqa: BLE001 - outside a flow run there is simply no id to record
         run_id = None
     holder = {"flow": what, "flow_run_id": run_id, "pid": os.getpid(),
-              "started_at": dt.datetime.now(BEIJING).isoformat(timespec="seconds")}
+              "started_at": dt.datetime.now(CITY_TIMEZONE).isoformat(timespec="seconds")}
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(holder).encode(), 0)
 

@@ -6,6 +6,7 @@ Each page is opened in headless Chromium; the payloads would mark <body> if they
 from __future__ import annotations
 
 import re
+from html import escape
 
 import pandas as pd
 import pytest
@@ -87,4 +88,6 @@ def test_the_report_and_the_dictionary_show_payloads_as_text(hostile_warehouse, 
         con.close()
     kpi_pages = [p for p in (tmp_path / "dictionary").rglob("*.html")
                  if "clean_power_capacity" in p.name or "forest_coverage" in p.name]
+    assert kpi_pages  # the pages that show the hostile names exist, and show them as text
+    assert escape(IMG) in report.read_text(encoding="utf-8")
     pages_ran_nothing([report, site.index, *kpi_pages], tmp_path)

@@ -12,6 +12,8 @@ import io
 import os
 from pathlib import Path
 
+import pytest
+
 from warehouse.db import connect
 
 EXPECTED = Path(__file__).parent / "expected" / "kpi_status.csv"
@@ -37,6 +39,7 @@ def test_the_default_run_gives_the_committed_kpi_status(default_warehouse):
     got = _as_csv(default_warehouse)
     if os.environ.get("WRITE_EXPECTED_KPI_STATUS"):
         EXPECTED.write_text(got, encoding="utf-8")
+        pytest.skip(f"{EXPECTED.name} rewritten: review its diff")  # comparing it now proves nothing
     expected = EXPECTED.read_text(encoding="utf-8")
     got_rows, expected_rows = got.splitlines(), expected.splitlines()
     assert got_rows[0] == expected_rows[0], "the columns of kpi.kpi_status changed"
