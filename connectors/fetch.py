@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from connectors.files import check_size, fetch_file, list_landing_files, read_landing_file
+from connectors.files import check_size, fetch_file, list_landing_files, parse_landing_file
 from connectors.http import RetryPolicy
 from connectors.json_api import fetch_json_api
 from connectors.result import FetchResult, Provenance, SourceState
@@ -30,12 +30,13 @@ def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str |
         results = []
         max_bytes = int(department.max_body_mb * 2**20)
         for path in list_landing_files(spec, landing):
-            check_size(spec, path, max_bytes)  # before hashing it
+            check_size(spec, path, max_bytes)  # before reading it
+            payload = path.read_bytes()  # once: to compare with the last load, then to parse
             previous = states.get(str(path.resolve()))
-            if previous and previous.sha256 == hashlib.sha256(path.read_bytes()).hexdigest():
+            if previous and previous.sha256 == hashlib.sha256(payload).hexdigest():
                 results.append(_unchanged(spec, previous))
             else:
-                results.append(read_landing_file(spec, path, max_bytes))
+                results.append(parse_landing_file(spec, path, payload))
         return results
     if base_url is None:
         raise ValueError("base_url is required when no landing folder is given")

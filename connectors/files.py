@@ -104,10 +104,8 @@ def list_landing_files(spec: DatasetSpec, folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def read_landing_file(spec: DatasetSpec, path: Path, max_bytes: int = 200 * 2**20) -> FetchResult:
-    """Read one file from a landing folder, with the same parsing as a downloaded one."""
-    check_size(spec, path, max_bytes)
-    payload = path.read_bytes()
+def parse_landing_file(spec: DatasetSpec, path: Path, payload: bytes) -> FetchResult:
+    """One file of a landing folder, as read (its size checked), parsed as a downloaded one."""
     modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
     provenance = Provenance(spec.source_name, str(path.resolve()),
                             dt.datetime.now(dt.UTC).replace(microsecond=0),

@@ -42,10 +42,6 @@ class ReportData:
     paths: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    return as_dicts(con.execute(sql))
-
-
 def _number(value: object) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
@@ -53,9 +49,9 @@ def _number(value: object) -> float | None:
 def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     """Everything the report shows, read from a (read-only) warehouse connection."""
     checkpoints = read_kpi_status(con)  # a clear WarehouseError when the models are not built
-    kpis = {r["kpi_id"]: r for r in _rows(con, "select * from config.kpis order by position")}
-    tolerances = {(r["kpi_id"], int(r["checkpoint_year"])): r["tolerance"] for r in _rows(
-        con, "select * from config.kpi_checkpoints where tolerance is not null and tolerance > 0")}
+    kpis = {r["kpi_id"]: r for r in as_dicts(con.execute("select * from config.kpis order by position"))}
+    tolerances = {(r["kpi_id"], int(r["checkpoint_year"])): r["tolerance"] for r in as_dicts(con.execute(
+        "select * from config.kpi_checkpoints where tolerance is not null and tolerance > 0"))}
     series: dict[str, list[tuple[int, float]]] = {}
     for kpi_id, year, value in con.execute("select kpi_id, year, value from kpi.kpi_series "
                                            "where value is not null order by kpi_id, year").fetchall():
