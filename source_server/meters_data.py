@@ -334,12 +334,17 @@ def late_days(start: dt.date, end: dt.date, seed: int = SEED,
 
 def write_day_files(day: dt.date, folder: Path, buildings: int = 1000, seed: int = SEED,
                     faults: Faults = DEFAULT_FAULTS,
-                    formats: tuple[str, ...] = ("csv", "parquet")) -> list[Path]:
-    """Write `meters_<day>.csv` / `.parquet` into `folder` and return their paths."""
+                    formats: tuple[str, ...] = ("csv", "parquet"),
+                    readings: dict[str, np.ndarray] | None = None) -> list[Path]:
+    """Write `meters_<day>.csv` / `.parquet` into `folder` and return their paths.
+
+    `readings` is the table to write when it is not `day_readings(day, …)` (a revised day).
+    """
     unknown = set(formats) - {"csv", "parquet"}
     if unknown:
         raise ValueError(f"`formats`: unknown {sorted(unknown)}; expected csv or parquet")
-    readings = day_readings(day, buildings, seed, faults)
+    if readings is None:
+        readings = day_readings(day, buildings, seed, faults)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

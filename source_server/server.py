@@ -9,13 +9,20 @@ the connectors and the data-quality gate can be tested against them.
     GET /api/v1/<department>                             datasets of a department
     GET /api/v1/<department>/<dataset>?page=1&page_size=100   ETag of the whole dataset, 304
     GET /files/<department>/<file>                       CSV / XLSX, ETag + Last-Modified, 304
+    GET /api/v1/buildings/monitored_buildings, /building_meters   the meters' registers, paged
+    GET /api/v1/buildings/meter_days?format=csv|parquet  manifest of the published day files, 304
+    GET /files/buildings/meters/<YYYY-MM-DD>.csv|.parquet  one day's readings, ETag "<sha256>", 304
     POST /_faults                                        set faults (JSON body, see `Faults`)
+    POST /_meters                                        move the meters' as_of, revise days, …
+
+The meter readings come from `meters_feed.MetersFeed` (`server.meters`).
 
 Hostile answers (an HTML login page, an oversized body, a 401 echoing the token or URL, a token
 taken from the URL) are in `hostile.py`.
 
-Why ~460 lines: one HTTP handler with every fault a real feed has (and the hostile ones);
-the faults share the request state, so they live with the handler.
+Why ~540 lines: one HTTP handler with every fault a real feed has (and the hostile ones);
+the faults share the request state, so they live with the handler. The meters' routes only
+pass requests to `meters_feed`.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -32,8 +40,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from core.redact import get_logger
-from source_server import buildings_data, energy_data, hostile, power_data
+from source_server import buildings_data, energy_data, hostile, meters_feed, power_data
 from source_server.files import FILES, etag, with_faults
+from source_server.meters_feed import MetersFeed
 from source_server.periods import file_without_periods, period, without_periods
 
 # Request lines quote the URL, and a client may carry its token there (`?access_token=`): in
@@ -98,8 +107,10 @@ class _Content:
 class SourceServer:
     """A departmental source on 127.0.0.1, started in a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
+                 meters: MetersFeed | None = None) -> None:
         self.token = token or secrets.token_urlsafe(16)
+        self.meters = meters or MetersFeed()
         self.faults = Faults()
         self.requests_served = 0
         self._lock = threading.Lock()
@@ -128,6 +139,7 @@ class SourceServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+        self.meters.close()
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted."""
@@ -135,6 +147,7 @@ class SourceServer:
             self._httpd.serve_forever()
         finally:
             self._httpd.server_close()
+            self.meters.close()
 
     def set_faults(self, **faults) -> None:
         faults = Faults(**faults)  # a bad value raises here, before anything changes
@@ -177,14 +190,21 @@ class SourceServer:
                 taken["truncate"] = True
             return taken
 
+    def datasets(self, department: str) -> list[str]:
+        """The paged datasets of a department: the meters' registers are the feed's, not DEPARTMENTS'."""
+        registers = meters_feed.REGISTERS if department == "buildings" else ()
+        return sorted([*DEPARTMENTS[department], *registers])
+
     def content(self, department: str, dataset: str) -> _Content:
         """The dataset with the current data faults applied, and its ETag (cached until they change)."""
-        key = (department, dataset)
+        register = department == "buildings" and dataset in meters_feed.REGISTERS
+        key = (department, dataset, self.meters.version if register else 0)  # a `set` re-pages them
         with self._lock:
             f, cached = self.faults, self._contents.get(key)
         if cached is not None:
             return cached
-        raw = [] if f.empty else self._pages[department][dataset]
+        pages = self.meters.register(dataset) if register else self._pages[department][dataset]
+        raw = [] if f.empty else pages
         raw = without_periods(raw, lambda r: period(r.get("year"), r.get("month")),
                               f.drop_period, f.latest_periods_missing)
         rows = [_apply_data_faults(dict(r), f) for r in raw]
@@ -309,12 +329,15 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 return
             if len(parts) == 3:
                 self._send(HTTPStatus.OK, {"department": department,
-                                           "datasets": sorted(DEPARTMENTS[department])})
+                                           "datasets": server.datasets(department)})
+                return
+            if department == "buildings" and parts[3:] == ["meter_days"]:
+                self._serve_meter_days(parse_qs(url.query))
                 return
             dataset = parts[3]
-            if dataset not in DEPARTMENTS[department]:
+            if dataset not in server.datasets(department):
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"unknown dataset {dataset}",
-                                                  "datasets": sorted(DEPARTMENTS[department])})
+                                                  "datasets": server.datasets(department)})
                 return
             if department in CURSOR_DEPARTMENTS:
                 self._serve_cursor_page(department, dataset, parse_qs(url.query))
@@ -338,7 +361,63 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
                 return None
             return fault
 
+        def _not_modified(self, tag: str) -> bool:
+            """Answer 304 when If-None-Match names `tag`."""
+            if not _etag_matches(self.headers.get("If-None-Match"), tag):
+                return False
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", tag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+
+        def _serve_meter_days(self, query: dict) -> None:
+            fmt = query.get("format", ["csv"])[0]
+            if fmt not in meters_feed.FORMATS:
+                self._send(HTTPStatus.BAD_REQUEST, {"error": f"format {fmt!r}: expected csv or parquet"})
+                return
+            fault = self._transport_faults()
+            if fault is None:
+                return
+            body = server.meters.manifest(fmt)
+            tag = etag(json.dumps(body, ensure_ascii=False).encode())
+            if not self._not_modified(tag):
+                self._send(HTTPStatus.OK, body, {"ETag": tag}, truncate=fault.get("truncate", False))
+
+        def _serve_meter_file(self, name: str) -> None:
+            day = meters_feed.parse_file_name(name)
+            missing = {"error": f"no file {name}: not published as of {server.meters.as_of}",
+                       "manifest": "/api/v1/buildings/meter_days"}
+            if day is None or not server.meters.is_published(day[0]):
+                self._send(HTTPStatus.NOT_FOUND, missing)
+                return
+            fault = self._transport_faults()
+            if fault is None:
+                return
+            try:
+                stream, built = server.meters.open_day(*day)
+            except KeyError:  # as_of moved back meanwhile
+                self._send(HTTPStatus.NOT_FOUND, missing)
+                return
+            with stream:
+                tag = f'"{built.sha256}"'  # the manifest's sha256: a client can check one against the other
+                if self._not_modified(tag):
+                    return
+                self.send_response(HTTPStatus.OK)
+                self.send_header("Content-Type", meters_feed.CONTENT_TYPES[day[1]])
+                self.send_header("Content-Length", str(built.size))
+                self.send_header("ETag", tag)
+                self.end_headers()
+                if fault.get("truncate"):  # promise the full length, send half, and hang up
+                    self.wfile.write(stream.read(built.size // 2))
+                    self.close_connection = True
+                    return
+                shutil.copyfileobj(stream, self.wfile)
+
         def _serve_file(self, name: str) -> None:
+            if name.startswith(meters_feed.FILE_PREFIX):
+                self._serve_meter_file(name)
+                return
             if name not in FILES:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no file {name}", "files": sorted(FILES)})
                 return
@@ -397,27 +476,32 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             if fault is None:
                 return
             tag = server.content(department, dataset).etag
-            if _etag_matches(self.headers.get("If-None-Match"), tag):
-                self.send_response(HTTPStatus.NOT_MODIFIED)
-                self.send_header("ETag", tag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+            if self._not_modified(tag):
                 return
             body = server.page(department, dataset, page, page_size)
             self._send(HTTPStatus.OK, body, {"ETag": tag}, truncate=fault.get("truncate", False))
 
         def do_POST(self) -> None:
-            if urlparse(self.path).path != "/_faults":
-                self._send(HTTPStatus.NOT_FOUND, {"error": "only /_faults accepts POST"})
+            path = urlparse(self.path).path
+            if path not in ("/_faults", "/_meters"):
+                self._send(HTTPStatus.NOT_FOUND, {"error": "only /_faults and /_meters accept POST"})
                 return
             if not self._authorised():
                 return
             length = int(self.headers.get("Content-Length", "0"))
             try:
-                server.set_faults(**json.loads(self.rfile.read(length) or b"{}"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if path == "/_meters":
+                    server.meters.set(**meters_feed.parse_settings(body))
+                else:
+                    server.set_faults(**body)
             except (TypeError, ValueError) as exc:
-                self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc),
-                                                    "faults": list(asdict(Faults()))})
+                known = ({"settings": list(meters_feed.POSTABLE)} if path == "/_meters"
+                         else {"faults": list(asdict(Faults()))})
+                self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc), **known})
+                return
+            if path == "/_meters":
+                self._send(HTTPStatus.OK, {"meters": server.meters.settings()})
                 return
             self._send(HTTPStatus.OK, {"faults": asdict(server.faults)})
 
@@ -436,7 +520,8 @@ def export_static(folder: Path) -> list[Path]:
     """Write every dataset as the files a plain static web server can serve at the same paths.
 
     JSON APIs become one page holding every record (`next_page: null`): a static server ignores
-    the query string, so the connector's first request gets everything.
+    the query string, so the connector's first request gets everything. The meters' feed
+    (registers, `meter_days`, day files) is live only and not exported: ~1 MB a day-file.
     """
     written = []
     for department, datasets in DEPARTMENTS.items():
