@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from connectors.day_files import DayFiles, fetch_day_files, landing_day_files
 from connectors.files import check_size, fetch_file, list_landing_files, parse_landing_file
 from connectors.http import RetryPolicy
 from connectors.json_api import fetch_json_api
@@ -20,12 +21,20 @@ def retry_policy(department: DepartmentSpec) -> RetryPolicy:
 
 def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str | None,
                   token: str | None, states: dict[str, SourceState],
-                  landing: Path | None = None) -> list[FetchResult]:
+                  landing: Path | None = None, download_dir: Path | None = None
+                  ) -> list[FetchResult | DayFiles]:
     """Fetch a dataset: its files from `landing` when given, else from the department's server.
 
     `states` maps URL (or path) to what was loaded last time, so unchanged sources are skipped.
-    Returns one result per file (a landing folder may hold several), or one for an API.
+    Returns one result per file (a landing folder may hold several), or one for an API; a
+    dataset of day files (`partitions:`) returns its new days, downloaded into `download_dir`.
     """
+    if spec.partitions is not None:
+        if landing is not None:
+            return [landing_day_files(spec, landing, states, int(department.max_body_mb * 2**20))]
+        if base_url is None or download_dir is None:
+            raise ValueError("base_url and download_dir are required for day files")
+        return [fetch_day_files(spec, base_url, token, retry_policy(department), states, download_dir)]
     if landing is not None:
         results = []
         max_bytes = int(department.max_body_mb * 2**20)

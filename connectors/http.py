@@ -14,7 +14,9 @@ import hashlib
 import re
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 
@@ -93,6 +95,52 @@ def get_file(session: requests.Session, url: str, *, source: str, policy: RetryP
                         content_type)
 
 
+@dataclass(frozen=True)
+class Downloaded:
+    """A file streamed to disk (never held whole in memory), with what identifies it."""
+
+    url: str  # as asked for, secrets masked
+    path: Path
+    sha256: str
+    size: int
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+
+    def __len__(self) -> int:  # compared with Content-Length like a body held in memory
+        return self.size
+
+
+def download_file(session: requests.Session, url: str, dest: Path, *, source: str,
+                  policy: RetryPolicy) -> Downloaded:
+    """GET a file into `dest` in chunks, hashing it on the way; retried like any GET.
+
+    The file is written beside `dest` and renamed into place only when complete, so a
+    truncated download never looks like a file.
+    """
+    part = dest.with_name(dest.name + ".part")
+
+    def write(response: requests.Response, source: str, shown: str, cap: int) -> Downloaded:
+        digest, size = hashlib.sha256(), 0
+        with part.open("wb") as out:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                size += len(chunk)
+                if size > cap:
+                    raise _too_large(source, shown, cap, f"more than {cap:,} bytes arrived")
+                digest.update(chunk)
+                out.write(chunk)
+        return Downloaded(shown, dest, digest.hexdigest(), size, response.headers.get("ETag"),
+                          response.headers.get("Last-Modified"), response.headers.get("Content-Type"))
+
+    try:
+        _, written = _get(session, url, {}, source=source, policy=policy, headers={}, read=write)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    part.replace(dest)
+    return written
+
+
 def looks_like_html(payload: bytes, content_type: str | None = None) -> bool:
     """Whether a body is an HTML page (a login or error page a gateway served instead of data)."""
     if content_type and content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml"):
@@ -120,7 +168,7 @@ def html_title(payload: bytes) -> str | None:
 
 
 def _get(session: requests.Session, url: str, params: dict, *, source: str, policy: RetryPolicy,
-         headers: dict) -> tuple[requests.Response, bytes]:
+         headers: dict, read: Callable | None = None) -> tuple[requests.Response, bytes]:
     redact.remember_url(url)  # a token in the URL variable: masked wherever it is echoed
     try:
         shown = redact.redact(requests.Request("GET", url, params=params).prepare().url or url)
@@ -135,7 +183,7 @@ def _get(session: requests.Session, url: str, params: dict, *, source: str, poli
             response = session.get(url, params=params, headers=headers, stream=True,
                                    timeout=(policy.timeout_connect_s, policy.timeout_read_s))
             with response:
-                outcome = _answer(response, source, shown, policy)
+                outcome = _answer(response, source, shown, policy, read or _read_body)
         except requests.Timeout:
             problem = f"timed out (connect {policy.timeout_connect_s} s, read {policy.timeout_read_s} s)"
         except requests.exceptions.ChunkedEncodingError as exc:
@@ -145,7 +193,7 @@ def _get(session: requests.Session, url: str, params: dict, *, source: str, poli
         except requests.RequestException as exc:  # invalid URL, too many redirects, bad encoding
             raise SourceRejected(source, shown, f"request failed: {_short(exc)}") from None
         else:
-            if isinstance(outcome, bytes):
+            if not isinstance(outcome, tuple):
                 response.url = shown
                 return response, outcome
             problem, retry_after = outcome
@@ -158,8 +206,8 @@ def _get(session: requests.Session, url: str, params: dict, *, source: str, poli
                             "check that the department's server is up and reachable")
 
 
-def _answer(response: requests.Response, source: str, shown: str, policy: RetryPolicy
-            ) -> bytes | tuple[str, float | None]:
+def _answer(response: requests.Response, source: str, shown: str, policy: RetryPolicy,
+            read: Callable | None = None) -> bytes | tuple[str, float | None]:
     """The body of a good answer, or (problem, Retry-After) for one worth retrying; raises if fatal."""
     status = response.status_code
     if status in RETRY_STATUSES:
@@ -172,7 +220,7 @@ def _answer(response: requests.Response, source: str, shown: str, policy: RetryP
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > cap:
         raise _too_large(source, shown, cap, f"it announces {int(declared):,} bytes")
-    payload = _read_body(response, source, shown, cap)
+    payload = (read or _read_body)(response, source, shown, cap)
     # With Content-Encoding the length is of the compressed body: only compare a plain one.
     plain = response.headers.get("Content-Encoding", "identity").lower() == "identity"
     if plain and declared.isdigit() and int(declared) != len(payload):

@@ -19,10 +19,11 @@ from connectors.safety import check_identifier, check_landing_pattern, check_url
 from connectors.units import CONVERSIONS, known_units
 from core.errors import ConfigError
 
-FORMATS = ("json_api", "csv", "xlsx")
+FORMATS = ("json_api", "csv", "xlsx", "parquet")
+FILE_FORMATS = ("csv", "parquet")  # what a dataset published as day files (`partitions:`) may be
 ENCODINGS = ("auto", "utf-8", "gb18030")
 DEFAULT_DROP = ("合计", "小计", "其中", "注")
-TYPES = ("integer", "double", "varchar", "boolean", "date")
+TYPES = ("integer", "double", "varchar", "boolean", "date", "timestamp")
 CADENCES = ("daily", "monthly", "quarterly", "yearly")
 # Days after a period ends by which a department of this cadence has usually published it (yearly
 # statistics come out in the spring after; a department may set its own `publication_lag_days`).
@@ -71,6 +72,22 @@ class TabularSpec:
 
 
 @dataclass(frozen=True)
+class PartitionSpec:
+    """A dataset published as one file per day (`partitions:`), loaded natively inside DuckDB.
+
+    `path` is then the department's manifest: a JSON list of the files published so far, each
+    with its day, path and sha256. A day already loaded with the same sha256 is not downloaded;
+    a day published again with other bytes replaces its partition as a new vintage.
+    """
+
+    column: str  # the raw column holding the day (type date); filled from the manifest or file name
+    files_key: str = "files"  # the manifest's list of files
+    day_key: str = "day"  # ... each file's day (YYYY-MM-DD)
+    path_key: str = "path"  # ... its path on the department's server
+    sha256_key: str = "sha256"  # ... its sha256, so unchanged days are not downloaded
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """One dataset of a department: a raw table in the warehouse and a suite in expectations/."""
 
@@ -93,6 +110,7 @@ class DatasetSpec:
     # days after a period ends by which it is published: the dataset's own, else its department's
     # (filled in by load_sources); suites name it as `${publication_lag_days}`
     publication_lag_days: int | None = None
+    partitions: PartitionSpec | None = None  # day files read natively, see PartitionSpec
 
     @property
     def source_name(self) -> str:
@@ -277,6 +295,11 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
                               f"has no {'sheet' if kind == 'from_sheet' else 'file name or title'} to "
                               "take it from; use `from:` or `value:`")
     names = {c.name for c in columns}
+    partitions = _partitions(file, source, body, fmt, columns)
+    if partitions is not None:
+        columns.append(ColumnSpec(partitions.column, f"(the file's {partitions.day_key})", "date",
+                                  description="Day of the file the row was published in"))
+        names.add(partitions.column)
     primary_key = tuple(_require(file, source, body, "primary_key"))
     for key in primary_key:
         if key not in names:
@@ -289,7 +312,7 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
         raise ConfigError(file, source, "pagination.incremental_param",
                           "incremental feeds need both incremental_param and incremental_field")
     tabular = _options(file, source, body, "tabular", TabularSpec)
-    if fmt != "json_api" and "tabular" not in body:
+    if fmt in ("csv", "xlsx") and partitions is None and "tabular" not in body:
         raise ConfigError(file, source, "tabular", f"a `{fmt}` dataset needs `tabular:` "
                           "(header_rows, and encoding for csv)")
     tabular = {k: tuple(v) if isinstance(v, list) else v for k, v in tabular.items()}
@@ -313,7 +336,38 @@ def _dataset(file: str, department: str, name: str, body: dict) -> DatasetSpec:
         landing_env=body.get("landing_env"), landing_pattern=landing_pattern,
         table=body.get("table"), period_year=period_year, period_month=period_month,
         publication_lag_days=None if lag is None else _lag_days(file, source, lag),
+        partitions=partitions,
     )
+
+
+def _partitions(file: str, source: str, body: dict, fmt: str, columns: list[ColumnSpec]
+                ) -> PartitionSpec | None:
+    """`partitions:`, and what a natively read dataset may not use (it never passes pandas)."""
+    native_only = [c.name for c in columns if c.type == "timestamp"]
+    if "partitions" not in body:
+        if fmt == "parquet" or native_only:
+            what = "`format: parquet`" if fmt == "parquet" else f"type timestamp (`{native_only[0]}`)"
+            raise ConfigError(file, source, "partitions", f"{what} is read natively, as day files: "
+                              "add `partitions: {column: <day column>}` and point `path` at the "
+                              "department's manifest of files")
+        return None
+    options = _options(file, source, body, "partitions", PartitionSpec)
+    if "column" not in options:
+        raise ConfigError(file, source, "partitions.column", "is required: the raw column that "
+                          "holds each file's day, e.g. reading_date")
+    check_identifier(file, source, "partitions.column", options["column"], "column")
+    if fmt not in FILE_FORMATS:
+        raise ConfigError(file, source, "format", f"`{fmt}` cannot be published as day files; "
+                          "expected " + " or ".join(FILE_FORMATS))
+    if any(c.name == options["column"] for c in columns):
+        raise ConfigError(file, source, f"columns.{options['column']}", "is the partition column: "
+                          "it is filled with each file's day, so do not declare it under columns")
+    for column in columns:
+        if column.derive is not None:
+            raise ConfigError(file, source, f"columns.{column.name}", "day files are read "
+                              "natively, column by column: use `from:` (derived columns are not "
+                              "supported there yet)")
+    return PartitionSpec(**{k: str(v) for k, v in options.items()})
 
 
 def _options(file: str, source: str, body: dict, key: str, kind: type) -> dict:

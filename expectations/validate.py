@@ -35,8 +35,9 @@ class Finding:
 
     expectation: str  # e.g. expect_column_values_to_be_between(column=capacity_mw, max_value=100000)
     severity: str
-    row_numbers: tuple[int, ...] = ()
+    row_numbers: tuple = ()  # the failing rows: row numbers, or key tuples (see validate_table)
     detail: str = ""
+    partitions: tuple = ()  # days of a partitioned batch that failed as a whole
 
     @property
     def row_level(self) -> bool:
@@ -66,15 +67,27 @@ class ValidationOutcome:
 
     @property
     def rejected(self) -> bool:
-        return any(f.severity == "error" and not f.row_level for f in self.findings)
+        return any(self._whole(f) for f in self.findings)
 
     @property
     def rejection_reason(self) -> str:
-        return "; ".join(f"{f.expectation}: {f.detail}" for f in self.findings
-                         if f.severity == "error" and not f.row_level)
+        return "; ".join(f"{f.expectation}: {f.detail}" for f in self.findings if self._whole(f))
 
-    def quarantine(self) -> dict[int, list[str]]:
-        """Row number -> the error expectations that row failed."""
+    @staticmethod
+    def _whole(finding: Finding) -> bool:
+        return finding.severity == "error" and not finding.row_level and not finding.partitions
+
+    def rejected_partitions(self) -> dict[object, list[str]]:
+        """Day -> the error expectations that failed for that day as a whole."""
+        bad: dict[object, list[str]] = {}
+        for finding in self.findings:
+            if finding.severity == "error":
+                for day in finding.partitions:
+                    bad.setdefault(day, []).append(f"{finding.expectation}: {finding.detail}")
+        return bad
+
+    def quarantine(self) -> dict[object, list[str]]:
+        """Row (number or key) -> the error expectations that row failed."""
         bad: dict[int, list[str]] = {}
         for finding in self.findings:
             if finding.severity == "error":
@@ -131,33 +144,55 @@ def _unexpected_rows(con: duckdb.DuckDBPyConnection, result: dict, query: str, t
     return count, rows
 
 
-def _failed_rows(con: duckdb.DuckDBPyConnection, result: dict) -> tuple[int, ...]:
-    """Row numbers of a column check's failures.
+def _row_id(row: dict, identity: tuple[str, ...]) -> object:
+    """A failing row's identity: its number in the feed, or its key (natively read batches)."""
+    if identity == (ROW_NUMBER,):
+        return int(row[ROW_NUMBER])
+    return tuple(row[c] for c in identity)
+
+
+def _ids(ids: list) -> tuple:
+    try:
+        return tuple(sorted(set(ids)))
+    except TypeError:  # keys holding a NULL: any stable order will do
+        return tuple(sorted(set(ids), key=repr))
+
+
+def _failed_rows(con: duckdb.DuckDBPyConnection, result: dict, identity: tuple[str, ...]) -> tuple:
+    """Identities of a column check's failing rows.
 
     On SQL, GX lists only the first `partial_unexpected_count` (20) of them, but also returns the
     query that finds them all: when more failed, that query runs here, inside DuckDB.
     """
     index = result.get("unexpected_index_list") or []
-    numbers = [int(i[ROW_NUMBER]) for i in index if isinstance(i, dict) and ROW_NUMBER in i]
+    ids = [_row_id(i, identity) for i in index if isinstance(i, dict) and set(identity) <= set(i)]
     query = result.get("unexpected_index_query")
-    if (result.get("unexpected_count") or 0) > len(numbers) and isinstance(query, str):
+    if (result.get("unexpected_count") or 0) > len(ids) and isinstance(query, str):
         cursor = con.cursor()
         try:
             relation = cursor.execute(query)
             names = [d[0] for d in relation.description]
-            numbers = [int(row[names.index(ROW_NUMBER)]) for row in relation.fetchall()]
+            ids = [_row_id(dict(zip(names, row, strict=True)), identity)
+                   for row in relation.fetchall()]
         finally:
             cursor.close()
-    return tuple(sorted(set(numbers)))
+    return _ids(ids)
 
 
-def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, loaded: LoadedSuite
+def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, loaded: LoadedSuite,
+                   identity: tuple[str, ...] = (ROW_NUMBER,), partition: str | None = None
                    ) -> ValidationOutcome:
-    """Validate the staged batch `schema.table` (canonical columns + `_row_number`) with GX."""
+    """Validate the staged batch `schema.table` (canonical columns + `_row_number`) with GX.
+
+    Failing rows are named by `identity`: `_row_number`, or for a natively read batch (which
+    has no row numbers) its key columns. With `partition` (the day column of a partitioned
+    batch), an unexpected-rows check that returns that column, but not the key, fails those
+    days as a whole; other table-level failures reject the whole batch.
+    """
     dataset = loaded.suite.name
     with table_batch(con, schema, table) as batch:
         result = batch.validate(loaded.suite, result_format={
-            "result_format": "COMPLETE", "unexpected_index_column_names": [ROW_NUMBER]})
+            "result_format": "COMPLETE", "unexpected_index_column_names": list(identity)})
     outcome = ValidationOutcome(suite=dataset, evaluated=len(result.results),
                                 gx_result=result.to_json_dict())
     for res in result.results:
@@ -174,18 +209,22 @@ def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, load
             outcome.findings.append(Finding(name, "error", (), detail))
             outcome.checks.append(CheckRecord(name, config.type, check, "error", False, None, detail))
             continue
-        numbers: tuple[int, ...] = ()
+        numbers: tuple = ()
+        days: tuple = ()
         if config.type == "unexpected_rows_expectation":
             count, rows = _unexpected_rows(con, res.result, kwargs["unexpected_rows_query"],
                                            f"{schema}.{table}")
-            if rows and all(ROW_NUMBER in r for r in rows):
-                numbers = tuple(sorted({int(r[ROW_NUMBER]) for r in rows}))
+            if rows and all(set(identity) <= set(r) for r in rows):
+                numbers = _ids([_row_id(r, identity) for r in rows])
                 detail = f"{len(numbers)} row(s) failed"
+            elif rows and partition and all(partition in r for r in rows):
+                days = _ids([r[partition] for r in rows])
+                detail = f"{count} unexpected: {_show(rows)}"
             else:
                 detail = f"{count} unexpected: {_show(rows)}" if count else ""
         else:
             count = res.result.get("unexpected_count")
-            numbers = _failed_rows(con, res.result)
+            numbers = _failed_rows(con, res.result, identity)
             detail = (f"{len(numbers)} row(s) failed" if numbers
                       else f"observed {res.result.get('observed_value')!r}"
                       + (f", {count} unexpected" if count else ""))
@@ -193,7 +232,7 @@ def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, load
                                           count, "" if res.success else detail))
         if res.success:
             continue
-        outcome.findings.append(Finding(name, severity, numbers, detail))
+        outcome.findings.append(Finding(name, severity, numbers, detail, days))
         log.log(logging.WARNING if severity == "warn" else logging.INFO,
                 "suite %s: %s failed (%s, %s)", dataset, name, severity, detail)
     return outcome

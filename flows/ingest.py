@@ -9,17 +9,26 @@ whose source fails ends as a Failed state with one clear message, recorded in me
 
 from __future__ import annotations
 
+import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
+from connectors.day_files import DayFiles
 from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec, load_city, load_sources
 from core.errors import CarbonpeakError, ConfigError
-from expectations.gate import Batch, check_batch
+from expectations.gate import Batch, check_batch, check_staged
 from expectations.suites import check_suite_columns
-from flows.settings import Settings, landing_folder, source_token, source_url, with_http_overrides
+from flows.settings import (
+    Settings,
+    download_folder,
+    landing_folder,
+    source_token,
+    source_url,
+    with_http_overrides,
+)
 from flows.writing import writing
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
@@ -27,13 +36,14 @@ from warehouse.health import record_health
 from warehouse.load import LoadResult, load_batches
 from warehouse.model_properties import read_declared_sources
 from warehouse.models import ensure_declared_sources
+from warehouse.native import discard_staged, stage_day_files
 from warehouse.raw import check_contract
 from warehouse.state import read_source_states, states_of
 
 
 @task(name="extract", cache_policy=NO_CACHE, task_run_name="extract-{spec.name}")
 def extract(spec: DatasetSpec, department: DepartmentSpec, states: dict[str, SourceState]
-            ) -> list[FetchResult]:
+            ) -> list[FetchResult | DayFiles]:
     landing = landing_folder(spec)
     url = source_url(department)
     if landing is None:
@@ -46,20 +56,36 @@ def extract(spec: DatasetSpec, department: DepartmentSpec, states: dict[str, Sou
             raise ConfigError(file, department.name, department.url_env,
                               f"`{url}` is not an http(s) URL, e.g. http://127.0.0.1:8765")
     return fetch_dataset(spec, with_http_overrides(department), url, source_token(department), states,
-                         landing)
+                         landing, download_folder(spec))
 
 
 @task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{spec.name}")
-def validate(spec: DatasetSpec, fetched: list[FetchResult], city: dict) -> list[Batch]:
-    """Check each batch inside the warehouse (staged, validated, unstaged; raw is untouched)."""
+def validate(spec: DatasetSpec, fetched: list[FetchResult | DayFiles], city: dict) -> list[Batch]:
+    """Check each batch inside the warehouse (staged, validated, unstaged; raw is untouched).
+
+    Day files are the exception: DuckDB reads them straight into raw as a pending load, which
+    nothing reads until the load commits it (warehouse/native.py); a failure here removes it.
+    """
     settings = Settings.from_env()
     con = connect(settings.warehouse)
     try:
         # Suites may look at other raw tables (cross-dataset checks): they must exist, if empty.
         ensure_declared_sources(con, settings.sql_dir)
-        return [check_batch(f, con, params=city, as_of=settings.as_of) for f in fetched]
+        return [_check_day_files(f, con, city, settings) if isinstance(f, DayFiles)
+                else check_batch(f, con, params=city, as_of=settings.as_of) for f in fetched]
     finally:
         con.close()
+
+
+def _check_day_files(fetched: DayFiles, con, city: dict, settings: Settings) -> Batch:
+    if not fetched.files:  # every listed day is loaded already: nothing moves
+        return Batch(fetched.dataset, fetched.provenance, pd.DataFrame())
+    staged = stage_day_files(con, fetched)
+    try:
+        return check_staged(staged, con, params=city, as_of=settings.as_of)
+    except BaseException:
+        discard_staged(con, staged)
+        raise
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -68,11 +94,20 @@ def load(batches: list[Batch], department: DepartmentSpec) -> list[LoadResult]:
 
     con = connect(Settings.from_env().warehouse)
     try:
-        results = load_batches(con, batches, run_id=flow_run.id)
+        try:
+            results = load_batches(con, batches, run_id=flow_run.id)
+        except BaseException:  # rolled back: pending day files must not wait for the next load
+            for batch in batches:
+                if batch.staged is not None:
+                    discard_staged(con, batch.staged)
+            raise
         record_health(con, department)
-        return results
     finally:
         con.close()
+    for batch in batches:
+        if batch.staged is not None:
+            batch.staged.fetched.remove_downloads()
+    return results
 
 
 def ingest_department(name: str) -> list[LoadResult]:
@@ -88,7 +123,8 @@ def ingest_department(name: str) -> list[LoadResult]:
     declared = read_declared_sources(settings.sql_dir)
     raw_tables = {table: s.columns for (src, table), s in declared.items() if src == "raw"}
     check_contract(config, raw_tables)
-    check_suite_columns(config, {t: [c for c, _ in cols] for t, cols in raw_tables.items()})
+    check_suite_columns(config, {t: [c for c, _ in cols if not c.startswith("_")]  # not lineage
+                                 for t, cols in raw_tables.items()})
     department = config.department(name)
     con = connect(settings.warehouse)
     try:

@@ -103,6 +103,11 @@ def landing_folder(dataset: DatasetSpec) -> Path | None:
     return Path(value) if value else None
 
 
+def download_folder(dataset: DatasetSpec) -> Path:
+    """Where day files are downloaded before DuckDB reads them (removed once loaded)."""
+    return Settings.from_env().warehouse.parent / "downloads" / dataset.table_name
+
+
 # Quiet, offline-safe Prefect settings, set before prefect is imported: by the CLI, by `serve`
 # (its runs inherit them) and, through prefect.yaml's job variables, in every worker's run.
 PREFECT_DEFAULTS = {

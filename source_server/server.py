@@ -28,6 +28,7 @@ pass requests to `meters_feed`.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import secrets
 import shutil
@@ -516,16 +517,20 @@ def _etag_matches(if_none_match: str | None, tag: str) -> bool:
     return "*" in given or tag in given
 
 
-def export_static(folder: Path) -> list[Path]:
+def export_static(folder: Path, meters: meters_feed.MetersFeed | None = None) -> list[Path]:
     """Write every dataset as the files a plain static web server can serve at the same paths.
 
     JSON APIs become one page holding every record (`next_page: null`): a static server ignores
     the query string, so the connector's first request gets everything. The meters' feed
-    (registers, `meter_days`, day files) is live only and not exported: ~1 MB a day-file.
+    (`meters`, default the demo's) is exported too: its registers, its CSV manifest at
+    `meter_days` and every published day file.
     """
     written = []
+    meters = meters or meters_feed.MetersFeed()
+    registers = {name: (lambda n=name: meters.register(n)) for name in meters_feed.REGISTERS}
     for department, datasets in DEPARTMENTS.items():
-        for name, build in datasets.items():
+        extra = registers if department == "buildings" else {}
+        for name, build in {**datasets, **extra}.items():
             path = folder / "api" / "v1" / department / name
             path.parent.mkdir(parents=True, exist_ok=True)
             rows = build()
@@ -540,5 +545,14 @@ def export_static(folder: Path) -> list[Path]:
         path = folder / "files" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(published.build())
+        written.append(path)
+    manifest = meters.manifest("csv")
+    path = folder / "api" / "v1" / "buildings" / "meter_days"
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    written.append(path)
+    for entry in manifest["files"]:
+        path = folder / entry["path"].lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(meters.day_bytes(dt.date.fromisoformat(entry["day"]), "csv"))
         written.append(path)
     return written

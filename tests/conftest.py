@@ -22,13 +22,14 @@ from connectors.spec import SourcesConfig, load_sources  # noqa: E402
 from flows.settings import PROJECT_ROOT  # noqa: E402
 from source_server import SNAPSHOT_DATE  # noqa: E402
 from source_server.server import SourceServer  # noqa: E402
+from tests.helpers import small_meters  # noqa: E402
 
 MIANYANG = PROJECT_ROOT / "config" / "mianyang"
 
 
 @pytest.fixture
 def source_server():
-    server = SourceServer().start()
+    server = SourceServer(meters=small_meters()).start()
     yield server
     try:
         server.stop()
@@ -74,7 +75,7 @@ def default_warehouse(tmp_path_factory, mianyang_sources) -> Path:
     from tests.helpers import ingest_and_build
 
     warehouse = tmp_path_factory.mktemp("default") / "warehouse.duckdb"
-    with SourceServer() as server:
+    with SourceServer(meters=small_meters()) as server:
         ingest_and_build(mianyang_sources, server.url, server.token, warehouse)
     return warehouse
 

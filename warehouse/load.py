@@ -21,9 +21,10 @@ import pandas as pd
 
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
-from expectations.gate import Batch
+from expectations.gate import Batch, QuarantinedRow
 from warehouse.db import quote_ident, transaction
 from warehouse.errors import AccountingError
+from warehouse.native import apply_verdict, point_partitions
 from warehouse.raw import ensure_meta, ensure_raw_table
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,14 @@ def _row_key(spec: DatasetSpec, raw: dict) -> str:
 
 def _record_state(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
     prov = batch.provenance
+    _remember(con, batch.spec.table_name, prov.state_key or prov.url, prov.url, prov.etag,
+              prov.last_modified, prov.sha256, now, prov.watermark)
+
+
+def _remember(con: duckdb.DuckDBPyConnection, dataset: str, key: str, url: str, etag: str | None,
+              last_modified: str | None, sha256: str, now: dt.datetime, watermark: str | None = None
+              ) -> None:
+    """What a source (a dataset's path, a landing file, a day file) held when last loaded."""
     con.execute("""
         insert into meta.source_state (dataset, source_key, url, etag, last_modified, payload_sha256,
                                        checked_at, changed_at, watermark)
@@ -74,8 +83,7 @@ def _record_state(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime
             changed_at = case when meta.source_state.payload_sha256 = excluded.payload_sha256
                               then meta.source_state.changed_at else excluded.changed_at end,
             payload_sha256 = excluded.payload_sha256
-    """, [batch.spec.table_name, prov.state_key or prov.url, prov.url, prov.etag, prov.last_modified,
-          prov.sha256, now, now, prov.watermark])
+    """, [dataset, key, url, etag, last_modified, sha256, now, now, watermark])
 
 
 def _unchanged(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> LoadResult:
@@ -95,6 +103,8 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None) 
     now = dt.datetime.now(dt.UTC)
     if prov.not_modified:
         return _unchanged(con, batch, now)
+    if batch.staged is not None:
+        return _load_staged(con, batch, run_id, now)
     status = "rejected" if batch.rejected_reason else "loaded"
     table = f"raw.{quote_ident(spec.table_name)}"
     load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
@@ -129,6 +139,48 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None) 
     log.info("%s: %s; %d in, %d loaded, %d quarantined, %d unchanged, %d duplicate, %d rejected",
              table, status, rows_in, inserted, quarantined, unchanged, batch.duplicates, rejected)
     return result
+
+
+def _load_staged(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None, now: dt.datetime
+                 ) -> LoadResult:
+    """Commit a natively read batch (warehouse/native.py), accounted like any other load.
+
+    The gate's verdict is applied to its pending rows, then the accepted days become current.
+    """
+    spec, prov, staged = batch.spec, batch.provenance, batch.staged
+    days = {f.day for f in staged.fetched.files}
+    reject_all = bool(batch.rejected_reason) or (bool(days) and days <= set(batch.rejected_days))
+    verdict = apply_verdict(con, staged, batch.failed_keys, batch.rejected_days, reject_all)
+    status = "rejected" if reject_all else "loaded"
+    loaded = sum(verdict.loaded_by_day.values())
+    quarantined = len(verdict.quarantined)
+    rows_in, duplicates, rejected = staged.rows_in, staged.duplicates, verdict.rejected_rows
+    if rows_in != loaded + quarantined + duplicates + rejected:
+        raise AccountingError(
+            f"`{spec.source_name}`: {rows_in} rows in but {loaded} loaded + {quarantined} "
+            f"quarantined + {duplicates} duplicate + {rejected} rejected; nothing was written. "
+            "This is a carbonpeak bug: please report it with the day files.")
+    detail = batch.rejected_reason or "; ".join(
+        f"{day} refused: {'; '.join(reasons)}" for day, reasons in sorted(batch.rejected_days.items())
+    ) or None
+    if quarantined:
+        batch.quarantined = [QuarantinedRow(r.row_number, {"day": str(r.day), **r.raw}, (r.reason,))
+                             for r in verdict.quarantined]
+        _quarantine(con, batch, staged.load_id, now)
+    point_partitions(con, staged, verdict.loaded_by_day, now)
+    for file in staged.fetched.files:
+        if file.day in verdict.loaded_by_day:
+            _remember(con, spec.table_name, file.state_key, file.url, file.etag, None, file.sha256, now)
+    con.execute("insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [staged.load_id, staged.load_seq, run_id, spec.department, spec.table_name, status,
+                 prov.url, prov.sha256, prov.fetched_at, now, rows_in, loaded, quarantined, 0,
+                 duplicates, rejected, detail])
+    _record_validation(con, batch, staged.load_id, status)
+    log.info("raw.%s: %s; %d in, %d loaded (%d day(s)), %d quarantined, %d duplicate, %d rejected",
+             spec.table_name, status, rows_in, loaded, len(verdict.loaded_by_day), quarantined,
+             duplicates, rejected)
+    return LoadResult(spec.table_name, staged.load_id, status, rows_in, loaded, quarantined, 0,
+                      duplicates, rejected, detail)
 
 
 def _insert_new_vintages(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, load_seq: int,

@@ -36,7 +36,7 @@ from warehouse.model_properties import (
     read_sources,
 )
 from warehouse.model_tests import ModelTest
-from warehouse.raw import LINEAGE_COLUMNS
+from warehouse.raw import LINEAGE_COLUMNS, ensure_meta
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +76,15 @@ def ensure_declared_sources(con: duckdb.DuckDBPyConnection, project: Path) -> li
     A city that publishes only some datasets still gets every model built: KPIs whose data is
     missing come out as insufficient_data instead of the build failing.
     """
+    ensure_meta(con)  # bookkeeping tables are ours (keys, checks), never made from a declaration
     created = []
     for source in read_declared_sources(project).values():
         schema, table = source.relation.split(".")
         if has_table(con, schema, table) or not source.columns:
             continue
         columns = [f'"{name}" {data_type}' for name, data_type in source.columns]
-        columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]
+        if not any(name == "_load_id" for name, _ in source.columns):  # a partitioned table
+            columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]  # declares its own
         con.execute(f"create schema if not exists {schema}")
         con.execute(f"create table {source.relation} ({', '.join(columns)})")
         created.append(source.relation)

@@ -9,7 +9,7 @@ from core.errors import ConfigError
 from warehouse.db import ensure_schemas, quote_ident, sql_literal, transaction
 
 SQL_TYPES = {"integer": "BIGINT", "double": "DOUBLE", "varchar": "VARCHAR", "boolean": "BOOLEAN",
-             "date": "DATE"}
+             "date": "DATE", "timestamp": "TIMESTAMP"}
 # Columns every raw row carries besides the dataset's own.
 LINEAGE_COLUMNS = {
     "_row_hash": "VARCHAR NOT NULL",  # md5 of the canonical values: same hash = same fact
@@ -104,6 +104,19 @@ create table if not exists meta.quarantine (
     replay_load_id varchar,             -- ... by this load (meta.load_log)
     primary key (dataset, row_hash)
 );
+create table if not exists meta.partitions (
+    -- The current vintage of each day of a partitioned dataset: its rows in raw are those of
+    -- load_id. A re-published day points here at its new load; the old rows stay in raw.
+    dataset varchar not null,
+    partition_day date not null,
+    load_id varchar not null,
+    load_seq bigint not null,
+    source_url varchar,
+    sha256 varchar not null,
+    rows_loaded bigint not null,
+    loaded_at timestamptz not null,
+    primary key (dataset, partition_day)
+);
 """
 
 
@@ -145,6 +158,11 @@ def _carry_over_load_log(con: duckdb.DuckDBPyConnection) -> None:
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
     """Create `raw.<department>__<dataset>` from its spec (new columns need a migration)."""
+    if spec.partitions is not None:
+        from warehouse.native import ensure_partitioned_table  # it needs ensure_meta from here
+
+        ensure_partitioned_table(con, spec)
+        return
     columns = [f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in spec.columns]
     columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]
     con.execute(f"create table if not exists raw.{quote_ident(spec.table_name)} ({', '.join(columns)})")

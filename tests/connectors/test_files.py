@@ -160,9 +160,9 @@ def free_port() -> int:
 
 def test_a_plain_static_web_server_can_stand_in_for_the_departments(tmp_path, mianyang_sources):
     from source_server.server import export_static
-    from tests.helpers import ingest_and_build
+    from tests.helpers import ingest_and_build, small_meters
 
-    export_static(tmp_path / "site")
+    export_static(tmp_path / "site", small_meters())
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
                                "--directory", str(tmp_path / "site")],

@@ -1,0 +1,28 @@
+{{ config(materialized='table') }}
+
+with daily as (
+    select * from {{ ref('mart_buildings__energy_daily') }}
+),
+
+final as (
+    select
+        building_id,
+        cast(year(energy_date) as integer) as year,
+        cast(month(energy_date) as integer) as month,
+        any_value(county_name) as county_name,
+        any_value(building_use) as building_use,
+        any_value(is_public_institution) as is_public_institution,
+        any_value(floor_area_m2) as floor_area_m2,
+        count(*) as days_measured,
+        sum(electricity_kwh) as electricity_kwh,
+        sum(gas_m3) as gas_m3,
+        sum(water_m3) as water_m3,
+        sum(heat_gj) as heat_gj,
+        sum(energy_kgce) as energy_kgce,
+        sum(energy_kgce) / any_value(floor_area_m2) as energy_kgce_per_m2
+    from daily
+    group by building_id, year(energy_date), month(energy_date)
+)
+
+select * from final
+order by building_id, year, month

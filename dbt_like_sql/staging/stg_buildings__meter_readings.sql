@@ -1,0 +1,28 @@
+{{ config(materialized='view') }}
+
+-- A day's current rows are those of the load meta.partitions names for it: a re-published day
+-- replaces its partition, and a pending (unvalidated) load is never read.
+with source as (
+    select * from {{ source('raw', 'buildings__meter_readings') }}
+),
+
+partitions as (
+    select * from {{ source('meta', 'partitions') }}
+    where dataset = 'buildings__meter_readings'
+),
+
+final as (
+    select
+        r.reading_date,
+        r.building_id,
+        r.meter_id,
+        r.ts,
+        r.reading,
+        r.unit,
+        r._load_id
+    from source as r
+    inner join partitions as p
+        on r._load_id = p.load_id and r.reading_date = p.partition_day
+)
+
+select * from final

@@ -1,0 +1,325 @@
+"""Day files read natively: DuckDB parses, casts and splits rejects; no row passes through pandas.
+
+A partitioned dataset (`partitions:` in sources.yml) is loaded in three steps, so its rows are
+written once, straight from the file into the raw table:
+
+1. `stage_day_files` inserts every file's rows into `raw.<table>` under a new, *pending* load id
+   (committed, so GX can read them through its own cursor). Nothing reads pending rows: the
+   current rows of a day are those of the load `meta.partitions` names for it, and a pending load
+   is named nowhere until step 3. Rows DuckDB cannot cast are kept with DuckDB's reason (its
+   rejects table) for quarantine; exact repeats of a row inside a file are dropped and counted.
+2. The gate validates the pending rows through the view `stage.<table>__<id>` (expectations/).
+3. `commit_staged`, inside the department's load transaction, deletes the quarantined rows and
+   the rows of rejected days, and points `meta.partitions` at the new load for every accepted
+   day: a late or re-published day replaces only its own partition, and the old rows stay as
+   the previous vintage. `discard_staged` (or the next load, for a killed run) removes the
+   pending rows of a load that never committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import duckdb
+
+from connectors.day_files import DayFile, DayFiles
+from connectors.spec import DatasetSpec
+from connectors.units import CONVERSIONS
+from warehouse.db import quote_ident, sql_literal
+from warehouse.raw import SQL_TYPES, ensure_meta
+
+# What a partitioned raw row carries besides its columns: vintages are told apart per day, in
+# meta.partitions, so rows need no hash, and their provenance is the day's (meta.partitions).
+PARTITION_LINEAGE = {"_load_id": "VARCHAR NOT NULL", "_load_seq": "BIGINT NOT NULL"}
+MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this: a 10 M-row day stays in bounded memory
+
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row set aside before or during validation, with why (DuckDB's cast error, a clash)."""
+
+    day: dt.date
+    row_number: int | None  # line of the file (CSV) or row (Parquet), when known
+    raw: dict
+    reason: str
+
+
+@dataclass
+class Staged:
+    """A partitioned dataset's new days, inserted as a pending load, awaiting the gate's verdict."""
+
+    spec: DatasetSpec
+    fetched: DayFiles
+    load_id: str
+    load_seq: int
+    rows_read: int = 0  # rows DuckDB read and inserted (pending)
+    rejects: list[Reject] = field(default_factory=list)  # could not be cast, or clashed
+    duplicates: int = 0  # exact repeats inside a file, dropped
+    rows_by_day: dict[dt.date, int] = field(default_factory=dict)  # pending rows per day
+
+    @property
+    def rows_in(self) -> int:
+        """Rows the files held: read (and still pending), refused or clashing, and repeats."""
+        return self.rows_read + len(self.rejects) + self.duplicates
+
+    @property
+    def view(self) -> str:
+        return f"stage.{quote_ident(self.spec.table_name + '__' + self.load_id[-8:])}"
+
+
+CLASH = "duplicate key"
+
+
+def raw_table(spec: DatasetSpec) -> str:
+    return f"raw.{quote_ident(spec.table_name)}"
+
+
+def ensure_partitioned_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
+    columns = [f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in spec.columns]
+    columns += [f"{name} {ddl}" for name, ddl in PARTITION_LINEAGE.items()]
+    con.execute(f"create table if not exists {raw_table(spec)} ({', '.join(columns)})")
+    comment = (f"{spec.description} Source: {spec.source_name}, one file per day. A day's current "
+               "rows are those of the load meta.partitions names for it (older loads are earlier "
+               "vintages; a load named nowhere is pending or was discarded).")
+    con.execute(f"comment on table {raw_table(spec)} is {sql_literal(comment)}")
+
+
+def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged:
+    """Insert the new days' rows as a pending load (step 1); see the module docstring."""
+    spec = fetched.dataset
+    ensure_meta(con)
+    ensure_partitioned_table(con, spec)
+    discard_orphans(con, spec)
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
+    now = dt.datetime.now(dt.UTC)
+    load_id = f"{spec.table_name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    staged = Staged(spec, fetched, load_id, load_seq)
+    for file in fetched.files:
+        _insert_file(con, staged, file)
+    _drop_repeats(con, staged)
+    columns = ", ".join(quote_ident(c.name) for c in spec.columns)
+    con.execute("create schema if not exists stage")
+    con.execute(f"create or replace view {staged.view} as select {columns} from {raw_table(spec)} "
+                f"where _load_id = {sql_literal(load_id)}")
+    return staged
+
+
+def _insert_file(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile) -> None:
+    spec = staged.spec
+    source = _reader(con, spec, file)
+    names = [quote_ident(c.name) for c in spec.columns]
+    values = [_value(spec, c.name) for c in spec.columns]
+    inserted = con.execute(
+        f"insert into {raw_table(spec)} ({', '.join(names)}, _load_id, _load_seq) "
+        f"select {', '.join(values)}, ?, ? from {source}",
+        [file.day, staged.load_id, staged.load_seq]).fetchone()[0]
+    staged.rows_read += inserted
+    staged.rows_by_day[file.day] = staged.rows_by_day.get(file.day, 0) + inserted
+    staged.rejects += _cast_rejects(con, spec, file)
+
+
+def _value(spec: DatasetSpec, name: str) -> str:
+    """The SQL for one canonical column read from the file (the partition's is the day, a `?`)."""
+    if name == spec.partitions.column:
+        return "cast(? as date)"
+    column = spec.column(name)
+    value = f"src.{quote_ident(column.source_field)}"
+    if column.unit:  # published in another unit: converted here, as connectors/units.py says
+        value = f"{value} * {float(CONVERSIONS[column.unit][1])!r}"
+    return value
+
+
+def _reader(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile) -> str:
+    """`read_csv(...)` / `read_parquet(...)` of the file, typed by name; refuses a changed header."""
+    mapped = [c for c in spec.columns if c.name != spec.partitions.column]
+    path = sql_literal(str(file.path))
+    if spec.format == "parquet":
+        header = [r[0] for r in con.execute(f"describe select * from read_parquet({path})").fetchall()]
+        _check_header(spec, file, header, mapped)
+        casts = ", ".join(f"try_cast({quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) as "
+                          f"{quote_ident(c.source_field)}" for c in mapped)
+        valid = " and ".join(f"({quote_ident(c.source_field)} is null or try_cast("
+                             f"{quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) is not null)"
+                             for c in mapped)
+        return f"(select {casts} from read_parquet({path}) where {valid}) src"
+    header = [r[0] for r in con.execute(
+        f"describe select * from read_csv({path}, header = true, all_varchar = true)").fetchall()]
+    _check_header(spec, file, header, mapped)
+    types = ", ".join(f"{sql_literal(c.source_field)}: {sql_literal(SQL_TYPES[c.type])}"
+                      for c in mapped)
+    return (f"read_csv({path}, header = true, types = {{{types}}}, store_rejects = true, "
+            f"rejects_table = '_rejects', rejects_scan = '_reject_scans') src")
+
+
+def _check_header(spec: DatasetSpec, file: DayFile, header: list[str], mapped: list) -> None:
+    from connectors.errors import SourceRejected
+
+    missing = [c for c in mapped if c.source_field not in header]
+    if missing:
+        names = ", ".join(f"`{c.source_field}` (column `{c.name}`)" for c in missing)
+        raise SourceRejected(spec.source_name, file.url, f"the {file.day} file lacks {names}; the "
+                             f"department may have renamed it. Header found: {', '.join(header)}. "
+                             "Fix the column map in sources.yml")
+
+
+def _cast_rejects(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile) -> list[Reject]:
+    """Rows the reader refused, with DuckDB's own reason (cast errors, broken lines)."""
+    if spec.format == "parquet":
+        mapped = [c for c in spec.columns if c.name != spec.partitions.column]
+        bad = " or ".join(f"({quote_ident(c.source_field)} is not null and try_cast("
+                          f"{quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) is null)"
+                          for c in mapped)
+        rows = con.execute(f"select file_row_number + 1, to_json(src) from read_parquet("
+                           f"{sql_literal(str(file.path))}, file_row_number = true) src where {bad}"
+                           ).fetchall()
+        return [Reject(file.day, n, json.loads(raw), "cast: a value does not fit its column's type")
+                for n, raw in rows]
+    rows = con.execute("select line, column_name, error_message, csv_line from _rejects "
+                       "order by line").fetchall()
+    con.execute("drop table if exists _rejects")
+    con.execute("drop table if exists _reject_scans")
+    return [Reject(file.day, line, {"line": text}, f"cast: {message}")
+            for line, _, message, text in rows]
+
+
+def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Drop exact repeats of a row inside a day (counted); set aside a key with clashing values.
+
+    A clash is set aside whole (every copy): which copy is right cannot be told.
+    """
+    spec, table = staged.spec, raw_table(staged.spec)
+    key = [spec.partitions.column, *spec.primary_key]
+    keys = ", ".join(quote_ident(k) for k in key)
+    others = ", ".join(quote_ident(c.name) for c in spec.columns if c.name not in key) or "1"
+    load = sql_literal(staged.load_id)
+    con.execute(f"""
+        create or replace temp table _repeated as
+        select {keys}, count(*) as copies, count(distinct ({others})) as versions
+        from {table} where _load_id = {load} group by all having count(*) > 1""")
+    try:
+        exact = con.execute("select coalesce(sum(copies - 1), 0) from _repeated where versions = 1"
+                            ).fetchone()[0]
+        if not exact and not con.execute("select count(*) from _repeated").fetchone()[0]:
+            return
+        match = " and ".join(f"t.{quote_ident(k)} is not distinct from d.{quote_ident(k)}" for k in key)
+        clashing = con.execute(f"select to_json(t) from {table} t join _repeated d on {match} "
+                               f"where t._load_id = {load} and d.versions > 1").fetchall()
+        for (raw,) in clashing:
+            row = json.loads(raw)
+            shown = ", ".join(f"{k}={row.get(k)}" for k in key)
+            staged.rejects.append(Reject(dt.date.fromisoformat(str(row[key[0]])), None, row,
+                                         f"{CLASH}: {shown} published more than once with "
+                                         "different values"))
+        by_key = ", ".join(f"t.{quote_ident(k)}" for k in key)
+        con.execute(f"""
+            delete from {table} where rowid in (
+                select t.rowid from {table} t join _repeated d on {match}
+                where t._load_id = {load}
+                qualify d.versions > 1 or row_number() over (partition by {by_key} order by t.rowid) > 1)""")
+        days = [d for (d,) in con.execute(f"select distinct {quote_ident(key[0])} from _repeated").fetchall()]
+    finally:
+        con.execute("drop table if exists _repeated")
+    staged.duplicates += exact
+    staged.rows_read -= exact + len(clashing)
+    for day in days:
+        staged.rows_by_day[day] = con.execute(
+            f"select count(*) from {table} where _load_id = {load} and "
+            f"{quote_ident(key[0])} = ?", [day]).fetchone()[0]
+
+
+def discard_orphans(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
+    """Remove rows of loads that never committed (a killed run): no load log row names them."""
+    con.execute(f"""delete from {raw_table(spec)} where _load_id in (
+        select distinct _load_id from {raw_table(spec)}
+        except select load_id from meta.load_log where dataset = ?)""", [spec.table_name])
+
+
+def discard_staged(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Remove a pending load's rows (the gate refused it, or the run failed before commit)."""
+    con.execute(f"delete from {raw_table(staged.spec)} where _load_id = ?", [staged.load_id])
+    con.execute(f"drop view if exists {staged.view}")
+
+
+def current_rows_sql(spec: DatasetSpec) -> str:
+    """The current vintage of every day: what models and checks read (never pending rows)."""
+    return (f"select r.* from {raw_table(spec)} r join meta.partitions p "
+            f"on p.dataset = {sql_literal(spec.table_name)} and p.load_id = r._load_id "
+            f"and p.partition_day = r.{quote_ident(spec.partitions.column)}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the gate's verdict did to a pending load."""
+
+    quarantined: list[Reject]  # rows set aside, with why (cast, clash, failed checks)
+    rejected_rows: int  # rows of refused days (or of the whole batch)
+    loaded_by_day: dict[dt.date, int]  # rows that stay, per accepted day
+
+
+def apply_verdict(con: duckdb.DuckDBPyConnection, staged: Staged, failed_keys: dict[tuple, list[str]],
+                  rejected_days: dict[dt.date, list[str]], reject_all: bool) -> Verdict:
+    """Remove from the pending load what the gate refused (inside the load's transaction)."""
+    spec, table, load = staged.spec, raw_table(staged.spec), sql_literal(staged.load_id)
+    if reject_all:
+        refused = con.execute(f"delete from {table} where _load_id = {load}").fetchone()[0]
+        return Verdict([], refused + len(staged.rejects), {})
+    quarantined = list(staged.rejects)
+    if failed_keys:
+        quarantined += _set_aside(con, staged, failed_keys)
+    rejected = 0
+    day = quote_ident(spec.partitions.column)
+    for refused_day in rejected_days:
+        rejected += con.execute(f"delete from {table} where _load_id = {load} and {day} = ?",
+                                [refused_day]).fetchone()[0]
+    loaded = dict(con.execute(f"select {day}, count(*) from {table} where _load_id = {load} "
+                              "group by all").fetchall())
+    for file in staged.fetched.files:  # a day whose every row was set aside is still a vintage
+        if file.day not in rejected_days:
+            loaded.setdefault(file.day, 0)
+    return Verdict(quarantined, rejected, loaded)
+
+
+def _set_aside(con: duckdb.DuckDBPyConnection, staged: Staged, failed_keys: dict[tuple, list[str]]
+               ) -> list[Reject]:
+    """Delete the rows named by key from the pending load; return them with their failed checks."""
+    import pandas as pd  # a few thousand keys at most: the rows themselves never leave DuckDB
+
+    spec, table, load = staged.spec, raw_table(staged.spec), sql_literal(staged.load_id)
+    key = [spec.partitions.column, *spec.primary_key]
+    keys = pd.DataFrame([(*k, "; ".join(checks)) for k, checks in failed_keys.items()],
+                        columns=[*key, "_checks"])
+    match = " and ".join(f"t.{quote_ident(k)} is not distinct from f.{quote_ident(k)}" for k in key)
+    con.register("_failed", keys)
+    try:
+        rows = con.execute(f"select to_json(t), f._checks from {table} t join _failed f on {match} "
+                           f"where t._load_id = {load}").fetchall()
+        con.execute(f"delete from {table} where rowid in (select t.rowid from {table} t "
+                    f"join _failed f on {match} where t._load_id = {load})")
+    finally:
+        con.unregister("_failed")
+    aside = []
+    for raw, checks in rows:
+        row = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
+        aside.append(Reject(dt.date.fromisoformat(str(row[key[0]])), None, row, checks))
+    return aside
+
+
+def point_partitions(con: duckdb.DuckDBPyConnection, staged: Staged, loaded_by_day: dict[dt.date, int],
+                     now: dt.datetime) -> None:
+    """Make the new load the current vintage of every accepted day."""
+    files = {f.day: f for f in staged.fetched.files}
+    for day, rows in sorted(loaded_by_day.items()):
+        file = files[day]
+        con.execute("""
+            insert into meta.partitions values (?, ?, ?, ?, ?, ?, ?, ?)
+            on conflict (dataset, partition_day) do update set load_id = excluded.load_id,
+                load_seq = excluded.load_seq, source_url = excluded.source_url,
+                sha256 = excluded.sha256, rows_loaded = excluded.rows_loaded,
+                loaded_at = excluded.loaded_at""",
+                    [staged.spec.table_name, day, staged.load_id, staged.load_seq, file.url,
+                     file.sha256, rows, now])
