@@ -90,6 +90,11 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
                 pending.setdefault(record.dataset, []).append(record)
             specs = {table: _spec_of(config, table) for table in pending}  # refuse before any load
             results = []
+            for table in [t for t, spec in specs.items() if spec.partitions is not None]:
+                # A day file's rows are not replayed one by one: the day is re-published whole
+                # (the department re-sends the file, a new vintage of that day).
+                logger.info("%s: %d quarantined row(s) kept: a day-file dataset is mended by the "
+                            "department re-publishing the day", table, len(pending.pop(table)))
             for table, records in pending.items():
                 result = replay_dataset(con, specs[table], records, city, settings.as_of, flow_run.id)
                 logger.info("%s: %d replayed: %d loaded, %d unchanged, %d still quarantined%s", table,
