@@ -145,8 +145,12 @@ def check_staged(staged: Staged, con: duckdb.DuckDBPyConnection, suites_dir: Pat
              "raw_table": f"raw.{spec.table_name}", "publication_lag_days": spec.publication_lag_days}
     schema, view = staged.view.split(".", 1)
     day = spec.partitions.column
-    outcome = validate_table(con, schema, view.strip('"'), load_suite(spec.table_name, suites_dir, facts),
-                             identity=(day, *spec.primary_key), partition=day)
+    try:
+        outcome = validate_table(con, schema, view.strip('"'),
+                                 load_suite(spec.table_name, suites_dir, facts),
+                                 identity=(day, *spec.primary_key), partition=day)
+    finally:  # the view never outlives the check (it would reach the analyst snapshot)
+        con.execute(f"drop view if exists {staged.view}")
     batch = Batch(spec, prov, pd.DataFrame(), duplicates=staged.duplicates,
                   warnings=outcome.warnings(), checks=outcome.checks, gx_result=outcome.gx_result,
                   validated_at=dt.datetime.now(dt.UTC), staged=staged)

@@ -99,9 +99,13 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
     now = dt.datetime.now(dt.UTC)
     load_id = f"{spec.table_name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     staged = Staged(spec, fetched, load_id, load_seq)
-    for file in fetched.files:
-        _insert_file(con, staged, file)
-    _drop_repeats(con, staged)
+    try:
+        for file in fetched.files:
+            _insert_file(con, staged, file)
+        _drop_repeats(con, staged)
+    except BaseException:  # a later file refused (its header): the earlier files' rows go too
+        con.execute(f"delete from {raw_table(spec)} where _load_id = ?", [load_id])
+        raise
     columns = ", ".join(quote_ident(c.name) for c in spec.columns)
     con.execute("create schema if not exists stage")
     con.execute(f"create or replace view {staged.view} as select {columns} from {raw_table(spec)} "
@@ -210,7 +214,7 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
         clashing = con.execute(f"select to_json(t) from {table} t join _repeated d on {match} "
                                f"where t._load_id = {load} and d.versions > 1").fetchall()
         for (raw,) in clashing:
-            row = json.loads(raw)
+            row = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}  # not lineage
             shown = ", ".join(f"{k}={row.get(k)}" for k in key)
             staged.rejects.append(Reject(dt.date.fromisoformat(str(row[key[0]])), None, row,
                                          f"{CLASH}: {shown} published more than once with "
@@ -268,14 +272,17 @@ def apply_verdict(con: duckdb.DuckDBPyConnection, staged: Staged, failed_keys: d
     if reject_all:
         refused = con.execute(f"delete from {table} where _load_id = {load}").fetchone()[0]
         return Verdict([], refused + len(staged.rejects), {})
-    quarantined = list(staged.rejects)
-    if failed_keys:
-        quarantined += _set_aside(con, staged, failed_keys)
+    # Refused days first: their rows are rejected with the day, not quarantined one by one.
     rejected = 0
     day = quote_ident(spec.partitions.column)
     for refused_day in rejected_days:
         rejected += con.execute(f"delete from {table} where _load_id = {load} and {day} = ?",
                                 [refused_day]).fetchone()[0]
+    rejected += sum(r.day in rejected_days for r in staged.rejects)
+    quarantined = [r for r in staged.rejects if r.day not in rejected_days]
+    failed_keys = {k: checks for k, checks in failed_keys.items() if k[0] not in rejected_days}
+    if failed_keys:
+        quarantined += _set_aside(con, staged, failed_keys)
     loaded = dict(con.execute(f"select {day}, count(*) from {table} where _load_id = {load} "
                               "group by all").fetchall())
     for file in staged.fetched.files:  # a day whose every row was set aside is still a vintage
