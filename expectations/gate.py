@@ -141,15 +141,21 @@ def check_staged(staged: Staged, con: duckdb.DuckDBPyConnection, suites_dir: Pat
     by their day; nothing is moved here (warehouse/native.py applies the verdict at load).
     """
     spec, prov = staged.spec, staged.fetched.provenance
-    facts = {**(params or {}), "as_of": (as_of or city_today()).isoformat(),
-             "raw_table": f"raw.{spec.table_name}", "publication_lag_days": spec.publication_lag_days}
     schema, view = staged.view.split(".", 1)
+    view = view.strip('"')
+    facts = {**(params or {}), "as_of": (as_of or city_today()).isoformat(),
+             "raw_table": f"raw.{spec.table_name}", "publication_lag_days": spec.publication_lag_days,
+             "prepared_prefix": f"{schema}.{view}"}
     day = spec.partitions.column
+    loaded = load_suite(spec.table_name, suites_dir, facts)
     try:
-        outcome = validate_table(con, schema, view.strip('"'),
-                                 load_suite(spec.table_name, suites_dir, facts),
-                                 identity=(day, *spec.primary_key), partition=day)
-    finally:  # the view never outlives the check (it would reach the analyst snapshot)
+        for table, query in loaded.prepare:  # derived once, read by several checks
+            con.execute(f"create or replace table {table} as {query.replace('{batch}', staged.view)}")
+        outcome = validate_table(con, schema, view, loaded, identity=(day, *spec.primary_key),
+                                 partition=day)
+    finally:  # the view and its tables never outlive the check (they would reach the snapshot)
+        for table, _ in loaded.prepare:
+            con.execute(f"drop table if exists {table}")
         con.execute(f"drop view if exists {staged.view}")
     batch = Batch(spec, prov, pd.DataFrame(), duplicates=staged.duplicates,
                   warnings=outcome.warnings(), checks=outcome.checks, gx_result=outcome.gx_result,

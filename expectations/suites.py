@@ -24,6 +24,10 @@ class LoadedSuite:
     file: Path
     suite: ExpectationSuite
     severities: tuple[str, ...]  # per expectation, in file order
+    # (table, query) of the suite's `meta.prepare`: small tables derived from the batch once
+    # (`{batch}` in the query), which its SQL checks read as `${name}` instead of each scanning
+    # a large batch again; the gate creates them before validating and drops them after.
+    prepare: tuple[tuple[str, str], ...] = ()
 
 
 def suite_path(dataset: str, suites_dir: Path = SUITES_DIR) -> Path:
@@ -75,6 +79,12 @@ def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None 
     if doc.get("name") != path.stem:
         raise SuiteError(str(path), f"suite name `{doc.get('name')}` must equal the file stem "
                          f"`{path.stem}`")
+    prepare = (doc.get("meta") or {}).get("prepare") or {}
+    if not isinstance(prepare, dict):
+        raise SuiteError(str(path), "`meta.prepare` must map names to queries over {batch}")
+    prefix = (params or {}).get("prepared_prefix", f"stage.{dataset}")  # the gate names the batch's
+    params = {**(params or {}), **{name: f"{prefix}__{name}" for name in prepare}}
+    prepared = tuple((params[name], _substitute(query, params, path)) for name, query in prepare.items())
     declared = [{**exp, "kwargs": {k: _substitute(v, params or {}, path)
                                     for k, v in (exp.get("kwargs") or {}).items()}}
                 for exp in doc.get("expectations") or []]
@@ -93,7 +103,7 @@ def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None 
     if len(suite.expectations) != len(declared):
         raise SuiteError(str(path), f"GX loaded {len(suite.expectations)} of {len(declared)} "
                          "expectations; check each `type` and its kwargs")
-    return LoadedSuite(file=path, suite=suite, severities=tuple(severities))
+    return LoadedSuite(file=path, suite=suite, severities=tuple(severities), prepare=prepared)
 
 
 _COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list", "columns")
@@ -113,6 +123,8 @@ def required_columns(dataset: str, raw_columns: list[str], suites_dir: Path = SU
     except ValueError:
         return set()  # load_suite reports it, with the file
     needed: set[str] = set()
+    for query in ((doc.get("meta") or {}).get("prepare") or {}).values():
+        needed.update(c for c in raw_columns if re.search(rf"\b{re.escape(c)}\b", str(query)))
     for exp in doc.get("expectations") or []:
         kwargs = exp.get("kwargs") or {}
         for key in _COLUMN_KWARGS:

@@ -99,7 +99,12 @@ def _write_holder(fd: int, what: str) -> None:
     holder = {"flow": what, "flow_run_id": run_id, "pid": os.getpid(),
               "started_at": dt.datetime.now(CITY_TIMEZONE).isoformat(timespec="seconds")}
     os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(holder).encode(), 0)
+    try:
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+    except OSError:
+        # The lock is held (flock); only the note of who holds it is lost. On a full disk the
+        # warehouse write that follows says so in its own one line, naming the warehouse.
+        pass
 
 
 def read_holder(warehouse: Path) -> dict:

@@ -54,7 +54,12 @@ def load_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch], run_id: s
     for batch in batches:
         ensure_raw_table(con, batch.spec)
     with transaction(con):
-        return [_load_one(con, batch, run_id) for batch in batches]
+        results = [_load_one(con, batch, run_id) for batch in batches]
+    if any(b.staged is not None for b in batches):
+        # A day file's load deletes rows (quarantined, refused); clean up now, while loading,
+        # rather than in whichever run writes next (a no-change run would pay seconds for it).
+        con.execute("checkpoint")
+    return results
 
 
 def _row_key(spec: DatasetSpec, raw: dict) -> str:
@@ -168,6 +173,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | Non
                              for r in verdict.quarantined]
         _quarantine(con, batch, staged.load_id, now)
     point_partitions(con, staged, verdict.loaded_by_day, now)
+    _record_state(con, batch, now)  # the manifest (or landing folder): asked again next run
     for file in staged.fetched.files:
         if file.day in verdict.loaded_by_day:
             _remember(con, spec.table_name, file.state_key, file.url, file.etag, None, file.sha256, now)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from tests.helpers import fetch_and_check, fingerprint, ingest_and_build
+from tests.helpers import fetch_and_check, fingerprint, ingest_and_build, small_meters
 from warehouse.db import connect, table_counts
 from warehouse.errors import AccountingError
 from warehouse.load import load_batches
@@ -21,7 +21,7 @@ def test_rerun_leaves_every_row_count_unchanged(source_server, mianyang_sources,
     # `carbonpeak run` starts the embedded source on a new port each time: same sources all the same
     from source_server.server import SourceServer
 
-    with SourceServer() as moved:
+    with SourceServer(meters=small_meters()) as moved:
         assert moved.url != source_server.url
         second = ingest_and_build(mianyang_sources, moved.url, moved.token, warehouse)
     con = connect(warehouse)
@@ -32,7 +32,12 @@ def test_rerun_leaves_every_row_count_unchanged(source_server, mianyang_sources,
     assert (loaded["energy__balance"], loaded["energy__monthly"], loaded["energy__gdp"],
             loaded["forestry__forest_resources"],
             loaded["waste__industrial_waste"]) == (189, 576, 21, 180, 3168)
-    assert all(r.rows_loaded == r.rows_in > 0 for r in first)
+    # the meters' day files carry the generator's faults (clock shifts, clashing repeats): those
+    # rows are set aside; every other dataset of the default run is clean
+    assert all(r.rows_loaded == r.rows_in > 0 for r in first if r.dataset != "buildings__meter_readings")
+    meters = next(r for r in first if r.dataset == "buildings__meter_readings")
+    assert meters.rows_in == meters.rows_loaded + meters.rows_quarantined + meters.rows_duplicate
+    assert meters.rows_loaded > 0.99 * meters.rows_in
     assert [r.status for r in second] == ["unchanged"] * datasets
     assert [r.rows_loaded for r in second] == [0] * datasets
     # every source answered 304 Not Modified (APIs by ETag, files by ETag / Last-Modified) or had
