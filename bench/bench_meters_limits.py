@@ -67,8 +67,9 @@ result = parse_file(spec, payload, Provenance("meters.readings", sys.argv[1], no
 print(len(result.frame), time.perf_counter() - t0)
 """,
 }
-# peak RSS of the child, printed after its answer
-RSS = "\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+# peak RSS of the child, printed after its answer: VmHWM, not ru_maxrss (Linux carries ru_maxrss
+# over exec, so a child would report at least its parent's peak)
+RSS = "\nprint(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\n"
 
 
 def run_step(code: str, csv: Path, parquet: Path) -> tuple[int, float, float]:

@@ -145,7 +145,7 @@ def check_staged(staged: Staged, con: duckdb.DuckDBPyConnection, suites_dir: Pat
     view = view.strip('"')
     facts = {**(params or {}), "as_of": (as_of or city_today()).isoformat(),
              "raw_table": f"raw.{spec.table_name}", "publication_lag_days": spec.publication_lag_days,
-             "prepared_prefix": f"{schema}.{view}"}
+             "batch_table": f"{schema}.{view}"}
     day = spec.partitions.column
     loaded = load_suite(spec.table_name, suites_dir, facts)
     try:

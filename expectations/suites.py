@@ -82,8 +82,8 @@ def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None 
     prepare = (doc.get("meta") or {}).get("prepare") or {}
     if not isinstance(prepare, dict):
         raise SuiteError(str(path), "`meta.prepare` must map names to queries over {batch}")
-    prefix = (params or {}).get("prepared_prefix", f"stage.{dataset}")  # the gate names the batch's
-    params = {**(params or {}), **{name: f"{prefix}__{name}" for name in prepare}}
+    batch = (params or {}).get("batch_table", f"stage.{dataset}")  # the gate names the batch
+    params = {**(params or {}), **{name: f"{batch}__{name}" for name in prepare}}
     prepared = tuple((params[name], _substitute(query, params, path)) for name, query in prepare.items())
     declared = [{**exp, "kwargs": {k: _substitute(v, params or {}, path)
                                     for k, v in (exp.get("kwargs") or {}).items()}}
