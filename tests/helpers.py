@@ -15,6 +15,7 @@ from connectors.spec import SourcesConfig, load_city
 from expectations.gate import Batch, check_batch, check_staged
 from flows.settings import PROJECT_ROOT
 from source_server import SNAPSHOT_DATE
+from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
@@ -29,8 +30,12 @@ MIANYANG_CITY = load_city(PROJECT_ROOT / "config" / "mianyang" / "city.yml")
 
 
 def small_meters() -> MetersFeed:
-    """The meters' feed tests serve: 3 buildings from 22 February (the demo has 20 from January)."""
-    return MetersFeed(buildings=3, start=dt.date(2026, 2, 22))
+    """The meters' feed tests serve: 3 clean buildings from 22 February.
+
+    The demo serves 20 from January with the generator's faults; here the default scenario stays
+    clean (no data-quality alert, every row loads), and the day-file tests inject the faults.
+    """
+    return MetersFeed(buildings=3, start=dt.date(2026, 2, 22), faults=md.NO_FAULTS)
 
 
 def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path) -> list[Batch]:
