@@ -9,6 +9,7 @@ from connectors.day_files import DayFiles, fetch_day_files, landing_day_files
 from connectors.files import check_size, fetch_file, list_landing_files, parse_landing_file
 from connectors.http import RetryPolicy
 from connectors.json_api import fetch_json_api
+from connectors.json_pages import fetch_json_day
 from connectors.result import FetchResult, Provenance, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec
 
@@ -27,13 +28,17 @@ def fetch_dataset(spec: DatasetSpec, department: DepartmentSpec, base_url: str |
 
     `states` maps URL (or path) to what was loaded last time, so unchanged sources are skipped.
     Returns one result per file (a landing folder may hold several), or one for an API; a
-    dataset of day files (`partitions:`) returns its new days, downloaded into `download_dir`.
+    dataset of day files (`partitions:`) returns its new days, downloaded into `download_dir`
+    (a paged JSON API of one day's records so far, `json_api`, returns that day as one file).
     """
     if spec.partitions is not None:
         if landing is not None:
             return [landing_day_files(spec, landing, states, int(department.max_body_mb * 2**20))]
         if base_url is None or download_dir is None:
             raise ValueError("base_url and download_dir are required for day files")
+        if spec.format == "json_api":
+            return [fetch_json_day(spec, base_url, token, retry_policy(department), states,
+                                   download_dir)]
         return [fetch_day_files(spec, base_url, token, retry_policy(department), states, download_dir)]
     if landing is not None:
         results = []

@@ -21,6 +21,8 @@ from core.errors import ConfigError
 
 FORMATS = ("json_api", "csv", "xlsx", "parquet")
 FILE_FORMATS = ("csv", "parquet")  # what a dataset published as day files (`partitions:`) may be
+# ... or one day's records so far as a paged JSON API (connectors/json_pages.py)
+PARTITIONED_FORMATS = (*FILE_FORMATS, "json_api")
 ENCODINGS = ("auto", "utf-8", "gb18030")
 DEFAULT_DROP = ("合计", "小计", "其中", "注")
 TYPES = ("integer", "double", "varchar", "boolean", "date", "timestamp")
@@ -77,7 +79,9 @@ class PartitionSpec:
 
     `path` is then the department's manifest: a JSON list of the files published so far, each
     with its day, path and sha256. A day already loaded with the same sha256 is not downloaded;
-    a day published again with other bytes replaces its partition as a new vintage.
+    a day published again with other bytes replaces its partition as a new vintage. For
+    `format: json_api`, `path` is the paged API of one day's records so far, and `day_key` the
+    key of page 1 that names the day.
     """
 
     column: str  # the raw column holding the day (type date); filled from the manifest or file name
@@ -356,9 +360,9 @@ def _partitions(file: str, source: str, body: dict, fmt: str, columns: list[Colu
         raise ConfigError(file, source, "partitions.column", "is required: the raw column that "
                           "holds each file's day, e.g. reading_date")
     check_identifier(file, source, "partitions.column", options["column"], "column")
-    if fmt not in FILE_FORMATS:
+    if fmt not in PARTITIONED_FORMATS:
         raise ConfigError(file, source, "format", f"`{fmt}` cannot be published as day files; "
-                          "expected " + " or ".join(FILE_FORMATS))
+                          "expected " + ", ".join(FILE_FORMATS) + " or json_api (one day's pages)")
     if any(c.name == options["column"] for c in columns):
         raise ConfigError(file, source, f"columns.{options['column']}", "is the partition column: "
                           "it is filled with each file's day, so do not declare it under columns")

@@ -11,6 +11,12 @@ n > 0 re-reads `REVISED_ROWS` readings of that day: each becomes a quarter of th
 next reading, so the counter stays monotonic, the row count stays the same, and the file's bytes
 and sha256 change. Which rows is a hash of (seed, day, n), so revision 2 differs from revision 1.
 
+During day `as_of` itself the platform offers the readings so far as paged JSON
+(`meter_readings_today`): the generator's rows of `as_of` up to the time of day `now` (default
+12:00), in meter order. They are encoded once per (day, now) into one buffer of JSON records with
+their offsets (about 1 s for 1,000 buildings at 23:45), so a page is a slice of it, not
+`json.dumps` per row; the ETag is the sha256 of all of them, whatever the page size.
+
 Files are built on first request into a private temporary folder (removed by `close()`) and cached
 by (day, revision, format): about 15 ms a day-file for 20 buildings. Changing `buildings`, `seed` or
 `faults` drops the files and the registers; `as_of`, `start` and `revisions` only change which
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import tempfile
 import threading
@@ -41,7 +48,10 @@ FILE_PREFIX = "buildings/meters/"  # under /files/
 REGISTERS = ("monitored_buildings", "building_meters")  # paged JSON datasets of `buildings`
 REVISED_ROWS = 3
 START = dt.date(2026, 1, 1)
-POSTABLE = ("as_of", "start", "buildings", "revisions")  # what POST /_meters may change
+POSTABLE = ("as_of", "start", "buildings", "revisions", "now")  # what POST /_meters may change
+TODAY_DATASET = "meter_readings_today"  # the readings of `as_of` so far, paged JSON
+MAX_TODAY_PAGE_SIZE = 10_000
+NOW = dt.time(12, 0)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,54 @@ class DayFile:
     path: Path
     sha256: str
     size: int
+
+
+@dataclass(frozen=True)
+class TodayReadings:
+    """The readings of `day` up to `now`, as JSON records in one buffer; pages slice it."""
+
+    day: dt.date
+    now: dt.time
+    records: bytes  # the records' JSON, comma-separated
+    starts: np.ndarray  # offset of each record in `records`, and the end of the buffer + 1
+    etag: str
+
+    @property
+    def total(self) -> int:
+        return len(self.starts) - 1
+
+    def page(self, page: int, page_size: int) -> bytes:
+        """The body of one page: `{day, page, page_size, total, pages, next_page, etag, data}`."""
+        pages = max(1, -(-self.total // page_size))
+        first, last = min((page - 1) * page_size, self.total), min(page * page_size, self.total)
+        head = json.dumps({"day": self.day.isoformat(), "page": page, "page_size": page_size,
+                           "total": self.total, "pages": pages,
+                           "next_page": page + 1 if page < pages else None, "etag": self.etag})
+        data = self.records[self.starts[first]:self.starts[last] - 1] if last > first else b""
+        return head[:-1].encode() + b', "data": [' + data + b"]}"
+
+
+def encode_today(day: dt.date, now: dt.time, table: dict[str, np.ndarray]) -> TodayReadings:
+    """The rows of `table` stamped up to `now` on `day`, encoded as JSON records in bulk."""
+    cut = np.datetime64(day, "us") + np.timedelta64(now.hour * 60 + now.minute, "m")
+    keep = table["ts"] <= cut
+    quoted: dict[str, str] = {}  # a few thousand distinct ids: json.dumps once per value
+
+    def text(values: np.ndarray) -> list[str]:
+        return [quoted.get(v) or quoted.setdefault(v, json.dumps(v, ensure_ascii=False))
+                for v in values[keep].tolist()]
+
+    stamps = np.datetime_as_string(table["ts"][keep], unit="s").tolist()
+    rows = [f'{{"building_id":{b},"meter_id":{m},"ts":"{t[:10]} {t[11:]}","reading":{r!r},'
+            f'"unit":{u}}}'.encode()
+            for b, m, t, r, u in zip(text(table["building_id"]), text(table["meter_id"]), stamps,
+                                     table["reading"][keep].tolist(), text(table["unit"]),
+                                     strict=True)]
+    starts = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([len(r) + 1 for r in rows], out=starts[1:])
+    records = b",".join(rows) + b","
+    return TodayReadings(day, now, records, starts,
+                         '"' + hashlib.sha256(records).hexdigest()[:32] + '"')
 
 
 def revise(table: dict[str, np.ndarray], day: dt.date, revision: int,
@@ -98,6 +156,16 @@ def _date(key: str, value: object) -> dt.date:
         raise ValueError(f"`{key}`: {value!r} is not a date; give YYYY-MM-DD, e.g. 2026-03-10") from None
 
 
+def _time(value: object) -> dt.time:
+    try:
+        parsed = dt.time.fromisoformat(str(value))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.second or parsed.microsecond or parsed.tzinfo:
+        raise ValueError(f"`now`: {value!r} is not a time of day; give HH:MM, e.g. 14:30")
+    return parsed
+
+
 def parse_settings(body: object) -> dict:
     """Settings for `MetersFeed.set` from a JSON body (POST /_meters); ValueError says what is wrong."""
     if not isinstance(body, dict) or set(body) - set(POSTABLE):
@@ -106,6 +174,8 @@ def parse_settings(body: object) -> dict:
     settings = {k: _date(k, v) for k, v in body.items() if k in ("as_of", "start")}
     if "buildings" in body:
         settings["buildings"] = body["buildings"]
+    if "now" in body:
+        settings["now"] = _time(body["now"])
     if "revisions" in body:
         if not isinstance(body["revisions"], dict):
             raise ValueError('`revisions`: give an object of day → revision, e.g. {"2026-01-05": 1}')
@@ -118,22 +188,26 @@ class MetersFeed:
 
     def __init__(self, buildings: int = 20, start: dt.date = START, as_of: dt.date = SNAPSHOT_DATE,
                  seed: int = md.SEED, faults: md.Faults = md.DEFAULT_FAULTS,
-                 revisions: Mapping[dt.date, int] | None = None) -> None:
+                 revisions: Mapping[dt.date, int] | None = None, now: dt.time = NOW) -> None:
         self._lock = threading.RLock()
         self._folder: Path | None = None
         self._generation = 0  # a new sub-folder after each drop: open files are never overwritten
         self._files: dict[tuple[dt.date, int, str], DayFile] = {}
         self._registers: dict[str, list[dict]] = {}
+        self._today: TodayReadings | None = None  # the latest (as_of, now) asked for
         self.version = 0  # goes up on every `set`: the server re-pages the registers
         self.buildings, self.start, self.as_of, self.seed, self.faults = 0, start, as_of, seed, faults
         self.revisions: dict[dt.date, int] = {}
+        self.now = now
         self.set(buildings=buildings, start=start, as_of=as_of, seed=seed, faults=faults,
-                 revisions=revisions or {})
+                 revisions=revisions or {}, now=now)
 
     def set(self, *, as_of: dt.date | None = None, revisions: Mapping[dt.date, int] | None = None,
             buildings: int | None = None, start: dt.date | None = None, seed: int | None = None,
-            faults: md.Faults | None = None) -> None:
+            faults: md.Faults | None = None, now: dt.time | None = None) -> None:
         """Change settings (None keeps one); `revisions` replaces the whole mapping."""
+        if now is not None and not isinstance(now, dt.time):
+            raise ValueError(f"`now`: {now!r} is not a time of day")
         if buildings is not None and (isinstance(buildings, bool) or not isinstance(buildings, int)
                                       or buildings < 1):
             raise ValueError(f"`buildings`: {buildings!r}; give a whole number of at least 1")
@@ -150,6 +224,7 @@ class MetersFeed:
             self.buildings = buildings or self.buildings
             self.seed = self.seed if seed is None else seed
             self.faults = faults or self.faults
+            self.now = now or self.now
             if revisions is not None:
                 self.revisions = dict(revisions)
             if data != {"buildings": self.buildings, "seed": self.seed, "faults": self.faults}:
@@ -159,6 +234,7 @@ class MetersFeed:
     def _drop(self) -> None:
         self._files.clear()
         self._registers.clear()
+        self._today = None
         if self._folder is not None:
             shutil.rmtree(self._folder / str(self._generation), ignore_errors=True)
         self._generation += 1
@@ -231,6 +307,16 @@ class MetersFeed:
                               "published_on": self.published_on(day).isoformat()})
             return {"dataset": DATASET, "format": fmt, "as_of": self.as_of.isoformat(), "files": files}
 
+    def today(self) -> TodayReadings:
+        """The readings of `as_of` up to `now`, built on first use of each (day, now)."""
+        with self._lock:
+            day, now = self.as_of, self.now
+            if self._today is None or (self._today.day, self._today.now) != (day, now):
+                self._today = None  # let the old buffer go before building the new one
+                table = md.day_readings(day, self.buildings, self.seed, self.faults)
+                self._today = encode_today(day, now, table)
+            return self._today
+
     def register(self, name: str) -> list[dict]:
         """`monitored_buildings` or `building_meters` as JSON-safe records."""
         with self._lock:
@@ -250,4 +336,5 @@ class MetersFeed:
         with self._lock:
             return {"buildings": self.buildings, "start": self.start.isoformat(),
                     "as_of": self.as_of.isoformat(), "seed": self.seed,
-                    "revisions": {d.isoformat(): n for d, n in sorted(self.revisions.items())}}
+                    "revisions": {d.isoformat(): n for d, n in sorted(self.revisions.items())},
+                    "now": self.now.strftime("%H:%M")}

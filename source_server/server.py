@@ -12,6 +12,7 @@ the connectors and the data-quality gate can be tested against them.
     GET /api/v1/buildings/monitored_buildings, /building_meters   the meters' registers, paged
     GET /api/v1/buildings/meter_days?format=csv|parquet  manifest of the published day files, 304
     GET /files/buildings/meters/<YYYY-MM-DD>.csv|.parquet  one day's readings, ETag "<sha256>", 304
+    GET /api/v1/buildings/meter_readings_today?page=1&page_size=10000  as_of's readings up to `now`
     POST /_faults                                        set faults (JSON body, see `Faults`)
     POST /_meters                                        move the meters' as_of, revise days, …
 
@@ -281,9 +282,9 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, fmt: str, *args) -> None:  # route to logging, not stderr
             log.debug("source-server: " + fmt, *args)
 
-        def _send(self, status: int, body: dict, headers: dict | None = None,
+        def _send(self, status: int, body: dict | bytes, headers: dict | None = None,
                   truncate: bool = False) -> None:
-            payload = json.dumps(body, ensure_ascii=False).encode()
+            payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))
@@ -335,6 +336,9 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             if department == "buildings" and parts[3:] == ["meter_days"]:
                 self._serve_meter_days(parse_qs(url.query))
                 return
+            if department == "buildings" and parts[3:] == [meters_feed.TODAY_DATASET]:
+                self._serve_meters_today(parse_qs(url.query))
+                return
             dataset = parts[3]
             if dataset not in server.datasets(department):
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"unknown dataset {dataset}",
@@ -384,6 +388,26 @@ def _make_handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
             tag = etag(json.dumps(body, ensure_ascii=False).encode())
             if not self._not_modified(tag):
                 self._send(HTTPStatus.OK, body, {"ETag": tag}, truncate=fault.get("truncate", False))
+
+        def _serve_meters_today(self, query: dict) -> None:
+            limit = meters_feed.MAX_TODAY_PAGE_SIZE
+            try:
+                page = int(query.get("page", ["1"])[0])
+                page_size = int(query.get("page_size", ["1000"])[0])
+            except ValueError:
+                page, page_size = 0, 0
+            if page < 1 or not 1 <= page_size <= limit:
+                self._send(HTTPStatus.BAD_REQUEST,
+                           {"error": f"give integers page >= 1 and 1 <= page_size <= {limit}"})
+                return
+            fault = self._transport_faults()
+            if fault is None:
+                return
+            today = server.meters.today()  # one (day, now): the body and its ETag agree
+            if page == 1 and self._not_modified(today.etag):
+                return
+            self._send(HTTPStatus.OK, today.page(page, page_size), {"ETag": today.etag},
+                       truncate=fault.get("truncate", False))
 
         def _serve_meter_file(self, name: str) -> None:
             day = meters_feed.parse_file_name(name)
@@ -522,8 +546,8 @@ def export_static(folder: Path, meters: meters_feed.MetersFeed | None = None) ->
 
     JSON APIs become one page holding every record (`next_page: null`): a static server ignores
     the query string, so the connector's first request gets everything. The meters' feed
-    (`meters`, default the demo's) is exported too: its registers, its CSV manifest at
-    `meter_days` and every published day file.
+    (`meters`, default the demo's) is exported too: its registers, the day so far (one page), its
+    CSV manifest at `meter_days` and every published day file.
     """
     written = []
     meters = meters or meters_feed.MetersFeed()
@@ -546,6 +570,10 @@ def export_static(folder: Path, meters: meters_feed.MetersFeed | None = None) ->
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(published.build())
         written.append(path)
+    today = meters.today()  # the day so far, on one page: a static server ignores the query
+    path = folder / "api" / "v1" / "buildings" / meters_feed.TODAY_DATASET
+    path.write_bytes(today.page(1, max(1, today.total)))
+    written.append(path)
     manifest = meters.manifest("csv")
     path = folder / "api" / "v1" / "buildings" / "meter_days"
     path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")

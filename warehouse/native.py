@@ -12,8 +12,9 @@ written once, straight from the file into the raw table:
 3. `commit_staged`, inside the department's load transaction, deletes the quarantined rows and
    the rows of rejected days, and points `meta.partitions` at the new load for every accepted
    day: a late or re-published day replaces only its own partition, and the old rows stay as
-   the previous vintage. `discard_staged` (or the next load, for a killed run) removes the
-   pending rows of a load that never committed.
+   the previous vintage. `discard_staged` (or the next load, for a killed run: `meta.pending_loads`
+   lists every load from its first row to its commit) removes the rows of a load that never
+   committed.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
     load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
     now = dt.datetime.now(dt.UTC)
     load_id = f"{spec.table_name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    # listed before any row is written: a run killed from here on leaves a known orphan
+    con.execute("insert into meta.pending_loads values (?, ?, ?)", [load_id, spec.source_name, now])
     staged = Staged(spec, fetched, load_id, load_seq)
     try:
         for file in fetched.files:
@@ -105,6 +108,7 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
         _drop_repeats(con, staged)
     except BaseException:  # a later file refused (its header): the earlier files' rows go too
         con.execute(f"delete from {raw_table(spec)} where _load_id = ?", [load_id])
+        con.execute("delete from meta.pending_loads where load_id = ?", [load_id])
         raise
     columns = ", ".join(quote_ident(c.name) for c in spec.columns)
     con.execute("create schema if not exists stage")
@@ -139,18 +143,29 @@ def _value(spec: DatasetSpec, name: str) -> str:
 
 
 def _reader(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile) -> str:
-    """`read_csv(...)` / `read_parquet(...)` of the file, typed by name; refuses a changed header."""
+    """`read_csv` / `read_parquet` / `read_json(...)` of the file, typed by name; refuses a changed header.
+
+    Parquet and newline-delimited JSON (a day pulled from a paged API, `.ndjson`) are cast with
+    `try_cast`, keeping only rows whose every non-null value fits; `_cast_rejects` finds the others.
+    """
     mapped = [c for c in spec.columns if c.name != spec.partitions.column]
     path = sql_literal(str(file.path))
-    if spec.format == "parquet":
-        header = [r[0] for r in con.execute(f"describe select * from read_parquet({path})").fetchall()]
+    if spec.format == "parquet" or file.path.suffix == ".ndjson":
+        if spec.format == "parquet":
+            source = f"read_parquet({path})"
+            described = source
+        else:  # every field read as text, so a value of the wrong type is a reject, not an error
+            described = f"read_json({path}, format = 'newline_delimited')"
+            text = ", ".join(f"{sql_literal(c.source_field)}: 'VARCHAR'" for c in mapped)
+            source = f"read_json({path}, format = 'newline_delimited', columns = {{{text}}})"
+        header = [r[0] for r in con.execute(f"describe select * from {described}").fetchall()]
         _check_header(spec, file, header, mapped)
         casts = ", ".join(f"try_cast({quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) as "
                           f"{quote_ident(c.source_field)}" for c in mapped)
         valid = " and ".join(f"({quote_ident(c.source_field)} is null or try_cast("
                              f"{quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) is not null)"
                              for c in mapped)
-        return f"(select {casts} from read_parquet({path}) where {valid}) src"
+        return f"(select {casts} from {source} where {valid}) src"
     header = [r[0] for r in con.execute(
         f"describe select * from read_csv({path}, header = true, all_varchar = true)").fetchall()]
     _check_header(spec, file, header, mapped)
@@ -173,13 +188,25 @@ def _check_header(spec: DatasetSpec, file: DayFile, header: list[str], mapped: l
 
 def _cast_rejects(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile) -> list[Reject]:
     """Rows the reader refused, with DuckDB's own reason (cast errors, broken lines)."""
-    if spec.format == "parquet":
+    if spec.format == "parquet" or file.path.suffix == ".ndjson":
         mapped = [c for c in spec.columns if c.name != spec.partitions.column]
         bad = " or ".join(f"({quote_ident(c.source_field)} is not null and try_cast("
                           f"{quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) is null)"
                           for c in mapped)
-        rows = con.execute(f"select file_row_number + 1, to_json(src) from read_parquet("
-                           f"{sql_literal(str(file.path))}, file_row_number = true) src where {bad}"
+        path = sql_literal(str(file.path))
+        if spec.format == "parquet":
+            source = f"read_parquet({path}, file_row_number = true)"
+            record = "to_json(src)"
+        else:
+            text = ", ".join(f"{sql_literal(c.source_field)}: 'VARCHAR'" for c in mapped)
+            lines = f"read_json({path}, format = 'newline_delimited', columns = {{{text}}})"
+            if not con.execute(f"select exists (select 1 from {lines} where {bad})").fetchone()[0]:
+                return []  # the usual case: numbering the lines would double the cost of the scan
+            # the line of the record: JSON lines are read in order
+            source = f"(select *, row_number() over () - 1 as file_row_number from {lines})"
+            record = "to_json(struct_pack({}))".format(", ".join(
+                f"{quote_ident(c.source_field)} := {quote_ident(c.source_field)}" for c in mapped))
+        rows = con.execute(f"select file_row_number + 1, {record} from {source} src where {bad}"
                            ).fetchall()
         return [Reject(file.day, n, json.loads(raw), "cast: a value does not fit its column's type")
                 for n, raw in rows]
@@ -201,9 +228,12 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     keys = ", ".join(quote_ident(k) for k in key)
     others = ", ".join(quote_ident(c.name) for c in spec.columns if c.name not in key) or "1"
     load = sql_literal(staged.load_id)
+    # min = max of a hash of the other columns tells exact repeats from clashes without keeping
+    # a set of values per key (count distinct over 10 M keys spills and takes seconds)
     con.execute(f"""
         create or replace temp table _repeated as
-        select {keys}, count(*) as copies, count(distinct ({others})) as versions
+        select {keys}, count(*) as copies,
+               if(min(hash({others})) = max(hash({others})), 1, 2) as versions
         from {table} where _load_id = {load} group by all having count(*) > 1""")
     try:
         exact = con.execute("select coalesce(sum(copies - 1), 0) from _repeated where versions = 1"
@@ -237,15 +267,24 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 
 def discard_orphans(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
-    """Remove rows of loads that never committed (a killed run): no load log row names them."""
-    con.execute(f"""delete from {raw_table(spec)} where _load_id in (
-        select distinct _load_id from {raw_table(spec)}
-        except select load_id from meta.load_log where dataset = ?)""", [spec.table_name])
+    """Remove rows of loads that never committed (a killed run), as `meta.pending_loads` lists.
+
+    Only one writer runs at a time (the run lock), and a run stages each dataset once, so a
+    load of this dataset still listed when it stages again is dead. Another dataset filling the
+    same table (the day-so-far API beside the day files) may have a load pending in this very
+    run: loads are listed by dataset, not by table. Listing them costs nothing, where finding
+    them in raw would scan it whole.
+    """
+    for (load_id,) in con.execute("select load_id from meta.pending_loads where source = ?",
+                                  [spec.source_name]).fetchall():
+        con.execute(f"delete from {raw_table(spec)} where _load_id = ?", [load_id])
+        con.execute("delete from meta.pending_loads where load_id = ?", [load_id])
 
 
 def discard_staged(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     """Remove a pending load's rows (the gate refused it, or the run failed before commit)."""
     con.execute(f"delete from {raw_table(staged.spec)} where _load_id = ?", [staged.load_id])
+    con.execute("delete from meta.pending_loads where load_id = ?", [staged.load_id])
     con.execute(f"drop view if exists {staged.view}")
 
 
@@ -318,7 +357,8 @@ def _set_aside(con: duckdb.DuckDBPyConnection, staged: Staged, failed_keys: dict
 
 def point_partitions(con: duckdb.DuckDBPyConnection, staged: Staged, loaded_by_day: dict[dt.date, int],
                      now: dt.datetime) -> None:
-    """Make the new load the current vintage of every accepted day."""
+    """Make the new load the current vintage of every accepted day; it is pending no more."""
+    con.execute("delete from meta.pending_loads where load_id = ?", [staged.load_id])
     files = {f.day: f for f in staged.fetched.files}
     for day, rows in sorted(loaded_by_day.items()):
         file = files[day]

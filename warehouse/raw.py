@@ -104,6 +104,13 @@ create table if not exists meta.quarantine (
     replay_load_id varchar,             -- ... by this load (meta.load_log)
     primary key (dataset, row_hash)
 );
+create table if not exists meta.pending_loads (
+    -- Loads of day files whose rows are in raw but not yet committed (warehouse/native.py): a
+    -- load still listed when the next one starts was killed, and its rows are removed.
+    load_id varchar primary key,
+    source varchar not null,            -- the dataset, e.g. buildings.meter_readings
+    started_at timestamptz not null
+);
 create table if not exists meta.partitions (
     -- The current vintage of each day of a partitioned dataset: its rows in raw are those of
     -- load_id. A re-published day points here at its new load; the old rows stay in raw.

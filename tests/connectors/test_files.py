@@ -175,8 +175,8 @@ def test_a_plain_static_web_server_can_stand_in_for_the_departments(tmp_path, mi
             time.sleep(0.05)
         url = f"http://127.0.0.1:{port}"
         results = ingest_and_build(mianyang_sources, url, "unused", tmp_path / "w.duckdb")
+        assert len(results) == len(mianyang_sources.datasets()) and all(r.rows_loaded for r in results)
         loaded = {r.dataset: r.rows_loaded for r in results}
-        assert len(loaded) == len(mianyang_sources.datasets()) and all(loaded.values())
         assert (loaded["energy__balance"], loaded["forestry__forest_resources"],
                 loaded["waste__industrial_waste"], loaded["buildings__building_projects"]) == \
             (189, 180, 3168, 1247)

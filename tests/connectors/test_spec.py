@@ -83,12 +83,13 @@ def test_missing_file_says_which_variable_to_set(tmp_path):
 
 def test_mianyang_config_declares_every_dataset_the_server_publishes(mianyang_sources):
     from source_server.files import FILES
-    from source_server.meters_feed import REGISTERS
+    from source_server.meters_feed import REGISTERS, TODAY_DATASET
     from source_server.server import DEPARTMENTS
 
     served = {f"/api/v1/{dept}/{name}" for dept, datasets in DEPARTMENTS.items() for name in datasets}
     served |= {f"/files/{name}" for name in FILES}
     served |= {f"/api/v1/buildings/{name}" for name in REGISTERS}  # the meters' feed
     served.add("/api/v1/buildings/meter_days?format=csv")
+    served.add(f"/api/v1/buildings/{TODAY_DATASET}")  # the readings of the day so far
     configured = {spec.path for spec in mianyang_sources.datasets()}
     assert served == configured

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 import requests
 
@@ -184,6 +185,8 @@ def test_a_day_not_published_or_not_a_day_is_a_json_404(server, name):
     ({"revisions": [1]}, "`revisions`: give an object"),
     ({"buildings": 0}, "`buildings`: 0"),
     ({"seed": 1}, "give a JSON object with some of as_of, start, buildings, revisions"),
+    ({"now": "25:00"}, "`now`: '25:00' is not a time of day; give HH:MM"),
+    ({"now": "12:00:30"}, "`now`: '12:00:30' is not a time of day"),
 ])
 def test_bad_meter_settings_are_a_400_that_says_what_to_send(server, body, message):
     response = post_meters(server, body)
@@ -237,3 +240,75 @@ def test_the_feed_builds_files_lazily_and_cleans_up():
     assert folder.exists()
     feed.close()
     assert not folder.exists()
+
+
+# -- today's readings so far, paged JSON ---------------------------------------------------------
+
+TODAY = "/api/v1/buildings/meter_readings_today"
+
+
+def today_pages(server: SourceServer, page_size: int) -> list[dict]:
+    pages, page = [], 1
+    while page is not None:
+        response = get(server, TODAY, params={"page": page, "page_size": page_size})
+        assert response.status_code == 200, response.text[:200]
+        pages.append(response.json())
+        page = pages[-1]["next_page"]
+    return pages
+
+
+def test_todays_pages_hold_the_generators_readings_of_as_of_up_to_now(fresh):
+    assert post_meters(fresh, {"now": "06:30"}).json()["meters"]["now"] == "06:30"
+    pages = today_pages(fresh, 100)
+    t = md.day_readings(AS_OF, BUILDINGS)
+    keep = t["ts"] <= np.datetime64(f"{AS_OF}T06:30")
+    records = [r for p in pages for r in p["data"]]
+    assert records == [{"building_id": b, "meter_id": m, "ts": str(ts.item()), "reading": float(v),
+                        "unit": u} for b, m, ts, v, u in zip(*(t[k][keep] for k in (
+                            "building_id", "meter_id", "ts", "reading", "unit")), strict=True)]
+    first = pages[0]
+    assert (first["day"], first["page"], first["page_size"], first["total"]) == (
+        AS_OF.isoformat(), 1, 100, len(records))
+    assert first["pages"] == len(pages) == -(-len(records) // 100)
+    assert [p["page"] for p in pages] == list(range(1, len(pages) + 1))
+    assert {p["etag"] for p in pages} == {first["etag"]}
+
+
+def test_todays_etag_is_of_the_day_so_far_whatever_the_page_size_and_page_1_answers_304(fresh):
+    small = get(fresh, TODAY, params={"page_size": 10})
+    whole = get(fresh, TODAY, params={"page_size": 10000})
+    tag = small.headers["ETag"]
+    assert tag == whole.headers["ETag"] == whole.json()["etag"]
+    assert whole.json()["next_page"] is None and len(whole.json()["data"]) == whole.json()["total"]
+    again = get(fresh, TODAY, params={"page_size": 10}, headers={"If-None-Match": tag})
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", tag)
+    page_2 = get(fresh, TODAY, params={"page": 2, "page_size": 10}, headers={"If-None-Match": tag})
+    assert page_2.status_code == 200  # only page 1 is conditional: the others are asked for whole
+    post_meters(fresh, {"now": "12:15"})  # the day grew: another ETag, more rows
+    later = get(fresh, TODAY, params={"page_size": 10}, headers={"If-None-Match": tag})
+    assert later.status_code == 200 and later.headers["ETag"] != tag
+    assert later.json()["total"] == whole.json()["total"] + md.build_day(AS_OF, BUILDINGS).faults.meters
+
+
+def test_todays_pages_check_their_parameters_need_the_token_and_get_the_faults(fresh):
+    assert get(fresh, TODAY, token=False).status_code == 401
+    for params in ({"page_size": 10001}, {"page": 0}, {"page": "x"}):
+        response = get(fresh, TODAY, params=params)
+        assert response.status_code == 400 and "page_size <= 10000" in response.json()["error"]
+    fresh.set_faults(fail_next=1, fail_status=503)
+    assert get(fresh, TODAY).status_code == 503
+    fresh.set_faults(truncate_next=1)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        get(fresh, TODAY)
+    beyond = get(fresh, TODAY, params={"page": 99, "page_size": 10000}).json()
+    assert (beyond["data"], beyond["next_page"]) == ([], None)
+
+
+def test_todays_readings_are_encoded_once_per_day_and_time():
+    feed = MetersFeed(buildings=2, start=START, as_of=AS_OF, now=dt.time(0, 0))
+    first = feed.today()
+    assert first.total == 20 and feed.today() is first  # 00:00 of every meter, cached
+    feed.set(now=dt.time(0, 15))
+    assert feed.today().total == 40
+    feed.set(as_of=AS_OF + dt.timedelta(days=1))
+    assert feed.today().day == AS_OF + dt.timedelta(days=1)

@@ -26,7 +26,7 @@ LANDING_MAX_BYTES = 50 * 2**20
 
 DEPARTMENT: DepartmentSpec = load_sources(
     PROJECT_ROOT / "config" / "mianyang" / "sources.yml").department("buildings")
-(SPEC,) = [s for s in DEPARTMENT.datasets if s.table_name == TABLE]
+(SPEC,) = [s for s in DEPARTMENT.datasets if s.table_name == TABLE and s.name == "meter_readings"]
 
 
 def states(warehouse: Path) -> dict:
