@@ -89,6 +89,9 @@ class PartitionSpec:
     day_key: str = "day"  # ... each file's day (YYYY-MM-DD)
     path_key: str = "path"  # ... its path on the department's server
     sha256_key: str = "sha256"  # ... its sha256, so unchanged days are not downloaded
+    # A provisional source (the day so far) never replaces a day a complete source (its day
+    # file) already holds: a late or re-served partial pull must not shrink a finished day.
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -371,7 +374,12 @@ def _partitions(file: str, source: str, body: dict, fmt: str, columns: list[Colu
             raise ConfigError(file, source, f"columns.{column.name}", "day files are read "
                               "natively, column by column: use `from:` (derived columns are not "
                               "supported there yet)")
-    return PartitionSpec(**{k: str(v) for k, v in options.items()})
+    provisional = options.pop("provisional", False)
+    if not isinstance(provisional, bool):
+        raise ConfigError(file, source, "partitions.provisional", f"`{provisional}` is not true or "
+                          "false; true marks a partial source (the day so far), which never "
+                          "replaces a day its complete day file holds")
+    return PartitionSpec(**{k: str(v) for k, v in options.items()}, provisional=provisional)
 
 
 def _options(file: str, source: str, body: dict, key: str, kind: type) -> dict:

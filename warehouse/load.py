@@ -172,7 +172,10 @@ def _load_staged(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | Non
         batch.quarantined = [QuarantinedRow(r.row_number, {"day": str(r.day), **r.raw}, (r.reason,))
                              for r in verdict.quarantined]
         _quarantine(con, batch, staged.load_id, now)
-    point_partitions(con, staged, verdict.loaded_by_day, now)
+    kept = point_partitions(con, staged, verdict.loaded_by_day, now)
+    if kept:  # loaded as a vintage, but the complete day it would have replaced stays current
+        detail = "; ".join(filter(None, [detail, "not current: " + ", ".join(map(str, kept)) +
+                                         " already held complete (the day file)"]))
     _record_state(con, batch, now)  # the manifest (or landing folder): asked again next run
     for file in staged.fetched.files:
         if file.day in verdict.loaded_by_day:

@@ -356,17 +356,29 @@ def _set_aside(con: duckdb.DuckDBPyConnection, staged: Staged, failed_keys: dict
 
 
 def point_partitions(con: duckdb.DuckDBPyConnection, staged: Staged, loaded_by_day: dict[dt.date, int],
-                     now: dt.datetime) -> None:
-    """Make the new load the current vintage of every accepted day; it is pending no more."""
+                     now: dt.datetime) -> list[dt.date]:
+    """Make the new load the current vintage of every accepted day; it is pending no more.
+
+    A provisional load (the day so far) does not replace a day a complete load already holds:
+    returns those days, whose current vintage stays as it was.
+    """
     con.execute("delete from meta.pending_loads where load_id = ?", [staged.load_id])
     files = {f.day: f for f in staged.fetched.files}
+    provisional = staged.spec.partitions.provisional
     for day, rows in sorted(loaded_by_day.items()):
         file = files[day]
         con.execute("""
-            insert into meta.partitions values (?, ?, ?, ?, ?, ?, ?, ?)
+            insert into meta.partitions values (?, ?, ?, ?, ?, ?, ?, ?, ?)
             on conflict (dataset, partition_day) do update set load_id = excluded.load_id,
                 load_seq = excluded.load_seq, source_url = excluded.source_url,
                 sha256 = excluded.sha256, rows_loaded = excluded.rows_loaded,
-                loaded_at = excluded.loaded_at""",
+                loaded_at = excluded.loaded_at, provisional = excluded.provisional
+            where not excluded.provisional or meta.partitions.provisional""",
                     [staged.spec.table_name, day, staged.load_id, staged.load_seq, file.url,
-                     file.sha256, rows, now])
+                     file.sha256, rows, now, provisional])
+    if not provisional or not loaded_by_day:
+        return []
+    return [d for (d,) in con.execute(
+        "select partition_day from meta.partitions where dataset = ? and load_id <> ? and "
+        "partition_day in (select unnest(?::date[])) order by 1",
+        [staged.spec.table_name, staged.load_id, sorted(loaded_by_day)]).fetchall()]

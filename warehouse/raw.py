@@ -122,6 +122,7 @@ create table if not exists meta.partitions (
     sha256 varchar not null,
     rows_loaded bigint not null,
     loaded_at timestamptz not null,
+    provisional boolean not null default false,  -- from a partial source (the day so far)
     primary key (dataset, partition_day)
 );
 """
@@ -134,6 +135,9 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     # added with quarantine replay; older warehouses get the columns empty
     con.execute("alter table meta.quarantine add column if not exists replayed_at timestamptz")
     con.execute("alter table meta.quarantine add column if not exists replay_load_id varchar")
+    # added with the day-so-far API; warehouses from before hold complete days only
+    con.execute("alter table meta.partitions add column if not exists provisional boolean "
+                "default false")
 
 
 def _migrate_load_log(con: duckdb.DuckDBPyConnection) -> None:

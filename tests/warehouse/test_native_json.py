@@ -45,6 +45,7 @@ BUILDINGS = 4
 SMALL_PAGES = replace(TODAY_SPEC, pagination=replace(TODAY_SPEC.pagination, page_size=500))
 FAST = RetryPolicy(timeout_read_s=10, max_attempts=3, backoff_s=0.01)
 NOON, EVENING = dt.time(12, 0), dt.time(18, 0)
+LATE = dt.time(20, 0)  # what a lagging API serves of a day whose file has loaded
 
 
 def _quiet_day() -> dt.date:
@@ -115,7 +116,7 @@ class History:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> History:
-    """Noon → rerun (304) → evening → the next morning's day file of the same day."""
+    """Noon → rerun (304) → evening → the next morning's day file → a late partial pull."""
     folder = tmp_path_factory.mktemp("json")
     warehouse = folder / "warehouse.duckdb"
     history = History()
@@ -136,6 +137,9 @@ def history(tmp_path_factory) -> History:
         run("evening", lambda d: pull(server, warehouse, d, SMALL_PAGES))
         server.meters.set(as_of=DAY + dt.timedelta(days=1))
         run("day file", lambda d: fetch_days(server, warehouse, d))
+        # the API lags and serves the same day again, partly: it must not shrink the finished day
+        server.meters.set(as_of=DAY, now=LATE)
+        run("late pull", lambda d: pull(server, warehouse, d, SMALL_PAGES))
     return history
 
 
@@ -340,3 +344,14 @@ def test_without_an_etag_the_same_records_move_nothing(tmp_path):
     assert again.unchanged == (f"{TODAY_SPEC.path}#{DAY}",)
     assert list((tmp_path / "d2").iterdir()) == []
     assert load(warehouse, again).status == "unchanged"
+
+
+def test_a_late_partial_pull_never_replaces_the_day_file(history):
+    step, day_file = history.steps["late pull"], history.steps["day file"]
+    assert step.result.status == "loaded" and step.result.rows_loaded == len(so_far(DAY, LATE))
+    assert f"not current: {DAY} already held complete" in step.result.detail
+    con = history.con("late pull")
+    assert partition(con)[:2] == (day_file.result.load_id, BUILDINGS * 10 * 96)
+    assert set(current(con)) == expected_day(DAY, BUILDINGS).kept
+    assert con.execute("select provisional from meta.partitions").fetchall() == [(False,)]
+    con.close()
