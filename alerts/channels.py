@@ -21,10 +21,11 @@ import logging
 import smtplib
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 import requests
 
@@ -179,8 +180,7 @@ def send_smtp(channel: Channel, message: Message) -> None:
     email["To"] = ", ".join(o["to"])
     # Without Date and Message-ID many mail servers score a message as spam, or drop it.
     email["Date"] = format_datetime(dt.datetime.now(CITY_TIMEZONE))  # the inbox shows the city's time
-    email["Message-ID"] = make_msgid(idstring=message.alert_id[:32] or None,
-                                     domain=str(o["from"]).rpartition("@")[2] or None)
+    email["Message-ID"] = message_id(message.alert_id, str(o["from"]).rpartition("@")[2])
     email.set_content(f"{message.text_zh}\n\n{message.text_en}\n", cte="base64")
     email.add_alternative(email_html(message), subtype="html", cte="base64")
     smtp_class = smtplib.SMTP_SSL if o["security"] == "ssl" else smtplib.SMTP
@@ -260,3 +260,12 @@ SENDERS: dict[str, Callable[[Channel, Message], None]] = {
     "webhook": send_webhook, "smtp": send_smtp, "dingtalk": send_dingtalk, "wecom": send_wecom,
     "prefect_event": send_prefect_event,
 }
+
+
+def message_id(alert_id: str, domain: str) -> str:
+    """`<alert id.random@domain>`: short enough never to be folded onto a second header line.
+
+    `make_msgid` adds a timestamp, the pid and a long random number: with a long alert id the
+    header passes 78 characters, is folded, and some parsers then read it with a leading space.
+    """
+    return f"<{alert_id[:32]}.{uuid.uuid4().hex[:12]}@{domain or 'carbonpeak.invalid'}>"

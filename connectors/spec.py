@@ -133,7 +133,13 @@ class DatasetSpec:
 
     @property
     def period_grain(self) -> str | None:
-        """`month` or `year`: the period one row is about; None when the dataset has no period."""
+        """`day`, `month` or `year`: the period one row is about; None when it has no period.
+
+        Day files are judged by the day (a provisional source, the day so far, by none: its
+        dataset of day files says whether the platform is late).
+        """
+        if self.partitions is not None:
+            return None if self.partitions.provisional else "day"
         if self.period_year is None:
             return None
         return "month" if self.period_month else "year"

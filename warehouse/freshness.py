@@ -28,6 +28,11 @@ def _latest_period_end(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> dt.
     """The last day of the latest period the raw table holds (None: no table, no period, no rows)."""
     if spec.period_grain is None or not has_table(con, "raw", spec.table_name):
         return None
+    if spec.period_grain == "day":  # the latest complete day file that is current
+        if not has_table(con, "meta", "partitions"):
+            return None
+        return con.execute("select max(partition_day) from meta.partitions where dataset = ? "
+                           "and not coalesce(provisional, false)", [spec.table_name]).fetchone()[0]
     year = quote_ident(spec.period_year)
     if spec.period_month:
         end = f"last_day(make_date({year}, {quote_ident(spec.period_month)}, 1))"

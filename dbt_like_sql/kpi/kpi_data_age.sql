@@ -1,9 +1,10 @@
 {{ config(materialized='view') }}
 
 -- How old each dataset's data is on the run's as-of date, judged at every build: a department
--- that stops publishing sends no batch, so only its age can tell. A period (a year or a month,
--- the dataset's grain) is due publication_lag_days after it ends. A dataset is late when the
--- period after the latest one it holds is past due; its KPIs then read as stale (kpi_status).
+-- that stops publishing sends no batch, so only its age can tell. A period (a year, a month or,
+-- for day files, a day: the dataset's grain) is due publication_lag_days after it ends. A
+-- dataset is late when the period after the latest one it holds is past due; its KPIs then
+-- read as stale (kpi_status).
 -- A dataset with no period columns, or nothing loaded yet, is not judged (its KPIs show
 -- insufficient_data instead). In a backfill, data_through cuts what was held.
 
@@ -26,11 +27,12 @@ held as (
         case
             when c.data_through is null or d.latest_period_end <= c.data_through then d.latest_period_end
             when d.grain = 'month' then last_day(c.data_through)
+            when d.grain = 'day' then c.data_through
             else make_date(year(c.data_through), 12, 31)
         end as held_end,
         -- the latest period end that is due by now: as_of - lag, back to a period's end
         cast(date_trunc(
-            if(d.grain = 'month', 'month', 'year'),
+            d.grain,
             c.as_of - to_days(d.publication_lag_days) + interval 1 day
         )
         - interval 1 day as date) as due_end
@@ -42,12 +44,15 @@ held as (
 judged as (
     select
         *,
+        case grain when 'month' then 7 when 'day' then 10 else 4 end as period_length,  -- of YYYY-MM-DD
         cast(
-            if(grain = 'month', last_day(held_end + interval 1 month), held_end + interval 1 year)
-            as date
+            case grain
+                when 'month' then last_day(held_end + interval 1 month)
+                when 'day' then held_end + interval 1 day
+                else held_end + interval 1 year
+            end as date
         ) as next_end,
-        if(grain = 'month', datediff('month', held_end, due_end), datediff('year', held_end, due_end))
-            as periods_overdue
+        datediff(grain, held_end, due_end) as periods_overdue
     from held
 ),
 
@@ -55,13 +60,13 @@ labelled as (
     select
         *,
         cast(next_end + to_days(publication_lag_days) as date) as next_due,
-        if(grain = 'month', strftime(held_end, '%Y-%m'), strftime(held_end, '%Y')) as latest_period,
-        if(grain = 'month', strftime(next_end, '%Y-%m'), strftime(next_end, '%Y')) as next_period,
-        if(grain = 'month', strftime(due_end, '%Y-%m'), strftime(due_end, '%Y')) as due_period,
+        left(strftime(held_end, '%Y-%m-%d'), period_length) as latest_period,
+        left(strftime(next_end, '%Y-%m-%d'), period_length) as next_period,
+        left(strftime(due_end, '%Y-%m-%d'), period_length) as due_period,
         cast(due_end + to_days(publication_lag_days) as date) as due_period_due,
-        if(grain = 'month', '月度', '年度') as grain_zh,
-        if(grain = 'month', '', '年') as period_zh,
-        if(grain = 'month', 'monthly', 'yearly') as grain_en
+        case grain when 'month' then '月度' when 'day' then '逐日' else '年度' end as grain_zh,
+        if(grain = 'year', '年', '') as period_zh,
+        case grain when 'month' then 'monthly' when 'day' then 'daily' else 'yearly' end as grain_en
     from judged
 )
 
