@@ -54,12 +54,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch], run_id: s
     for batch in batches:
         ensure_raw_table(con, batch.spec)
     with transaction(con):
-        results = [_load_one(con, batch, run_id) for batch in batches]
-    if any(b.staged is not None for b in batches):
-        # A day file's load deletes rows (quarantined, refused); clean up now, while loading,
-        # rather than in whichever run writes next (a no-change run would pay seconds for it).
-        con.execute("checkpoint")
-    return results
+        return [_load_one(con, batch, run_id) for batch in batches]
 
 
 def _row_key(spec: DatasetSpec, raw: dict) -> str:
