@@ -80,8 +80,10 @@ def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None 
         raise SuiteError(str(path), f"suite name `{doc.get('name')}` must equal the file stem "
                          f"`{path.stem}`")
     prepare = (doc.get("meta") or {}).get("prepare") or {}
-    if not isinstance(prepare, dict):
-        raise SuiteError(str(path), "`meta.prepare` must map names to queries over {batch}")
+    if not isinstance(prepare, dict) or not all(
+            isinstance(n, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,30}", n) for n in prepare):
+        raise SuiteError(str(path), "`meta.prepare` must map names (lowercase identifiers) to "
+                         "queries over {batch}")
     batch = (params or {}).get("batch_table", f"stage.{dataset}")  # the gate names the batch
     params = {**(params or {}), **{name: f"{batch}__{name}" for name in prepare}}
     prepared = tuple((params[name], _substitute(query, params, path)) for name, query in prepare.items())

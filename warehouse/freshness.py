@@ -31,8 +31,10 @@ def _latest_period_end(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> dt.
     if spec.period_grain == "day":  # the latest complete day file that is current
         if not has_table(con, "meta", "partitions"):
             return None
+        # a day whose every row was set aside is held, but says nothing: it does not count
         return con.execute("select max(partition_day) from meta.partitions where dataset = ? "
-                           "and not coalesce(provisional, false)", [spec.table_name]).fetchone()[0]
+                           "and not coalesce(provisional, false) and rows_loaded > 0",
+                           [spec.table_name]).fetchone()[0]
     year = quote_ident(spec.period_year)
     if spec.period_month:
         end = f"last_day(make_date({year}, {quote_ident(spec.period_month)}, 1))"

@@ -170,7 +170,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | Non
     kept = point_partitions(con, staged, verdict.loaded_by_day, now)
     if kept:  # loaded as a vintage, but the complete day it would have replaced stays current
         detail = "; ".join(filter(None, [detail, "not current: " + ", ".join(map(str, kept)) +
-                                         " already held complete (the day file)"]))
+                                         " already held complete (its day file) or by a larger "
+                                         "pull"]))
     _record_state(con, batch, now)  # the manifest (or landing folder): asked again next run
     for file in staged.fetched.files:
         if file.day in verdict.loaded_by_day:

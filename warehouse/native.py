@@ -60,7 +60,6 @@ class Staged:
     rows_read: int = 0  # rows DuckDB read and inserted (pending)
     rejects: list[Reject] = field(default_factory=list)  # could not be cast, or clashed
     duplicates: int = 0  # exact repeats inside a file, dropped
-    rows_by_day: dict[dt.date, int] = field(default_factory=dict)  # pending rows per day
 
     @property
     def rows_in(self) -> int:
@@ -119,16 +118,30 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
 
 def _insert_file(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile) -> None:
     spec = staged.spec
-    source = _reader(con, spec, file)
+    try:
+        source = _reader(con, spec, file)
+    except duckdb.Error as exc:
+        raise _unreadable(spec, file, exc) from None
     names = [quote_ident(c.name) for c in spec.columns]
     values = [_value(spec, c.name) for c in spec.columns]
-    inserted = con.execute(
-        f"insert into {raw_table(spec)} ({', '.join(names)}, _load_id, _load_seq) "
-        f"select {', '.join(values)}, ?, ? from {source}",
-        [file.day, staged.load_id, staged.load_seq]).fetchone()[0]
+    try:
+        inserted = con.execute(
+            f"insert into {raw_table(spec)} ({', '.join(names)}, _load_id, _load_seq) "
+            f"select {', '.join(values)}, ?, ? from {source}",
+            [file.day, staged.load_id, staged.load_seq]).fetchone()[0]
+    except duckdb.Error as exc:  # not a CSV / Parquet / JSON file DuckDB can read at all
+        raise _unreadable(spec, file, exc) from None
     staged.rows_read += inserted
-    staged.rows_by_day[file.day] = staged.rows_by_day.get(file.day, 0) + inserted
     staged.rejects += _cast_rejects(con, spec, file)
+
+
+def _unreadable(spec: DatasetSpec, file: DayFile, exc: duckdb.Error) -> Exception:
+    from connectors.errors import SourceRejected
+
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return SourceRejected(spec.source_name, file.url, f"the {file.day} file cannot be read as "
+                          f"{spec.format} ({first}); ask the department to publish it again, as "
+                          "sources.yml describes it")
 
 
 def _value(spec: DatasetSpec, name: str) -> str:
@@ -210,12 +223,14 @@ def _cast_rejects(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFi
                            ).fetchall()
         return [Reject(file.day, n, json.loads(raw), "cast: a value does not fit its column's type")
                 for n, raw in rows]
-    rows = con.execute("select line, column_name, error_message, csv_line from _rejects "
-                       "order by line").fetchall()
+    # DuckDB keeps one row per error: a line with two bad cells is still one rejected row
+    rows = con.execute("select line, string_agg(error_message, '; ' order by column_idx), "
+                       "any_value(csv_line) from _rejects group by line order by line").fetchall()
     con.execute("drop table if exists _rejects")
     con.execute("drop table if exists _reject_scans")
-    return [Reject(file.day, line, {"line": text}, f"cast: {message}")
-            for line, _, message, text in rows]
+    # the line number is part of the record: two identical bad lines are two rejected rows
+    return [Reject(file.day, line, {"line": text, "line_number": line}, f"cast: {messages}")
+            for line, messages, text in rows]
 
 
 def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
@@ -255,15 +270,10 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
                 select t.rowid from {table} t join _repeated d on {match}
                 where t._load_id = {load}
                 qualify d.versions > 1 or row_number() over (partition by {by_key} order by t.rowid) > 1)""")
-        days = [d for (d,) in con.execute(f"select distinct {quote_ident(key[0])} from _repeated").fetchall()]
     finally:
         con.execute("drop table if exists _repeated")
     staged.duplicates += exact
     staged.rows_read -= exact + len(clashing)
-    for day in days:
-        staged.rows_by_day[day] = con.execute(
-            f"select count(*) from {table} where _load_id = {load} and "
-            f"{quote_ident(key[0])} = ?", [day]).fetchone()[0]
 
 
 def discard_orphans(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
@@ -359,8 +369,9 @@ def point_partitions(con: duckdb.DuckDBPyConnection, staged: Staged, loaded_by_d
                      now: dt.datetime) -> list[dt.date]:
     """Make the new load the current vintage of every accepted day; it is pending no more.
 
-    A provisional load (the day so far) does not replace a day a complete load already holds:
-    returns those days, whose current vintage stays as it was.
+    A provisional load (the day so far) does not replace a day a complete load already holds,
+    nor a larger provisional pull (a lagging API must not shrink today): returns those days,
+    whose current vintage stays as it was.
     """
     con.execute("delete from meta.pending_loads where load_id = ?", [staged.load_id])
     files = {f.day: f for f in staged.fetched.files}
@@ -373,7 +384,8 @@ def point_partitions(con: duckdb.DuckDBPyConnection, staged: Staged, loaded_by_d
                 load_seq = excluded.load_seq, source_url = excluded.source_url,
                 sha256 = excluded.sha256, rows_loaded = excluded.rows_loaded,
                 loaded_at = excluded.loaded_at, provisional = excluded.provisional
-            where not excluded.provisional or meta.partitions.provisional""",
+            where not excluded.provisional
+               or (meta.partitions.provisional and excluded.rows_loaded >= meta.partitions.rows_loaded)""",
                     [staged.spec.table_name, day, staged.load_id, staged.load_seq, file.url,
                      file.sha256, rows, now, provisional])
     if not provisional or not loaded_by_day:

@@ -2,9 +2,12 @@
 
 -- Energy per monitored building and day, from the sub-meters' cumulative counters.
 -- A reading closes the 15 minutes before it, so the interval ending at 00:00 belongs to the
--- day before. A counter that falls back (a reset: the gate quarantined any other fall) counts
--- from zero. Standard-coal coefficients (GB/T 2589-2020): electricity 0.1229 kgce/kWh
--- (equivalent value), natural gas 1.2143 kgce/m³, heat 34.12 kgce/GJ; water carries no energy.
+-- day before. A counter that falls to a tenth of its value or less was reset and counts from
+-- zero; any other fall (the gate quarantines those inside a day file, not across two) is no
+-- energy at all: the interval is left out, never booked as the whole counter. After a gap
+-- (missing or set-aside readings) the energy of the gap lands on the day readings resume.
+-- Standard-coal coefficients (GB/T 2589-2020): electricity 0.1229 kgce/kWh (equivalent
+-- value), natural gas 1.2143 kgce/m³, heat 34.12 kgce/GJ; water carries no energy.
 with readings as (
     select * from {{ ref('stg_buildings__meter_readings') }}
 ),
@@ -35,7 +38,7 @@ intervals as (
         cast(s.ts - interval 1 second as date) as energy_date,
         case
             when s.reading >= s.previous_reading then s.reading - s.previous_reading
-            else s.reading
+            when s.reading <= 0.1 * s.previous_reading then s.reading
         end as amount
     from steps as s
     inner join meters as m on s.meter_id = m.meter_id

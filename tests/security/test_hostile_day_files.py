@@ -99,3 +99,39 @@ def test_a_generated_day_with_every_fault_loads_with_the_faults_set_aside(tmp_pa
     # a shifted meter-day has no gap and no repeat (the generator keeps faults apart): 96 rows
     assert result.rows_duplicate == same
     assert result.rows_quarantined == 4 * md.INTERVALS + clashing
+
+
+def test_a_line_with_two_bad_cells_is_one_rejected_row_and_twin_lines_are_two(tmp_path):
+    warehouse, folder = tmp_path / "w.duckdb", tmp_path / "landing"
+    good = [f"B1,B1-E01,{DAY} 00:{m:02d}:00,{100 + m},kWh" for m in (0, 15, 30)]
+    _write_day(folder, f"meters_{DAY}.csv", [*good, "B1,B1-E01,nottime,abc,kWh",
+                                             "B1,B1-E02,nottime,abc,kWh", "B1,B1-E02,nottime,abc,kWh"])
+    result, _ = load_days(warehouse, landing_days(folder, warehouse), AS_OF)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (6, 3, 3)
+    con = connect(warehouse, read_only=True)
+    try:
+        reasons = [r for (r,) in con.execute("select failed_checks from meta.quarantine order by row_number")
+                   .fetchall()]
+    finally:
+        con.close()
+    assert len(reasons) == 3  # the twin lines are kept apart by their line numbers
+    assert all('"ts"' in r and '"reading"' in r for r in reasons)  # both cells, in one reason
+
+
+def test_a_file_duckdb_cannot_read_is_refused_in_one_line(tmp_path):
+    warehouse, folder = tmp_path / "w.duckdb", tmp_path / "landing"
+    folder.mkdir()
+    (folder / f"meters_{DAY}.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    try:
+        load_days(warehouse, landing_days(folder, warehouse), AS_OF)
+    except Exception as exc:  # noqa: BLE001 - the type is checked below
+        assert type(exc).__name__ == "SourceRejected", repr(exc)
+        assert "\n" not in str(exc) and f"the {DAY} file cannot be read as csv" in str(exc)
+    else:
+        raise AssertionError("a binary file must be refused")
+    con = connect(warehouse, read_only=True)
+    try:
+        assert con.execute("select count(*) from raw.buildings__meter_readings").fetchone()[0] == 0
+        assert con.execute("select count(*) from meta.pending_loads").fetchone()[0] == 0
+    finally:
+        con.close()

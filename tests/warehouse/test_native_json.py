@@ -349,7 +349,7 @@ def test_without_an_etag_the_same_records_move_nothing(tmp_path):
 def test_a_late_partial_pull_never_replaces_the_day_file(history):
     step, day_file = history.steps["late pull"], history.steps["day file"]
     assert step.result.status == "loaded" and step.result.rows_loaded == len(so_far(DAY, LATE))
-    assert f"not current: {DAY} already held complete" in step.result.detail
+    assert f"not current: {DAY} already held complete (its day file)" in step.result.detail
     con = history.con("late pull")
     assert partition(con)[:2] == (day_file.result.load_id, BUILDINGS * 10 * 96)
     assert set(current(con)) == expected_day(DAY, BUILDINGS).kept
