@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.day_files import DayFiles, fetch_day_files, landing_day_files
@@ -126,3 +126,13 @@ def fault_free_days(buildings: int, count: int, start: dt.date = dt.date(2026, 1
             days.append(day)
         day += dt.timedelta(days=1)
     return days
+
+
+@dataclass
+class History:
+    """Warehouse copies saved after each step of a module's scenario, by step name."""
+
+    steps: dict = field(default_factory=dict)  # name -> a step with a `.warehouse` copy
+
+    def con(self, step: str):
+        return connect(self.steps[step].warehouse, read_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +30,7 @@ from tests.warehouse.native_support import (
     DEPARTMENT,
     SPEC,
     TABLE,
+    History,
     expected_day,
     fault_free_days,
     fetch_days,
@@ -104,14 +105,6 @@ class Step:
     result: LoadResult
     warehouse: Path
     requests: int
-
-
-@dataclass
-class History:
-    steps: dict[str, Step] = field(default_factory=dict)
-
-    def con(self, step: str):
-        return connect(self.steps[step].warehouse, read_only=True)
 
 
 @pytest.fixture(scope="module")

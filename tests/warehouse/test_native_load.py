@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from tests.warehouse.native_support import (
     DEPARTMENT,
     SPEC,
     TABLE,
+    History,
     expected_day,
     expected_days,
     fault_free_days,
@@ -63,14 +64,6 @@ class Step:
     download_dir: Path
     requests: int  # requests the source answered during the fetch
     manifest: dict
-
-
-@dataclass
-class History:
-    steps: dict[str, Step] = field(default_factory=dict)
-
-    def con(self, step: str):
-        return connect(self.steps[step].warehouse, read_only=True)
 
 
 @pytest.fixture(scope="module")
