@@ -6,13 +6,11 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-import pandas as pd
-
-from connectors.day_files import DayFiles
 from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult
 from connectors.spec import SourcesConfig, load_city
-from expectations.gate import Batch, check_batch, check_staged
+from expectations.gate import Batch, check_batch
+from flows.ingest import check_fetched
 from flows.settings import PROJECT_ROOT
 from source_server import SNAPSHOT_DATE
 from source_server import meters_data as md
@@ -23,7 +21,6 @@ from warehouse.freshness import seed_data_age
 from warehouse.kpi_views import generated_models
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources
-from warehouse.native import stage_day_files
 from warehouse.state import read_source_states, states_of
 
 MIANYANG_CITY = load_city(PROJECT_ROOT / "config" / "mianyang" / "city.yml")
@@ -49,18 +46,10 @@ def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path
             for spec in department.datasets:
                 fetched = fetch_dataset(spec, department, url, token, states_of(states, spec.table_name),
                                         download_dir=warehouse.parent / "downloads" / spec.table_name)
-                batches += [_check(f, con) for f in fetched]
+                batches += [check_fetched(f, con, MIANYANG_CITY, SNAPSHOT_DATE) for f in fetched]
         return batches
     finally:
         con.close()
-
-
-def _check(fetched: FetchResult | DayFiles, con) -> Batch:
-    if not isinstance(fetched, DayFiles):
-        return check_batch(fetched, con, params=MIANYANG_CITY, as_of=SNAPSHOT_DATE)
-    if not fetched.files:
-        return Batch(fetched.dataset, fetched.provenance, pd.DataFrame())
-    return check_staged(stage_day_files(con, fetched), con, params=MIANYANG_CITY, as_of=SNAPSHOT_DATE)
 
 
 def check(fetched: FetchResult, warehouse: Path, **kwargs) -> Batch:

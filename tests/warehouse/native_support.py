@@ -9,7 +9,8 @@ from pathlib import Path
 from connectors.day_files import DayFiles, fetch_day_files, landing_day_files
 from connectors.fetch import retry_policy
 from connectors.spec import DepartmentSpec, load_sources
-from expectations.gate import Batch, check_staged
+from expectations.gate import Batch
+from flows.ingest import check_fetched
 from flows.settings import PROJECT_ROOT
 from source_server import meters_data as md
 from source_server.meters_feed import revise
@@ -17,7 +18,6 @@ from tests.helpers import MIANYANG_CITY
 from warehouse.db import connect
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import ensure_declared_sources
-from warehouse.native import stage_day_files
 from warehouse.state import read_source_states, states_of
 
 TABLE = "buildings__meter_readings"
@@ -52,8 +52,7 @@ def landing_days(folder: Path, warehouse: Path) -> DayFiles:
 def stage_and_check(con, fetched: DayFiles, as_of: dt.date) -> Batch:
     """Stage the days as a pending load and run the suite on them, as the validate task does."""
     ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
-    staged = stage_day_files(con, fetched)
-    return check_staged(staged, con, params=MIANYANG_CITY, as_of=as_of)
+    return check_fetched(fetched, con, MIANYANG_CITY, as_of)
 
 
 def load_days(warehouse: Path, fetched: DayFiles, as_of: dt.date) -> tuple[LoadResult, Batch]:
