@@ -28,7 +28,6 @@ from core.redact import get_logger
 
 log = get_logger(__name__)
 DAY_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
-HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -169,8 +168,5 @@ def _changed(previous: SourceState | None, sha256: str) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from connectors.day_files import DayFile, DayFiles
+from connectors.errors import SourceRejected
 from connectors.spec import DatasetSpec
 from connectors.units import CONVERSIONS
 from warehouse.db import quote_ident, sql_literal
@@ -136,8 +137,6 @@ def _insert_file(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile) 
 
 
 def _unreadable(spec: DatasetSpec, file: DayFile, exc: duckdb.Error) -> Exception:
-    from connectors.errors import SourceRejected
-
     first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     return SourceRejected(spec.source_name, file.url, f"the {file.day} file cannot be read as "
                           f"{spec.format} ({first}); ask the department to publish it again, as "
@@ -189,8 +188,6 @@ def _reader(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile) ->
 
 
 def _check_header(spec: DatasetSpec, file: DayFile, header: list[str], mapped: list) -> None:
-    from connectors.errors import SourceRejected
-
     missing = [c for c in mapped if c.source_field not in header]
     if missing:
         names = ", ".join(f"`{c.source_field}` (column `{c.name}`)" for c in missing)
