@@ -92,13 +92,8 @@ spec = next(s for s in department.datasets if s.name == "meter_readings")
 spec = dataclasses.replace(spec, format=fmt)
 city = load_city(root / "config/mianyang/city.yml")
 cap = int(department.max_body_mb * 2**20)
-phases = {}
-t0 = last = time.perf_counter()
-def phase(name):
-    global last
-    now = time.perf_counter()
-    phases[name] = now - last
-    last = now
+from bench.phases import Phases
+phase = Phases()
 con = connect(work / "warehouse.duckdb")
 ensure_declared_sources(con, root / "dbt_like_sql")
 states = states_of(read_source_states(con), spec.table_name)
@@ -117,8 +112,8 @@ else:  # every day is loaded already: what flows/ingest.py hands the load
 phase("load (commit)")
 con.close()
 phase("close")
-result = {"rows": loaded.rows_in if fetched.files else 0, "seconds": time.perf_counter() - t0,
-          "phases": phases, "status": loaded.status, "files_read": len(fetched.files),
+result = {"rows": loaded.rows_in if fetched.files else 0, "seconds": phase.total,
+          "phases": phase.seconds, "status": loaded.status, "files_read": len(fetched.files),
           "over_department_cap": path.stat().st_size > cap,
           "accounting": {"rows_in": loaded.rows_in, "loaded": loaded.rows_loaded,
                          "quarantined": loaded.rows_quarantined, "duplicate": loaded.rows_duplicate,

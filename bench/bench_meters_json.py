@@ -108,13 +108,8 @@ department = load_sources(root / "config/mianyang/sources.yml").department("buil
 spec = next(s for s in department.datasets if s.name == "meter_readings_today")
 city = load_city(root / "config/mianyang/city.yml")
 policy = dataclasses.replace(retry_policy(department), timeout_read_s=60)
-phases = {}
-t0 = last = time.perf_counter()
-def phase(name):
-    global last
-    now = time.perf_counter()
-    phases[name] = now - last
-    last = now
+from bench.phases import Phases
+phase = Phases()
 con = connect(work / "warehouse.duckdb")
 ensure_declared_sources(con, root / "dbt_like_sql")
 states = states_of(read_source_states(con), spec.table_name)
@@ -133,8 +128,8 @@ phase("load (commit)")
 con.close()
 phase("close")
 fetched.remove_downloads()
-result = {"rows": loaded.rows_in if fetched.files else 0, "seconds": time.perf_counter() - t0,
-          "phases": phases, "status": loaded.status, "pages": fetched.provenance.pages,
+result = {"rows": loaded.rows_in if fetched.files else 0, "seconds": phase.total,
+          "phases": phase.seconds, "status": loaded.status, "pages": fetched.provenance.pages,
           "ndjson_bytes": sum(f.size for f in fetched.files),
           "accounting": {"rows_in": loaded.rows_in, "loaded": loaded.rows_loaded,
                          "quarantined": loaded.rows_quarantined, "duplicate": loaded.rows_duplicate,
