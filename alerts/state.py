@@ -18,6 +18,7 @@ import duckdb
 
 from alerts.channels import Delivery, Message
 from alerts.config import AlertsConfig
+from core.text import clip
 from warehouse.db import as_dicts, ensure_schemas, has_table
 from warehouse.errors import WarehouseError
 from warehouse.kpi import read_kpi_status
@@ -90,10 +91,6 @@ def ensure_alert_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ALERTS_DDL)
 
 
-def _cut(text: str | None, limit: int = 300) -> str | None:
-    return text if text is None or len(text) <= limit else text[:limit - 1] + "…"
-
-
 def observe_kpis(con: duckdb.DuckDBPyConnection, config: AlertsConfig) -> list[Observation]:
     """Every KPI checkpoint, with the KPI's direction (for ≥ / ≤ in the messages)."""
     try:
@@ -126,7 +123,7 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
             status = "failed" if r["is_failed"] else "ok"
             out.append(Observation(f"source:{r['department']}", status, {
                 "department": r["department"], "department_zh": departments.get(r["department"]),
-                "status": status, "datasets": r["datasets"], "error": _cut(r["error"])}))
+                "status": status, "datasets": r["datasets"], "error": clip(r["error"], 300)}))
     if has_table(con, "kpi", "kpi_data_age"):
         # judged by age at every build: a department that stopped publishing sends nothing new
         for r in as_dicts(con.execute("""
@@ -149,13 +146,13 @@ def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.d
                 from meta.load_log
                 where (status = 'rejected' or rows_quarantined > 0) and loaded_at >= ?
                 order by load_seq""", [now - config.lookback])):
-            checks = [f"{c}: {_cut(d, 160)}" if d else c for c, d in con.execute("""
+            checks = [f"{c}: {clip(d, 160)}" if d else c for c, d in con.execute("""
                 select check_kind, detail from meta.validation_results
                 where load_id = ? and not success and severity = 'error'
                 order by check_kind""", [r["load_id"]]).fetchall()]
             status = "rejected" if r["status"] == "rejected" else "quarantined"
             out.append(Observation(f"load:{r['load_id']}", status, r | {
-                "status": status, "detail": _cut(r["detail"]), "failed_checks": checks,
+                "status": status, "detail": clip(r["detail"], 300), "failed_checks": checks,
                 "department_zh": departments.get(r["department"])}, once=True))
     return out
 

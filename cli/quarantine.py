@@ -6,7 +6,6 @@ import argparse
 import json
 
 from cli.common import (
-    clip,
     epilog,
     fast_prefect,
     finish,
@@ -15,6 +14,7 @@ from cli.common import (
     reads_warehouse,
     show_usage,
 )
+from core.text import clip
 from publishing.clock import city_time
 
 

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli.common import UsageError, clip, epilog, read_path, reads_warehouse, show_usage
+from cli.common import UsageError, epilog, read_path, reads_warehouse, show_usage
+from core.text import clip
 from publishing.clock import city_time
 from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH
 
