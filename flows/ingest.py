@@ -128,8 +128,7 @@ def ingest_department(name: str) -> list[LoadResult]:
     declared = read_declared_sources(settings.sql_dir)
     raw_tables = {table: s.columns for (src, table), s in declared.items() if src == "raw"}
     check_contract(config, raw_tables)
-    check_suite_columns(config, {t: [c for c, _ in cols if not c.startswith("_")]  # not lineage
-                                 for t, cols in raw_tables.items()})
+    check_suite_columns(config, {t: [c for c, _ in cols] for t, cols in raw_tables.items()})
     department = config.department(name)
     con = connect(settings.warehouse)
     try:
