@@ -31,11 +31,8 @@ from connectors.errors import SourceRejected
 from connectors.spec import DatasetSpec
 from connectors.units import CONVERSIONS
 from warehouse.db import quote_ident, sql_literal
-from warehouse.raw import SQL_TYPES, ensure_meta
+from warehouse.raw import SQL_TYPES, ensure_meta, ensure_raw_table
 
-# What a partitioned raw row carries besides its columns: vintages are told apart per day, in
-# meta.partitions, so rows need no hash, and their provenance is the day's (meta.partitions).
-PARTITION_LINEAGE = {"_load_id": "VARCHAR NOT NULL", "_load_seq": "BIGINT NOT NULL"}
 MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this: a 10 M-row day stays in bounded memory
 
 
@@ -79,21 +76,11 @@ def raw_table(spec: DatasetSpec) -> str:
     return f"raw.{quote_ident(spec.table_name)}"
 
 
-def ensure_partitioned_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
-    columns = [f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in spec.columns]
-    columns += [f"{name} {ddl}" for name, ddl in PARTITION_LINEAGE.items()]
-    con.execute(f"create table if not exists {raw_table(spec)} ({', '.join(columns)})")
-    comment = (f"{spec.description} Source: {spec.source_name}, one file per day. A day's current "
-               "rows are those of the load meta.partitions names for it (older loads are earlier "
-               "vintages; a load named nowhere is pending or was discarded).")
-    con.execute(f"comment on table {raw_table(spec)} is {sql_literal(comment)}")
-
-
 def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged:
     """Insert the new days' rows as a pending load (step 1); see the module docstring."""
     spec = fetched.dataset
     ensure_meta(con)
-    ensure_partitioned_table(con, spec)
+    ensure_raw_table(con, spec)
     discard_orphans(con, spec)
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]

@@ -22,6 +22,10 @@ LINEAGE_COLUMNS = {
     "_loaded_at": "TIMESTAMPTZ NOT NULL",
 }
 
+# What a row of day files carries instead: vintages are told apart per day, in meta.partitions,
+# so rows need no hash, and their provenance is the day's (meta.partitions).
+PARTITION_LINEAGE = {"_load_id": "VARCHAR NOT NULL", "_load_seq": "BIGINT NOT NULL"}
+
 META_DDL = """
 create sequence if not exists meta.load_seq;
 create table if not exists meta.load_log (
@@ -169,16 +173,18 @@ def _carry_over_load_log(con: duckdb.DuckDBPyConnection) -> None:
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
     """Create `raw.<department>__<dataset>` from its spec (new columns need a migration)."""
-    if spec.partitions is not None:
-        from warehouse.native import ensure_partitioned_table  # it needs ensure_meta from here
-
-        ensure_partitioned_table(con, spec)
-        return
     columns = [f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in spec.columns]
-    columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]
+    if spec.partitions is None:
+        lineage = LINEAGE_COLUMNS
+        vintages = "Every vintage is kept; the highest _load_seq per key is current."
+    else:  # day files (warehouse/native.py): vintages per day, in meta.partitions
+        lineage = PARTITION_LINEAGE
+        vintages = ("One file per day. A day's current rows are those of the load meta.partitions "
+                    "names for it (older loads are earlier vintages; a load named nowhere is "
+                    "pending or was discarded).")
+    columns += [f"{name} {ddl}" for name, ddl in lineage.items()]
     con.execute(f"create table if not exists raw.{quote_ident(spec.table_name)} ({', '.join(columns)})")
-    comment = (f"{spec.description} Source: {spec.source_name}. Every vintage is kept; "
-               "the highest _load_seq per key is current.")
+    comment = f"{spec.description} Source: {spec.source_name}. {vintages}"
     con.execute(f"comment on table raw.{quote_ident(spec.table_name)} is {sql_literal(comment)}")
 
 
