@@ -55,3 +55,27 @@ def target_symbol(qualifier: str, direction: str | None) -> str:
     better = "≤" if direction == "lower_is_better" else "≥"
     return {"about": "≈", "more_than": ">", "at_most": "≤", "full": "=",
             "strive": f"力争 {better}"}.get(qualifier, better)
+
+
+# The year-to-date early warning (kpi.kpi_early_warning), in the NDRC barometer's words
+# (节能目标完成情况晴雨表): level 1 is the most severe.
+WARNING_ZH: dict[int, str] = {
+    1: "一级预警（红色）：形势十分严峻",
+    2: "二级预警（黄色）：形势比较严峻",
+    3: "三级（绿色）：进展基本顺利",
+}
+
+WARNING_EN: dict[int, str] = {
+    1: "level 1 (red): very severe",
+    2: "level 2 (yellow): fairly severe",
+    3: "level 3 (green): broadly on course",
+}
+
+WARNING_SHORT: dict[int, str] = {1: "一级 red", 2: "二级 yellow", 3: "三级 green"}
+
+
+def warning_label(level: int | None) -> str:
+    """`一级预警（红色）：形势十分严峻 level 1 (red): very severe`; `—` when there is no level."""
+    if level is None:
+        return "—"
+    return f"{WARNING_ZH.get(level, str(level))} {WARNING_EN.get(level, '')}".strip()

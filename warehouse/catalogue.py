@@ -17,7 +17,7 @@ import yaml
 from connectors.safety import IDENTIFIER
 from core.errors import ConfigError
 from warehouse.db import replace_table
-from warehouse.measures import Measure, read_measure
+from warehouse.measures import Measure, YearToDate, read_measure, read_year_to_date
 from warehouse.raw import ensure_meta
 
 # The plan's words, one qualifier each (README "Status rules"): about 左右, at_least 以上/不低于/达到,
@@ -32,6 +32,9 @@ AFTER_LAST_CHECKPOINT = ("rising", "improving")
 # 左右: one rule for every unit, the band is this share of |target| (kpis.yml `about_band_pct`)
 DEFAULT_ABOUT_BAND_PCT = 2.0
 RELATIVE_UNIT = "% change vs base"  # values and targets are signed % changes against base_year
+# the early warning speaks from the first quarter on, as the NDRC barometer's first issue of a year
+# (一季度); kpis.yml `early_warning_min_months`
+DEFAULT_EARLY_WARNING_MIN_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Catalogue:
     kpis: pd.DataFrame  # one row per KPI
     checkpoints: pd.DataFrame  # one row per KPI and target year
     measures: dict[str, Measure] = field(default_factory=dict)  # how each KPI's view is made
+    year_to_date: dict[str, YearToDate] = field(default_factory=dict)  # the early warning's data
 
 
 def _error(file: str, kpi: str | None, key: str, problem: str) -> ConfigError:
@@ -92,7 +96,8 @@ def _checkpoint(file: str, kpi_id: str, direction: str, cp: dict, about_band_pct
     return row
 
 
-def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> tuple[dict, Measure | None]:
+def _kpi(file: str, number: int, kpi: dict, reference_year: int | None
+         ) -> tuple[dict, Measure | None, YearToDate | None]:
     kpi_id = str(_need(file, f"kpis[{number}]", kpi, "id"))
     direction = _need(file, kpi_id, kpi, "direction")
     if direction not in DIRECTIONS:
@@ -127,6 +132,10 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> tuple
         if measure.change_vs_base != (unit == RELATIVE_UNIT):
             raise _error(file, kpi_id, "measure.change_vs_base", f"a KPI in `{RELATIVE_UNIT}` is a "
                          "change against its base year (change_vs_base: true), any other unit is not")
+    year_to_date = read_year_to_date(file, kpi_id, kpi.get("year_to_date"))
+    if year_to_date is not None and measure is None:
+        raise _error(file, kpi_id, "year_to_date", "the early warning moves the KPI's yearly value by "
+                     "the year-to-date change: give the KPI a `measure:` too")
     row = {
         "kpi_id": kpi_id, "position": number,
         "name_zh": _need(file, kpi_id, kpi, "name_zh"), "name_en": _need(file, kpi_id, kpi, "name_en"),
@@ -139,7 +148,7 @@ def _kpi(file: str, number: int, kpi: dict, reference_year: int | None) -> tuple
         "definition_choice": definition.get("choice"), "definition_zh": definition.get("zh"),
         "definition_en": definition.get("en"),
     }
-    return row, measure
+    return row, measure, year_to_date
 
 
 def read_catalogue(path: Path) -> Catalogue:
@@ -158,18 +167,26 @@ def read_catalogue(path: Path) -> Catalogue:
     if not 0 < band_pct <= 50:
         raise _error(file, None, "about_band_pct", f"`{band_pct:g}`: expected the 左右 band as a "
                           "percent of the target above 0 and at most 50, e.g. 2")
-    kpis, checkpoints, measures = [], [], {}
+    min_months = _number(file, None, "early_warning_min_months",
+                         doc.get("early_warning_min_months", DEFAULT_EARLY_WARNING_MIN_MONTHS), int)
+    if not 1 <= min_months <= 12:
+        raise _error(file, None, "early_warning_min_months", f"`{min_months}`: expected the months "
+                     "of data the early warning needs before it speaks, 1 to 12, e.g. 3")
+    kpis, checkpoints, measures, year_to_date = [], [], {}, {}
     for number, kpi in enumerate(doc["kpis"], 1):
-        row, measure = _kpi(file, number, kpi, reference_year)
-        kpis.append(row)
+        row, measure, ytd = _kpi(file, number, kpi, reference_year)
+        kpis.append(row | {"early_warning_min_months": min_months})
         if measure is not None:
             measures[row["kpi_id"]] = measure
+        if ytd is not None:
+            year_to_date[row["kpi_id"]] = ytd
         checkpoints += [_checkpoint(file, kpis[-1]["kpi_id"], kpis[-1]["direction"], cp, band_pct)
                         for cp in kpi.get("checkpoints") or []]
     # explicit types: a column that is empty in a small catalogue must not become INTEGER
     text = ["name_zh", "name_en", "unit", "unit_en", "direction", "section", "quote", "sector",
             "after_last_checkpoint", "pending", "definition_choice", "definition_zh", "definition_en"]
     kpi_frame = pd.DataFrame(kpis).astype({"base_year": "Int64", "reference_year": "Int64",
+                                           "early_warning_min_months": "int64",
                                            "base_value": "Float64", **{c: "string" for c in text}})
     if kpi_frame["kpi_id"].duplicated().any():
         dup = kpi_frame.loc[kpi_frame["kpi_id"].duplicated(), "kpi_id"].iloc[0]
@@ -182,7 +199,8 @@ def read_catalogue(path: Path) -> Catalogue:
     if twice.any():
         kpi_id, year = checkpoint_frame.loc[twice, ["kpi_id", "checkpoint_year"]].iloc[0]
         raise _error(file, kpi_id, f"checkpoints.{year}", "the same year twice")
-    return Catalogue(kpis=kpi_frame, checkpoints=checkpoint_frame, measures=measures)
+    return Catalogue(kpis=kpi_frame, checkpoints=checkpoint_frame, measures=measures,
+                     year_to_date=year_to_date)
 
 
 def load_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -76,28 +77,41 @@ def _upstream(models: dict, name: str) -> set[str]:
 def read_kpi_status_through(con: duckdb.DuckDBPyConnection, sql_dir: Path, year: int) -> list[dict]:
     """`kpi.kpi_status` as the model computes it at the end of `year`, from the figures up to it.
 
+    The age of the data is judged on 31 December of `year` with what was held by then: a
+    department already late that day shows as stale. The history follows the same rules as today.
+    """
+    return read_as_it_stood(con, sql_dir, "kpi_status", year, dt.date(int(year), 12, 31),
+                            order="catalogue_position, checkpoint_year")
+
+
+def read_as_it_stood(con: duckdb.DuckDBPyConnection, sql_dir: Path, target: str, figures_through: int,
+                     held_through: dt.date, order: str = "1") -> list[dict]:
+    """The model `target` as it stood on `held_through`, with yearly figures up to `figures_through`.
+
     The model's own SQL, and that of every step before it that reads the series, the source health
-    or the run's date, runs with `kpi_series` cut at `year`, no source failing (today's source
-    health says nothing about the past), and the age of the data judged on 31 December of `year`
-    with what was held by then: a department already late that day shows as stale. The history
-    follows the same rules as today.
+    or the run's date, runs with `kpi_series` cut at `figures_through`, no source failing (today's
+    source health says nothing about the past), and the run's date and the data held both
+    `held_through` (monthly data after it is not held yet). `figures_through` may lag the date:
+    on 20 July 2025 the yearly statistics end in 2024 while the monthly table runs to June.
     """
     models, sources = discover(sql_dir), read_sources(sql_dir)
-    end = f"make_date({int(year)}, 12, 31)"
-    then = {  # the sources as they stood: no source failing, judged on 31 December
+    day = f"date '{held_through.isoformat()}'"
+    then = {  # the sources as they stood: no source failing, judged on that day
         ("meta", "source_health"): f"(select * from {sources['meta', 'source_health']} where false)",
-        ("config", "run_context"): f"(select {end} as as_of, {end} as data_through)",
+        ("config", "run_context"): f"(select {day} as as_of, {day} as data_through)",
     }
-    at_year_end = {**sources, **then}
+    as_then = {**sources, **then}
     cut = {**models, "kpi_series": SimpleNamespace(
-        relation=f"(select * from kpi.kpi_series where year <= {int(year)})")}
-    # every model before the status that reads the series or those sources, whatever it is, is
+        relation=f"(select * from kpi.kpi_series where year <= {int(figures_through)})"),
+        # generated from kpis.yml, read as built (the early warning cuts it at the date itself)
+        "kpi_ytd_series": SimpleNamespace(relation="kpi.kpi_ytd_series")}
+    # every model before the target that reads the series or those sources, whatever it is, is
     # compiled inline, upstream first
-    for name in _reads_the_past(models, "kpi_status", set(then)):
-        cut[name] = SimpleNamespace(relation=f"({compile_sql(models[name], cut, at_year_end)}\n)")
+    for name in _reads_the_past(models, target, set(then)):
+        cut[name] = SimpleNamespace(relation=f"({compile_sql(models[name], cut, as_then)}\n)")
     try:
-        cursor = con.execute(f"select * from ({compile_sql(models['kpi_status'], cut, at_year_end)}\n) "
-                             "order by catalogue_position, checkpoint_year")
+        cursor = con.execute(f"select * from ({compile_sql(models[target], cut, as_then)}\n) "
+                             f"order by {order}")
     except duckdb.CatalogException:
         raise WarehouseError("the KPI models do not exist yet in this warehouse; run "
                              "`carbonpeak run` (or `carbonpeak build`) first") from None

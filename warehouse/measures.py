@@ -13,6 +13,19 @@
 whose value needs real logic names a hand-written view instead: `measure: {view: <model>}`.
 Expressions are checked here with `ast` (columns, numbers, + - * /, `coalesce`), never evaluated,
 and written into SQL only as the checked tree (warehouse/kpi_views.py).
+
+A yearly KPI with monthly (or finer) data declares its year-to-date form, for the early warning
+(kpi.kpi_early_warning):
+
+    year_to_date:
+      from: mart_energy__consumption_monthly   # a model with `year` and `month` columns
+      value: raw_coal_tce                      # over the year-to-date SUMS of the columns named
+      where: {is_public_institution: true}     # optional: column = number, text or true/false
+      description: raw coal, tce, January to the month
+
+Each column the value names is summed over the rows of a month and then from January on, and
+the value is computed on those sums (`100 * nonfossil_tce / total_tce` is the share so far this
+year, not a sum of monthly shares). Only its change on the same months of last year is used.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from connectors.safety import IDENTIFIER  # one rule for every name that reaches
 from core.errors import ConfigError
 
 KEYS = {"from", "value", "where", "digits", "change_vs_base", "description", "view"}
+YTD_KEYS = {"from", "value", "where", "description"}
 OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 FUNCTIONS = ("coalesce",)
 
@@ -37,6 +51,15 @@ class Measure:
     change_vs_base: bool = False
     description: str = ""
     is_view: bool = False  # a hand-written view that already has kpi_id, year, value
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    model: str  # a model with `year` and `month` columns
+    value_sql: str  # the checked expression, over the year-to-date sums of `columns`
+    columns: tuple[str, ...]  # the columns the expression names, each summed
+    where: tuple[tuple[str, object], ...] = ()  # (column, literal)
+    description: str = ""
 
 
 PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
@@ -124,3 +147,38 @@ def read_measure(file: str, kpi_id: str, body: object, definition: str | None) -
     return Measure(model=model, value_sql=expression(file, kpi_id, "measure.value", value),
                    where=tuple(where.items()), digits=digits, change_vs_base=change,
                    description=str(body.get("description", "")))
+
+
+def _columns(value_sql: str) -> tuple[str, ...]:
+    """The column names in a checked expression, in order of first use (functions excluded)."""
+    names = [n.id for n in ast.walk(ast.parse(value_sql, mode="eval")) if isinstance(n, ast.Name)]
+    return tuple(dict.fromkeys(n for n in names if n not in FUNCTIONS))
+
+
+def read_year_to_date(file: str, kpi_id: str, body: object) -> YearToDate | None:
+    """The checked `year_to_date:` of a KPI (None without one: no early warning for it)."""
+    if body is None:
+        return None
+    if not isinstance(body, dict) or set(body) - YTD_KEYS:
+        unknown = sorted(set(body) - YTD_KEYS) if isinstance(body, dict) else body
+        raise ConfigError(file, kpi_id, "year_to_date", f"unknown keys {unknown}; expected "
+                          f"{', '.join(sorted(YTD_KEYS))}", kind="KPI")
+    model = body.get("from")
+    if not isinstance(model, str) or not IDENTIFIER.fullmatch(model):
+        raise ConfigError(file, kpi_id, "year_to_date.from", "name a model with `year` and `month` "
+                          "columns, e.g. `from: mart_energy__consumption_monthly`", kind="KPI")
+    value_sql = expression(file, kpi_id, "year_to_date.value", body.get("value"))
+    columns = _columns(value_sql)
+    if not columns or {"year", "month"} & set(columns):
+        raise ConfigError(file, kpi_id, "year_to_date.value", "name the columns to add up from "
+                          "January on (not year or month), e.g. `100 * nonfossil_tce / total_tce`",
+                          kind="KPI")
+    where = body.get("where") or {}
+    if not isinstance(where, dict) or any(
+            not IDENTIFIER.fullmatch(str(c)) or isinstance(w, (dict, list)) or w is None
+            for c, w in where.items()):
+        raise ConfigError(file, kpi_id, "year_to_date.where", "expected `column: value` pairs with "
+                          "a number, a text or true/false, e.g. {is_public_institution: true}",
+                          kind="KPI")
+    return YearToDate(model=model, value_sql=value_sql, columns=columns, where=tuple(where.items()),
+                      description=str(body.get("description", "")))

@@ -636,6 +636,36 @@ worded as (
     from statused
 ),
 
+early_warnings as (
+    -- the checkpoint's year-to-date early warning (kpi_early_warning): its latest year whose own
+    -- figure is not published yet, at its latest month
+    select
+        kpi_id,
+        checkpoint_year,
+        year as early_warning_year,
+        through_month as early_warning_through_month,
+        warning_level as early_warning_level,
+        projected_value as early_warning_projected_value,
+        warning_reason_zh as early_warning_reason_zh,
+        warning_reason_en as early_warning_reason_en
+    from {{ ref('kpi_early_warning') }}
+    where is_current and checkpoint_year is not null
+    qualify row_number() over (partition by kpi_id, checkpoint_year order by year desc) = 1
+),
+
+warned as (
+    select
+        w.*,
+        e.early_warning_year,
+        e.early_warning_through_month,
+        e.early_warning_level,
+        e.early_warning_projected_value,
+        e.early_warning_reason_zh,
+        e.early_warning_reason_en
+    from worded as w
+    left join early_warnings as e on w.kpi_id = e.kpi_id and w.checkpoint_year = e.checkpoint_year
+),
+
 final as (
     select
         kpi_id,
@@ -670,8 +700,14 @@ final as (
         has_late_data,
         stale_datasets,
         section as plan_section,
-        position as catalogue_position
-    from worded
+        position as catalogue_position,
+        early_warning_year,
+        early_warning_through_month,
+        early_warning_level,
+        early_warning_projected_value,
+        early_warning_reason_zh,
+        early_warning_reason_en
+    from warned
 )
 
 select * from final

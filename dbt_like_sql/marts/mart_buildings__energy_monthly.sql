@@ -14,6 +14,8 @@ final as (
         any_value(is_public_institution) as is_public_institution,
         any_value(floor_area_m2) as floor_area_m2,
         count(*) as days_measured,
+        -- per m² and day measured: a month still in progress compares with a whole one
+        any_value(floor_area_m2) * count(*) as floor_area_m2_days,
         sum(electricity_kwh) as electricity_kwh,
         sum(gas_m3) as gas_m3,
         sum(water_m3) as water_m3,

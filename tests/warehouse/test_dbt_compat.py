@@ -69,8 +69,9 @@ def test_dbt_builds_and_tests_the_project_as_our_runner_does(warehouse_copy, tmp
     # the KPI views kpis.yml declares are generated; `carbonpeak dbt-project` writes them as files
     generated = generated_models(read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"))
     project = export_dbt_project(PROJECT, generated, tmp_path / "project")
-    # 33 declared views and the series, beside peak, age, path, trend and status
-    assert len(list((project / "kpi").glob("*.sql"))) == 34 + 5
+    # 33 declared views, the series and the year-to-date series, beside peak, age, path, trend, the
+    # early warning and status
+    assert len(list((project / "kpi").glob("*.sql"))) == 35 + 6
     done = run_dbt("build", project, warehouse_copy, tmp_path)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
 

@@ -25,7 +25,7 @@ from warehouse.models import build_models
 REAL_SOURCES = yaml.safe_load((PROJECT_ROOT / "dbt_like_sql" / "sources.yml").read_text(encoding="utf-8"))
 SOURCES = {"sources": [
     next(s for s in REAL_SOURCES["sources"] if s["name"] == "config"),
-    {"name": "test", "schema": "test", "tables": [{"name": "series"}]},
+    {"name": "test", "schema": "test", "tables": [{"name": "series"}, {"name": "ytd"}]},
     next(s for s in REAL_SOURCES["sources"] if s["name"] == "meta"),  # created empty by the build
 ]}
 AS_OF = dt.date(2026, 3, 1)  # the date the age of the data is judged on
@@ -246,10 +246,12 @@ def statuses(tmp_path_factory):
     root = tmp_path_factory.mktemp("status")
     project = root / "project"
     (project / "kpi").mkdir(parents=True)
-    for model in ("kpi_status", "kpi_data_age", "kpi_required_path", "kpi_trend"):
+    for model in ("kpi_status", "kpi_data_age", "kpi_required_path", "kpi_trend", "kpi_early_warning"):
         for suffix in (".sql", ".yml"):
             shutil.copy(PROJECT_ROOT / "dbt_like_sql" / "kpi" / f"{model}{suffix}", project / "kpi")
     (project / "kpi" / "kpi_series.sql").write_text("select * from {{ source('test', 'series') }}")
+    # no monthly data in these cases: the early warning (tests/warehouse/test_early_warning.py) is empty
+    (project / "kpi" / "kpi_ytd_series.sql").write_text("select * from {{ source('test', 'ytd') }}")
     (project / "sources.yml").write_text(yaml.safe_dump(SOURCES))
     doc = {"reference_year": 2020, "kpis": [catalogue_entry(n, c) for n, c in CASES.items()]}
     (root / "kpis.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
@@ -257,7 +259,8 @@ def statuses(tmp_path_factory):
     # built first, so the models' own tests run on the crafted series (they are views)
 
     con = connect(root / "w.duckdb")
-    con.execute("create schema test; create table test.series (kpi_id varchar, year integer, value double)")
+    con.execute("create schema test; create table test.series (kpi_id varchar, year integer, value double);"
+                "create table test.ytd (kpi_id varchar, year integer, month integer, ytd_value double)")
     con.executemany("insert into test.series values (?, ?, ?)",
                     [(n, y, v) for n, c in CASES.items() for y, v in c.series.items()])
     build_models(con, project, seed=lambda c: (load_catalogue(c, catalogue), seed_context(c)))

@@ -1,0 +1,39 @@
+{{ config(materialized='table') }}
+
+-- Monthly energy consumption by month (statistics bureau): what the early warning of the energy
+-- KPIs adds up from January on (kpis.yml `year_to_date:`). 一次电力及其他 (primary electricity and
+-- other) is the non-fossil part; the other five varieties are fossil fuels.
+
+with monthly as (
+    select * from {{ ref('stg_energy__monthly') }}
+),
+
+by_month as (
+    select
+        year,
+        month,
+        sum(monthly_tce) as total_tce,
+        sum(monthly_tce) filter (where variety <> '一次电力及其他') as fossil_tce,
+        coalesce(sum(monthly_tce) filter (where variety = '一次电力及其他'), 0) as nonfossil_tce,
+        coalesce(sum(monthly_tce) filter (where variety = '原煤'), 0) as raw_coal_tce,
+        count(distinct variety) as varieties_reported
+    from monthly
+    group by year, month
+),
+
+final as (
+    select
+        year,
+        month,
+        total_tce,
+        fossil_tce,
+        nonfossil_tce,
+        raw_coal_tce,
+        varieties_reported,
+        -- a month counts once every variety the table has ever had is in it
+        varieties_reported = max(varieties_reported) over () as is_complete
+    from by_month
+)
+
+select * from final
+order by year, month
