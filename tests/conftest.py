@@ -80,6 +80,35 @@ def default_warehouse(tmp_path_factory, mianyang_sources) -> Path:
     return warehouse
 
 
+# The yearly energy statistics 2025 not published yet (they appear in the spring after): what
+# the warehouse holds on 1 March 2026 in a real year, while the monthly table runs to December.
+YEARLY_ENERGY_TABLES = ("energy__balance", "energy__gdp", "energy__raw_coal_by_sector")
+
+
+@pytest.fixture(scope="session")
+def warning_warehouse(default_warehouse, tmp_path_factory, mianyang_sources) -> Path:
+    """The default scenario without the yearly energy figures of 2025, rebuilt.
+
+    The year-to-date early warning of 2025 is then current (January–December) for raw coal,
+    energy per unit GDP and the non-fossil share. Read it or copy it; never write to it.
+    """
+    import shutil
+
+    from tests.helpers import build
+    from warehouse.db import connect
+
+    warehouse = tmp_path_factory.mktemp("warning") / "warehouse.duckdb"
+    shutil.copyfile(default_warehouse, warehouse)
+    con = connect(warehouse)
+    try:
+        for table in YEARLY_ENERGY_TABLES:
+            con.execute(f"delete from raw.{table} where year = 2025")
+        build(con, mianyang_sources)
+    finally:
+        con.close()
+    return warehouse
+
+
 @pytest.fixture
 def warehouse_copy(default_warehouse, tmp_path) -> Path:
     """A private, writable copy of the default scenario's warehouse."""
