@@ -150,9 +150,9 @@ def read_measure(file: str, kpi_id: str, body: object, definition: str | None) -
 
 
 def _columns(value_sql: str) -> tuple[str, ...]:
-    """The column names in a checked expression, in order of first use (functions excluded)."""
-    names = [n.id for n in ast.walk(ast.parse(value_sql, mode="eval")) if isinstance(n, ast.Name)]
-    return tuple(dict.fromkeys(n for n in names if n not in FUNCTIONS))
+    """The column names in a checked expression, each once, sorted (functions excluded)."""
+    names = {n.id for n in ast.walk(ast.parse(value_sql, mode="eval")) if isinstance(n, ast.Name)}
+    return tuple(sorted(names - set(FUNCTIONS)))
 
 
 def read_year_to_date(file: str, kpi_id: str, body: object) -> YearToDate | None:

@@ -60,6 +60,21 @@ def write(tmp_path, **changes):
      "measure.change_vs_base",
      "% change vs base"),
     ({"measure": {"from": "mart_x", "value": "a"}}, "sector", "needs a sector"),
+    # the early warning's year-to-date data
+    ({"year_to_date": {"from": "mart_m", "value": "a"}}, "year_to_date", "give the KPI a `measure:`"),
+    ({"sector": "x", "measure": {"from": "mart_x", "value": "a"},
+      "year_to_date": {"from": "mart_m", "value": "a", "months": 3}}, "year_to_date",
+     "unknown keys ['months']"),
+    ({"sector": "x", "measure": {"from": "mart_x", "value": "a"},
+      "year_to_date": {"from": "mart_m'; --", "value": "a"}}, "year_to_date.from", "name a model"),
+    ({"sector": "x", "measure": {"from": "mart_x", "value": "a"},
+      "year_to_date": {"from": "mart_m", "value": "open('/etc/passwd')"}}, "year_to_date.value",
+     "is not arithmetic over columns"),
+    ({"sector": "x", "measure": {"from": "mart_x", "value": "a"},
+      "year_to_date": {"from": "mart_m", "value": "a / month"}}, "year_to_date.value", "not year or month"),
+    ({"sector": "x", "measure": {"from": "mart_x", "value": "a"},
+      "year_to_date": {"from": "mart_m", "value": "a", "where": {"x = 1 or true": 1}}},
+     "year_to_date.where", "expected `column: value` pairs"),
 ])
 def test_mistakes_name_file_kpi_and_key(tmp_path, changes, key, words):
     path = write(tmp_path, **changes)
@@ -84,3 +99,23 @@ def test_improving_after_the_last_checkpoint_is_either_direction(tmp_path):
     path = write(tmp_path, direction="lower_is_better", after_last_checkpoint="improving",
                  checkpoint={"qualifier": "at_least", "target_value": -3})
     assert read_catalogue(path).kpis.after_last_checkpoint.tolist() == ["improving"]
+
+
+def test_year_to_date_is_read_with_the_columns_it_sums(tmp_path):
+    path = write(tmp_path, sector="energy", measure={"from": "mart_x", "value": "share_pct"},
+                 year_to_date={"from": "mart_m", "value": "100 * coalesce(b, 0) / a",
+                               "where": {"is_complete": True, "county": "涪城区"}})
+    ytd = read_catalogue(path).year_to_date["k"]
+    assert (ytd.model, ytd.value_sql, ytd.columns) == ("mart_m", "100 * coalesce(b, 0) / a", ("a", "b"))
+    assert dict(ytd.where) == {"is_complete": True, "county": "涪城区"}
+
+
+def test_the_early_warning_waits_three_months_unless_told(tmp_path):
+    path = write(tmp_path)
+    assert read_catalogue(path).kpis.early_warning_min_months.tolist() == [3]
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump(doc | {"early_warning_min_months": 2}), encoding="utf-8")
+    assert read_catalogue(path).kpis.early_warning_min_months.tolist() == [2]
+    path.write_text(yaml.safe_dump(doc | {"early_warning_min_months": 13}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="1 to 12"):
+        read_catalogue(path)
