@@ -122,13 +122,19 @@ def download_file(session: requests.Session, url: str, dest: Path, *, source: st
 
     def write(response: requests.Response, source: str, shown: str, cap: int) -> Downloaded:
         digest, size = hashlib.sha256(), 0
-        with part.open("wb") as out:
-            for chunk in response.iter_content(CHUNK_BYTES):
-                size += len(chunk)
-                if size > cap:
-                    raise _too_large(source, shown, cap, f"more than {cap:,} bytes arrived")
-                digest.update(chunk)
-                out.write(chunk)
+        try:
+            with part.open("wb") as out:
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    size += len(chunk)
+                    if size > cap:
+                        raise _too_large(source, shown, cap, f"more than {cap:,} bytes arrived")
+                    digest.update(chunk)
+                    out.write(chunk)
+        except OSError as exc:
+            if exc.filename is not None or isinstance(exc, requests.RequestException):
+                raise
+            # a full disk here is the platform's, not the department's: name the file it was writing
+            raise OSError(exc.errno, exc.strerror, str(part)) from None
         return Downloaded(shown, dest, digest.hexdigest(), size, response.headers.get("ETag"),
                           response.headers.get("Last-Modified"), response.headers.get("Content-Type"))
 

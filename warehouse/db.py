@@ -120,7 +120,13 @@ def warehouse_problem(exc: BaseException, path: Path) -> WarehouseError | None:
         text = str(exc).lower()
     else:
         return None
+    elsewhere = getattr(exc, "filename", None)
     for needle, words in _DISK_PROBLEMS.items():
+        if needle in text and elsewhere and Path(elsewhere).resolve() != Path(path).resolve():
+            # a file of the run's own beside the warehouse (a download): still no department's fault
+            return WarehouseError(f"{words} writing `{elsewhere}` on the platform's own disk (the "
+                                  f"warehouse is `{path}`); nothing was loaded from it and the warehouse "
+                                  "is unchanged by it: free space (or fix the permissions) and run again")
         if needle in text:
             return WarehouseError(f"{words} writing the warehouse `{path}`; the write was rolled back, "
                                   "so the previous warehouse is unchanged (departments loaded earlier in "

@@ -60,3 +60,32 @@ def test_a_full_disk_stops_the_run_in_one_line_and_changes_nothing(
     (small_disk / "filler").unlink()
     after = fingerprint(warehouse)
     assert after == before  # no source marked failed, no alert recorded, no half-loaded batch
+
+
+def test_a_full_downloads_disk_names_the_download_and_blames_no_department(
+        prefect_harness, small_disk, tmp_path, source_server, mianyang_sources, monkeypatch):
+    from flows.run_all import run_all
+    from warehouse.db import connect
+
+    # the warehouse has room; the folder day files are downloaded into is a full disk of its own
+    warehouse = tmp_path / "warehouse.duckdb"
+    (tmp_path / "downloads").symlink_to(small_disk, target_is_directory=True)
+    for department in mianyang_sources.departments:
+        monkeypatch.setenv(department.url_env, source_server.url)
+        monkeypatch.setenv(department.token_env, source_server.token)
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("CARBONPEAK_AS_OF", "2026-03-01")
+    fill(small_disk, leave_bytes=0)
+
+    state = run_all(departments=["buildings"], return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("no space left on device writing `")
+    assert str(tmp_path / "downloads") in state.message and "platform's own disk" in state.message
+    assert "\n" not in state.message
+    con = connect(warehouse, read_only=True)
+    try:  # not the department's fault: nothing recorded against it, nothing pending
+        failed = con.execute("select count(*) from meta.source_health where status = 'failed'").fetchone()[0]
+        pending = con.execute("select count(*) from meta.pending_loads").fetchone()[0]
+    finally:
+        con.close()
+    assert (failed, pending) == (0, 0)
