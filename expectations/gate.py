@@ -105,9 +105,7 @@ def check_batch(fetched: FetchResult, con: duckdb.DuckDBPyConnection, suites_dir
                pd.concat([unique, context[unique.columns]], ignore_index=True))
         totals = fetched.totals if fetched.totals is not None else unique.iloc[0:0]
         _stage(con, f"{name}__totals", totals, like=staged)
-        facts = {**(params or {}), "as_of": (as_of or city_today()).isoformat(),
-                 "totals": staged_totals, "raw_table": f"raw.{spec.table_name}",
-                 "publication_lag_days": spec.publication_lag_days}
+        facts = {**dataset_facts(spec, params, as_of), "totals": staged_totals}
         outcome = validate_table(con, "stage", name, load_suite(spec.table_name, suites_dir, facts))
     finally:  # stage tables never outlive the check (they would reach the analyst snapshot)
         con.execute(f"drop table if exists {staged}")
@@ -133,6 +131,14 @@ def check_batch(fetched: FetchResult, con: duckdb.DuckDBPyConnection, suites_dir
                  validated_at=validated_at)
 
 
+def dataset_facts(spec: DatasetSpec, params: dict | None, as_of: dt.date | None) -> dict:
+    """What a suite's checks may name as `${fact}` besides the city's: one list for every caller."""
+    return {**(params or {}), "as_of": (as_of or city_today()).isoformat(),
+            "raw_table": f"raw.{spec.table_name}", "publication_lag_days": spec.publication_lag_days,
+            # the day so far (a provisional pull) is short by design: checks of whole days skip it
+            "whole_days": "false" if spec.partitions and spec.partitions.provisional else "true"}
+
+
 def check_staged(staged: Staged, con: duckdb.DuckDBPyConnection, suites_dir: Path = SUITES_DIR,
                  params: dict | None = None, as_of: dt.date | None = None) -> Batch:
     """Run the suite on a partitioned dataset's pending rows (staged natively in raw).
@@ -143,9 +149,7 @@ def check_staged(staged: Staged, con: duckdb.DuckDBPyConnection, suites_dir: Pat
     spec, prov = staged.spec, staged.fetched.provenance
     schema, view = staged.view.split(".", 1)
     view = view.strip('"')
-    facts = {**(params or {}), "as_of": (as_of or city_today()).isoformat(),
-             "raw_table": f"raw.{spec.table_name}", "publication_lag_days": spec.publication_lag_days,
-             "batch_table": f"{schema}.{view}"}
+    facts = {**dataset_facts(spec, params, as_of), "batch_table": f"{schema}.{view}"}
     day = spec.partitions.column
     loaded = load_suite(spec.table_name, suites_dir, facts)
     try:

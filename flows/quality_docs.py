@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.spec import load_city, load_sources
+from expectations.gate import dataset_facts
 from expectations.suites import load_suite
 from flows.settings import Settings
-from publishing.clock import city_today
 from publishing.data_docs import build_data_docs
 from warehouse.db import connect
 from warehouse.validations import read_gx_results
@@ -22,9 +22,7 @@ def build_quality_docs(settings: Settings, out: Path) -> Path:
     suites = []
     for spec in config.datasets():
         # The run facts only fill in the SQL of the suites' checks as the pages show them.
-        facts = {**city, "as_of": (settings.as_of or city_today()).isoformat(),
-                 "totals": f"stage.{spec.table_name}__totals", "raw_table": f"raw.{spec.table_name}",
-                 "publication_lag_days": spec.publication_lag_days}
+        facts = {**dataset_facts(spec, city, settings.as_of), "totals": f"stage.{spec.table_name}__totals"}
         suites.append(load_suite(spec.table_name, params=facts).suite)
     results = []
     if settings.warehouse.exists():

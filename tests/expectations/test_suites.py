@@ -17,7 +17,7 @@ def test_suite_loads_every_expectation(name):
     # the facts of a run that expectations/gate.py adds to the city's
     loaded = load_suite(name, params={**MIANYANG_CITY, "as_of": "2026-03-01",
                                       "totals": "stage.t__totals", "raw_table": f"raw.{name}",
-                                      "publication_lag_days": 45})
+                                      "publication_lag_days": 45, "whole_days": "true"})
     assert len(loaded.suite.expectations) == len(declared) > 0
     assert [e.expectation_type for e in loaded.suite.expectations] == [d["type"] for d in declared]
     assert set(loaded.severities) <= {"error", "warn"}

@@ -17,7 +17,7 @@ from tests.helpers import MIANYANG_CITY
 
 # The city's facts plus those of a run, as `expectations.gate.check_batch` passes them to the suites.
 FACTS = {**MIANYANG_CITY, "as_of": "2024-12-31", "totals": "stage.totals", "raw_table": "raw.table",
-         "publication_lag_days": 180}
+         "publication_lag_days": 180, "whole_days": "true"}
 CDN_HOSTS = ("jquery.com", "bootstrapcdn.com", "unpkg.com", "cdnjs.cloudflare.com", "jsdelivr.net",
              "amazonaws.com")
 # What a browser would fetch: src/href of script, link and img, and CSS url(). <a href> may go anywhere.

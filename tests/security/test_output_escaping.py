@@ -21,7 +21,7 @@ SCRIPT = "<script>document.body.setAttribute('data-pwned','script')</script>"
 IMG = "\"><img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"
 RAN = re.compile(r"<body[^>]*data-pwned", re.IGNORECASE)
 FACTS = {**MIANYANG_CITY, "as_of": "2024-12-31", "totals": "stage.totals", "raw_table": "raw.table",
-         "publication_lag_days": 180}
+         "publication_lag_days": 180, "whole_days": "true"}
 
 
 def hostile_result() -> dict:
