@@ -1,4 +1,4 @@
-"""`kpi status`, `sql`, `alerts list`: read the warehouse (the analyst snapshot by default)."""
+"""`kpi status`, `kpi warnings`, `sql`, `alerts list`: read the warehouse (default: the analyst snapshot)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from cli.common import UsageError, epilog, read_path, reads_warehouse, show_usage
 from core.text import clip
 from publishing.clock import city_time
-from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH
+from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH, WARNING_SHORT, warning_label
 
 
 def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
@@ -19,7 +19,8 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     kpi_sub = kpi.add_subparsers(dest="kpi_command", metavar="KPI_COMMAND")
     p = kpi_sub.add_parser("status", formatter_class=fmt, help="one line per KPI checkpoint",
                            description="Print kpi.kpi_status: every checkpoint of the plan with "
-                           "its latest value, status and reason.",
+                           "its latest value, status and reason, and its current year-to-date early "
+                           "warning (details: `carbonpeak kpi warnings`).",
                            epilog=epilog("carbonpeak kpi status",
                                           "carbonpeak kpi status --status off_track",
                                           "carbonpeak kpi status --kpi clean_power_capacity"))
@@ -28,6 +29,22 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     p.add_argument("--all", action="store_true", help="also list KPIs with no data yet")
     reads_warehouse(p)
     p.set_defaults(func=cmd_kpi_status)
+    p = kpi_sub.add_parser(
+        "warnings", formatter_class=fmt, help="the year-to-date early warning (年度目标预警)",
+        description="Print kpi.kpi_early_warning (年度目标预警): for each yearly KPI with monthly data,\n"
+        "the year's value projected from the months so far (last year's value moved by the change on\n"
+        "the same months of last year), against what the plan requires of the year.\n"
+        f"Levels: {WARNING_SHORT[1]} misses it and is no better than last year, {WARNING_SHORT[2]} misses "
+        f"it but improves,\n{WARNING_SHORT[3]} meets it. By default the current warnings: the years whose "
+        "own figure is not published yet.",
+        epilog=epilog("carbonpeak kpi warnings",
+                      "carbonpeak kpi warnings --history --kpi raw_coal_consumption --year 2024"))
+    p.add_argument("--kpi", help="only this KPI id")
+    p.add_argument("--year", type=int, help="only this year")
+    p.add_argument("--history", action="store_true",
+                   help="every month of every year, published ones too, with the published figure")
+    reads_warehouse(p)
+    p.set_defaults(func=cmd_kpi_warnings)
     kpi.set_defaults(func=lambda args: show_usage(kpi))
 
     p = sub.add_parser("sql", formatter_class=fmt, help="run a read-only SQL query",
@@ -74,20 +91,76 @@ def render_kpi_status(warehouse: Path, kpi: str | None = None, status: str | Non
     if not show_all:
         rows = [r for r in rows if r["latest_year"] is not None]
     table = render(
-        ["KPI 指标", "year", "target 目标", "latest 最新", "status 状态", "reason 原因"],
+        ["KPI 指标", "year", "target 目标", "latest 最新", "status 状态", "warning 预警", "reason 原因"],
         [[f"{r['name_zh']} {r['name_en']}", r["checkpoint_year"],
           f"{QUALIFIER_WORDS.get(r['qualifier'], r['qualifier'])} {r['target_value']:g} {r['unit']}",
           f"{r['latest_value']:g} ({r['latest_year']})" if r["latest_value"] is not None else "–",
-          f"{r['status']} {STATUS_ZH.get(r['status'], '')}", r["status_reason"]] for r in rows])
+          f"{r['status']} {STATUS_ZH.get(r['status'], '')}", _warning_cell(r), r["status_reason"]]
+         for r in rows])
     summary = f"\n{len(rows)} checkpoint(s) shown"
     if hidden:
         summary += f"; {hidden} more have no data yet (insufficient_data): use --all to list them"
+    warned = sum(r.get("early_warning_year") is not None for r in rows)
+    if warned:
+        summary += f"; {warned} with a current early warning: `carbonpeak kpi warnings`"
     return table + summary
+
+
+def _warning_cell(row: dict) -> str:
+    """`一级 red (2025 1–12月)`: the checkpoint's current early warning, `—` when it has none."""
+    from publishing.report_warning import months_zh
+
+    if row.get("early_warning_year") is None:
+        return "—"
+    level = WARNING_SHORT.get(row["early_warning_level"], "—")
+    return f"{level} ({row['early_warning_year']} {months_zh(row['early_warning_through_month'])})"
+
+
+def render_kpi_warnings(warehouse: Path, kpi: str | None = None, year: int | None = None,
+                        history: bool = False) -> str:
+    from cli.table import render
+    from publishing.report_chart import fmt
+    from publishing.report_text import unit_text
+    from publishing.report_warning import months_zh, no_warning_reason, required_label
+    from warehouse.db import connect
+    from warehouse.kpi import read_early_warnings
+
+    con = connect(warehouse, read_only=True)
+    try:
+        rows = read_early_warnings(con)
+    finally:
+        con.close()
+    if kpi and not any(r["kpi_id"] == kpi for r in rows):
+        known = ", ".join(dict.fromkeys(r["kpi_id"] for r in rows)) or "none"
+        raise UsageError(f"no early warning for KPI `{kpi}`: only KPIs with monthly data "
+                         f"(kpis.yml `year_to_date:`) have one; these do: {known}")
+    rows = [r for r in rows if kpi in (None, r["kpi_id"]) and year in (None, r["year"])]
+    shown = rows if history else [r for r in rows if r["is_current"]]
+    if not shown and (history or (year and not rows)):
+        what = " ".join(filter(None, (kpi and f"`{kpi}`", year and f"in {year}")))
+        return f"no year-to-date data {what}".strip()
+    if not shown:
+        zh, en = no_warning_reason(rows)
+        return (f"{zh}\n{en}\nEvery month of every year, with its published figure: "
+                "carbonpeak kpi warnings --history")
+    headers = ["KPI 指标", "year", "months 月份", "projected 预计", "required 要求",
+               *(["actual 实际"] if history else []), "level 预警", "reason 原因"]
+    table = render(headers, [
+        [f"{r['name_zh']} {r['name_en']}", r["year"], months_zh(r["through_month"]),
+         f"{fmt(r['projected_value'])} {unit_text(r)}", required_label(r),
+         *([fmt(r["actual_value"])] if history else []), warning_label(r["warning_level"]),
+         f"{r['warning_reason_zh']} / {r['warning_reason_en']}"] for r in shown])
+    return table + f"\n{len(shown)} {'row' if history else 'current warning'}(s) shown"
 
 
 def cmd_kpi_status(args: argparse.Namespace) -> int:
     print(render_kpi_status(read_path(args), args.kpi, args.status,
                             show_all=args.all or bool(args.kpi or args.status)))
+    return 0
+
+
+def cmd_kpi_warnings(args: argparse.Namespace) -> int:
+    print(render_kpi_warnings(read_path(args), args.kpi, args.year, args.history))
     return 0
 
 

@@ -1,17 +1,16 @@
 """The KPI report: one self-contained HTML file, in Chinese and English, that opens with no network.
 
-An overview of every checkpoint of the plan (`kpi.kpi_status`) with counts per status, then per KPI
-its plan text and a chart (`publishing.report_chart`) of the actuals (`kpi.kpi_series`), the required
-path and the targets. CSS is inline, charts are inline SVG, there is no script, no image and no web
+An overview of every checkpoint of the plan (`kpi.kpi_status`) with counts per status, the
+year-to-date early warning (`kpi.kpi_early_warning`) with a back-test of its method, then per KPI its
+plan text and a chart (`publishing.report_chart`) of the actuals (`kpi.kpi_series`), the required path
+and the targets. CSS is inline, charts are inline SVG, there is no script, no image and no web
 font: the CJK font stack names fonts the system has (Noto Sans CJK, Source Han Sans, Microsoft YaHei).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
 import duckdb
@@ -20,10 +19,16 @@ import yaml
 from publishing.clock import city_time
 from publishing.report_assets import CSS
 from publishing.report_chart import STATUS_COLOURS, Chart, Target, fmt, render_chart
-from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH, target_symbol
+from publishing.report_text import h, is_relative, number, unit_text
+from publishing.report_warning import card_warning, early_warning_section
+from publishing.status_words import (
+    QUALIFIER_WORDS,
+    STATUS_ZH,
+    target_symbol,
+)
 from warehouse.db import as_dicts, connect
 from warehouse.errors import WarehouseError
-from warehouse.kpi import STATUSES, read_kpi_status
+from warehouse.kpi import STATUSES, read_early_warnings, read_kpi_status
 
 DIRECTION_ZH = {"higher_is_better": "越高越好 higher is better",
                 "lower_is_better": "越低越好 lower is better"}
@@ -40,10 +45,7 @@ class ReportData:
     # the status engine's required path to each KPI's last checkpoint, by year
     # (kpi.kpi_required_path; it runs through the earlier targets): the report draws no path of its own
     paths: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-
-
-def _number(value: object) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    warnings: list[dict] = field(default_factory=list)  # kpi.kpi_early_warning, `read_early_warnings`
 
 
 def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
@@ -66,23 +68,13 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             qualify checkpoint_year = max(checkpoint_year) over (partition by kpi_id)
             order by kpi_id, year""").fetchall():
         paths.setdefault(kpi_id, []).append((int(year), float(value)))
-    return ReportData(checkpoints, kpis, tolerances, series, data_as_of, paths)
+    return ReportData(checkpoints, kpis, tolerances, series, data_as_of, paths, read_early_warnings(con))
 
 
 def _kpi(data: ReportData, row: dict) -> dict:
     """The catalogue entry of a checkpoint's KPI, or what the status row knows of it."""
     return data.kpis.get(row["kpi_id"]) or {"kpi_id": row["kpi_id"], "name_zh": row["name_zh"],
                                             "name_en": row["name_en"], "unit": row["unit"]}
-
-
-def is_relative(kpi: dict) -> bool:
-    """A `% change vs base` KPI: its values are already changes against the base year."""
-    return kpi.get("base_year") is not None and "change" in str(kpi.get("unit") or "")
-
-
-def unit_text(kpi: dict) -> str:
-    """`%`, `万千瓦`, or `% vs 2020` for a change against a base year."""
-    return f"% vs {int(kpi['base_year'])}" if is_relative(kpi) else str(kpi.get("unit") or "")
 
 
 def target_label(row: dict, kpi: dict, tolerance: float | None = None) -> str:
@@ -99,7 +91,7 @@ def build_chart(kpi: dict, rows: list[dict], data: ReportData) -> Chart | None:
         year=int(r["checkpoint_year"]), value=float(r["target_value"]),
         label=target_label(r, kpi, data.tolerances.get((kpi["kpi_id"], int(r["checkpoint_year"])))),
         status=r["status"], tolerance=data.tolerances.get((kpi["kpi_id"], int(r["checkpoint_year"]))),
-        projected=_number(r.get("projected_value"))) for r in rows)
+        projected=number(r.get("projected_value"))) for r in rows)
     unit = (f"较{int(kpi['base_year'])}年变化 % change vs {int(kpi['base_year'])}" if is_relative(kpi)
             else str(kpi.get("unit") or ""))
     return Chart(title=f"{kpi['name_zh']} {kpi['name_en']}", unit_label=unit, actuals=tuple(series),
@@ -107,26 +99,22 @@ def build_chart(kpi: dict, rows: list[dict], data: ReportData) -> Chart | None:
                  is_share=kpi.get("unit") == "%")
 
 
-def _h(value: object) -> str:
-    return escape("" if value is None else str(value))
-
-
 def badge(status: str) -> str:
     label = f'{STATUS_ZH.get(status, "")} {status.replace("_", " ")}'
-    return f'<span class="badge s-{_h(status)}">{_h(label)}</span>'
+    return f'<span class="badge s-{h(status)}">{h(label)}</span>'
 
 
 def _latest(row: dict) -> str:
-    if _number(row.get("latest_value")) is None:
+    if number(row.get("latest_value")) is None:
         return "–"
-    return f'{fmt(row["latest_value"])} <span class="muted">({_h(row["latest_year"])})</span>'
+    return f'{fmt(row["latest_value"])} <span class="muted">({h(row["latest_year"])})</span>'
 
 
 def _summary(rows: list[dict]) -> str:
     counts = {status: sum(r["status"] == status for r in rows) for status in STATUSES}
     cards = "".join(f'<div class="count"><b style="color:{STATUS_COLOURS[s]}">{n}</b>{badge(s)}</div>'
                     for s, n in counts.items())
-    bar = "".join(f'<span class="s-{s}" style="flex:{n}" title="{_h(s)}: {n}"></span>'
+    bar = "".join(f'<span class="s-{s}" style="flex:{n}" title="{h(s)}: {n}"></span>'
                   for s, n in counts.items() if n)
     return (f'<section class="summary" id="summary"><div class="counts">{cards}</div>'
             f'<div class="bar">{bar}</div></section>')
@@ -142,20 +130,20 @@ def _overview(data: ReportData) -> str:
     for row in data.checkpoints:
         kpi = _kpi(data, row)
         tolerance = data.tolerances.get((row["kpi_id"], int(row["checkpoint_year"])))
-        gap = _number(row.get("gap"))
+        gap = number(row.get("gap"))
         body.append(
-            f'<tr id="cp-{_h(row["kpi_id"])}-{_h(row["checkpoint_year"])}" class="s-row-{_h(row["status"])}">'
-            f'<td class="name"><a href="#kpi-{_h(row["kpi_id"])}">{_h(row["name_zh"])}</a><br>'
-            f'<span class="en">{_h(row["name_en"])}</span> <code>{_h(row["kpi_id"])}</code></td>'
-            f'<td class="num">{_h(row["checkpoint_year"])}</td>'
-            f'<td class="nowrap">{_h(target_label(row, kpi, tolerance))} {_h(unit_text(kpi))}<br>'
-            f'<span class="muted">{_h(QUALIFIER_WORDS.get(row["qualifier"], row["qualifier"]))}</span></td>'
+            f'<tr id="cp-{h(row["kpi_id"])}-{h(row["checkpoint_year"])}" class="s-row-{h(row["status"])}">'
+            f'<td class="name"><a href="#kpi-{h(row["kpi_id"])}">{h(row["name_zh"])}</a><br>'
+            f'<span class="en">{h(row["name_en"])}</span> <code>{h(row["kpi_id"])}</code></td>'
+            f'<td class="num">{h(row["checkpoint_year"])}</td>'
+            f'<td class="nowrap">{h(target_label(row, kpi, tolerance))} {h(unit_text(kpi))}<br>'
+            f'<span class="muted">{h(QUALIFIER_WORDS.get(row["qualifier"], row["qualifier"]))}</span></td>'
             f'<td class="num">{_latest(row)}</td>'
-            + (f'<td class="num">{fmt(_number(row.get("expected_value")))}</td>' if extra else "")
-            + f'<td class="num">{fmt(_number(row.get("projected_value")))}</td>'
+            + (f'<td class="num">{fmt(number(row.get("expected_value")))}</td>' if extra else "")
+            + f'<td class="num">{fmt(number(row.get("projected_value")))}</td>'
             f'<td class="num">{"–" if gap is None else ("+" if gap > 0 else "") + fmt(gap)}</td>'
-            f'<td>{badge(row["status"])}</td><td class="reason">{_h(row["status_reason"])}</td>'
-            f'<td class="nowrap">{"<br>".join(_h(part) for part in str(row["plan_section"]).split(", "))}'
+            f'<td>{badge(row["status"])}</td><td class="reason">{h(row["status_reason"])}</td>'
+            f'<td class="nowrap">{"<br>".join(h(part) for part in str(row["plan_section"]).split(", "))}'
             "</td></tr>")
     return (f'<section id="overview"><h2>节点总览 <span class="en">Every checkpoint of the plan</span></h2>'
             f'<table class="overview"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
@@ -184,25 +172,26 @@ def _kpi_card(number: int, kpi: dict, rows: list[dict], data: ReportData) -> str
     else:
         drawing = _peak_estimates(data.series.get(kpi["kpi_id"], []))
     checkpoints = "".join(
-        f'<li>{badge(r["status"])} <b>{_h(r["checkpoint_year"])}</b> '
-        f'{_h(target_label(r, kpi, data.tolerances.get((kpi["kpi_id"], int(r["checkpoint_year"])))))} '
-        f'{_h(unit_text(kpi))} <span class="muted">— {_h(r["status_reason"])}</span></li>' for r in rows)
-    meta = [f'条款 section {_h(kpi.get("section") or rows[0]["plan_section"])}']
+        f'<li>{badge(r["status"])} <b>{h(r["checkpoint_year"])}</b> '
+        f'{h(target_label(r, kpi, data.tolerances.get((kpi["kpi_id"], int(r["checkpoint_year"])))))} '
+        f'{h(unit_text(kpi))} <span class="muted">— {h(r["status_reason"])}</span>{card_warning(r)}</li>'
+        for r in rows)
+    meta = [f'条款 section {h(kpi.get("section") or rows[0]["plan_section"])}']
     if kpi.get("sector"):
-        meta.append(f'领域 sector {_h(kpi["sector"])}')
-    unit_en = f' ({_h(kpi["unit_en"])})' if kpi.get("unit_en") else ""
-    meta.append(f'单位 unit {_h(kpi.get("unit"))}{unit_en}')
+        meta.append(f'领域 sector {h(kpi["sector"])}')
+    unit_en = f' ({h(kpi["unit_en"])})' if kpi.get("unit_en") else ""
+    meta.append(f'单位 unit {h(kpi.get("unit"))}{unit_en}')
     if kpi.get("direction"):
-        meta.append(_h(DIRECTION_ZH.get(kpi["direction"], kpi["direction"])))
-    quote = f'<blockquote lang="zh-CN">{_h(kpi["quote"])}</blockquote>' if kpi.get("quote") else ""
+        meta.append(h(DIRECTION_ZH.get(kpi["direction"], kpi["direction"])))
+    quote = f'<blockquote lang="zh-CN">{h(kpi["quote"])}</blockquote>' if kpi.get("quote") else ""
     pending = kpi.get("pending") or ""
     if pending and not any(pending in str(r["status_reason"]) for r in rows):  # else it is said already
-        pending = f'<p class="pending">{_h(pending)}</p>'
+        pending = f'<p class="pending">{h(pending)}</p>'
     else:
         pending = ""
-    return (f'<article class="kpi" id="kpi-{_h(kpi["kpi_id"])}"><h3>{number}. {_h(kpi["name_zh"])}'
-            f'<span class="en">{_h(kpi["name_en"])}</span></h3><p class="meta">{" · ".join(meta)} · '
-            f'<code>{_h(kpi["kpi_id"])}</code></p>{quote}<ul class="checkpoints">{checkpoints}</ul>'
+    return (f'<article class="kpi" id="kpi-{h(kpi["kpi_id"])}"><h3>{number}. {h(kpi["name_zh"])}'
+            f'<span class="en">{h(kpi["name_en"])}</span></h3><p class="meta">{" · ".join(meta)} · '
+            f'<code>{h(kpi["kpi_id"])}</code></p>{quote}<ul class="checkpoints">{checkpoints}</ul>'
             f"{pending}{drawing}</article>")
 
 
@@ -220,16 +209,17 @@ def render_report(data: ReportData, generated_at: dt.datetime, plan: str = "", c
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_h(title)} · 指标进展报告 KPI report</title>
+<title>{h(title)} · 指标进展报告 KPI report</title>
 <style>{CSS}</style>
 </head>
 <body>
-<header><h1>{_h(title)} 指标进展报告<span class="en">Carbon-peak plan: progress of every target</span></h1>
+<header><h1>{h(title)} 指标进展报告<span class="en">Carbon-peak plan: progress of every target</span></h1>
 <p class="muted">生成于 generated {city_time(generated_at)}{as_of} ·
 {len(grouped)} 项指标 KPIs · {len(data.checkpoints)} 个节点 checkpoints</p></header>
 <main>
 {_summary(data.checkpoints)}
 {_overview(data)}
+{early_warning_section(data.warnings)}
 <section id="kpis"><h2>各项指标 <span class="en">Each KPI: actuals, required path, targets</span></h2>
 <p class="muted">实线：实际值；虚线：从基准到目标的所需路径；菱形：目标（颜色为状态）；
 点线：近五年趋势预测。<br>
@@ -237,7 +227,7 @@ def render_report(data: ReportData, generated_at: dt.datetime, plan: str = "", c
 the target, coloured by status; dotted: the five-year trend projected to the checkpoint.</span></p>
 <div class="cards">{cards}</div></section>
 </main>
-<footer class="muted">carbonpeak · kpi.kpi_status, kpi.kpi_series, config.kpis</footer>
+<footer class="muted">carbonpeak · kpi.kpi_status, kpi.kpi_series, kpi.kpi_early_warning, config.kpis</footer>
 </body>
 </html>
 """

@@ -22,6 +22,16 @@ a { color: #1d4ed8; text-decoration: none; } a:hover { text-decoration: underlin
 .s-achieved { background: #15803d; } .s-on_track { background: #0d9488; } .s-at_risk { background: #d97706; }
 .s-off_track { background: #dc2626; } .s-insufficient_data { background: #9aa5b1; }
 .s-stale { background: #7c3aed; }
+.w-red { background: #dc2626; } .w-yellow { background: #facc15; color: #1f2933; }
+.w-green { background: #15803d; } .w-none { background: #9aa5b1; }
+#early-warning > p { margin: 4px 0 10px; font-size: 13px; } #early-warning h3 { margin: 18px 0 4px; }
+.no-warning { background: #fff; border: 1px solid #d9e2ec; border-radius: 8px; padding: 10px 14px; }
+.backtests { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: flex-start; }
+table.backtest { border-collapse: collapse; font-size: 13px; background: #fff; border: 1px solid #d9e2ec; }
+.backtest caption { text-align: left; font-weight: bold; padding: 0 0 4px; }
+.backtest th, .backtest td { padding: 2px 10px; border-top: 1px solid #e4e7eb; }
+.backtest th { background: #e4e7eb; font-size: 12px; text-align: left; }
+.card-warning { margin: 2px 0 0 1em; font-size: 12px; }
 table.overview { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid #d9e2ec; }
 .overview th { position: sticky; top: 0; background: #e4e7eb; text-align: left; font-size: 12px;
   padding: 6px 8px; }

@@ -119,3 +119,19 @@ def read_as_it_stood(con: duckdb.DuckDBPyConnection, sql_dir: Path, target: str,
         raise WarehouseError(f"the KPI status cannot be evaluated ({str(exc).splitlines()[0]}); "
                              "rebuild the models with `carbonpeak build`") from None
     return as_dicts(cursor)
+
+
+def read_early_warnings(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every row of `kpi.kpi_early_warning` with its KPI's names, unit and direction, in catalogue order."""
+    try:
+        cursor = con.execute("""
+            select w.*, k.name_zh, k.name_en, k.unit, k.base_year, k.direction
+            from kpi.kpi_early_warning as w inner join config.kpis as k using (kpi_id)
+            order by k.position, w.year, w.through_month""")
+    except duckdb.CatalogException:
+        raise WarehouseError("`kpi.kpi_early_warning` does not exist yet in this warehouse; run "
+                             "`carbonpeak build` (or `carbonpeak run`) first") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"`kpi.kpi_early_warning` cannot be read ({str(exc).splitlines()[0]}); "
+                             "rebuild it with `carbonpeak build`") from None
+    return as_dicts(cursor)
