@@ -1,0 +1,170 @@
+"""DuckDB on a DuckLake: the catalog in PostgreSQL, the data as Parquet files under a data path.
+
+`connect_lake` opens an in-memory DuckDB, loads the ducklake and postgres_scanner extensions from
+their pinned wheels by path (never downloads: autoinstall and autoload are off), raises DuckLake's
+commit retry count and attaches the lake as `lake`. Every text that ends up in SQL is checked and
+quoted here: the catalog's conninfo (libpq `key=value` pairs, or a `postgresql://` URL), the data
+path and the alias. See docs/province.md and docs/research/ducklake-findings.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import duckdb
+
+from core.redact import redact
+from warehouse.errors import WarehouseError
+
+# DuckLake retries a commit whose snapshot id another writer took first, 10 times by default;
+# concurrent writers exhaust that (duckdb/ducklake#1094, #1283). With 100, 8 writers for 30 s
+# made 0 such errors here (docs/research/ducklake-findings.md §4). Logical conflicts (MERGE or
+# DELETE against a concurrent write of the same table) are not retried by any count.
+MAX_RETRY_COUNT = 100
+
+# (wheel package, extension): postgres_scanner must be loaded before the ATTACH needs it.
+EXTENSIONS = (("duckdb_extension_postgres_scanner", "postgres_scanner"),
+              ("duckdb_extension_ducklake", "ducklake"))
+
+# libpq's connection keywords (PostgreSQL 15 docs, "Parameter Key Words"); anything else is a typo.
+CONNINFO_KEYS = frozenset("""
+    host hostaddr port dbname user password passfile channel_binding connect_timeout client_encoding
+    options application_name fallback_application_name keepalives keepalives_idle
+    keepalives_interval keepalives_count tcp_user_timeout replication gssencmode sslmode requiressl
+    sslcompression sslcert sslkey sslpassword sslrootcert sslcrl sslcrldir sslsni
+    requirepeer ssl_min_protocol_version ssl_max_protocol_version krbsrvname gsslib service
+    target_session_attrs load_balance_hosts require_auth
+""".split())
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)+)")
+
+
+class LakeConnectError(WarehouseError):
+    """DuckDB cannot open the lake: an extension wheel is missing, or the catalog refuses the ATTACH."""
+
+
+def quote_literal(text: str) -> str:
+    """`text` as a DuckDB string literal: quotes doubled, so nothing in it can end the literal."""
+    if "\x00" in text:
+        raise LakeConnectError("a NUL character cannot be part of a SQL string")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def build_conninfo(**params: object) -> str:
+    """A libpq conninfo from keywords, each value quoted: `dbname=lake host=127.0.0.1 ...`."""
+    pairs = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if key not in CONNINFO_KEYS:
+            raise LakeConnectError(f"conninfo: unknown key `{key}`; expected a libpq keyword "
+                                   "such as host, port, dbname, user, passfile")
+        text = str(value)
+        if _CONTROL.search(text):
+            raise LakeConnectError(f"conninfo: the value of `{key}` contains a control character")
+        if text and not re.search(r"[\s'\\]", text):
+            pairs.append(f"{key}={text}")
+        else:
+            pairs.append(f"{key}='" + text.replace("\\", "\\\\").replace("'", "\\'") + "'")
+    return " ".join(pairs)
+
+
+def parse_conninfo(conninfo: str) -> dict[str, str]:
+    """The keywords of a libpq `key=value` conninfo; a clear error for anything else."""
+    params: dict[str, str] = {}
+    pos = 0
+    while conninfo[pos:].strip():
+        match = _PAIR.match(conninfo, pos)
+        if match and match.end() < len(conninfo) and not conninfo[match.end()].isspace():
+            pos, match = match.end(), None
+        if not match:
+            raise LakeConnectError(
+                f"conninfo: cannot read it at character {pos + 1}: expected `key=value` pairs "
+                "(quote a value with spaces as key='a b'), e.g. `dbname=lake host=127.0.0.1 port=5432 "
+                "user=lake_writer`")
+        key, value = match.group(1), match.group(2)
+        if value.startswith("'"):
+            value = value[1:-1]
+        params[key] = re.sub(r"\\(.)", r"\1", value)
+        pos = match.end()
+    if not params:
+        raise LakeConnectError("conninfo is empty; expected e.g. `dbname=lake host=127.0.0.1 port=5432`")
+    return params
+
+
+def check_conninfo(conninfo: str) -> str:
+    """`conninfo` made safe to put in the ATTACH: re-quoted `key=value` pairs, or a plain URL."""
+    if _CONTROL.search(conninfo):
+        raise LakeConnectError("conninfo contains a control character (a newline?); give it on one line")
+    if re.match(r"postgres(ql)?://", conninfo):
+        if re.search(r"[\s'\\]", conninfo):
+            raise LakeConnectError("conninfo URL contains a space, quote or backslash; "
+                                   "percent-encode it (%20, %27, %5C)")
+        return conninfo
+    return build_conninfo(**parse_conninfo(conninfo))
+
+
+def find_extension(package: str, name: str) -> Path:
+    """The extension binary shipped in a pinned wheel, e.g. `ducklake.duckdb_extension`."""
+    spec = importlib.util.find_spec(package)
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    found = sorted(p for root in roots for p in Path(root).glob(f"extensions/v*/{name}.duckdb_extension"))
+    if not found:
+        wheel = package.replace("_", "-")
+        raise LakeConnectError(f"DuckDB extension `{name}` not found: the wheel `{wheel}` is not "
+                               f"installed; run `bash bootstrap.sh` (it is pinned in requirements.lock)")
+    return found[-1]
+
+
+def _data_path_text(data_path: Path | str) -> str:
+    text = str(data_path)
+    if re.match(r"[a-z][a-z0-9+.-]*://", text):  # s3://bucket/prefix later: kept as given
+        return text
+    return str(Path(text).expanduser().resolve())
+
+
+def attach_sql(conninfo: str, data_path: Path | str | None = None, *, read_only: bool = False,
+               alias: str = "lake") -> str:
+    """The ATTACH statement for a lake, every part checked and quoted."""
+    if not _IDENTIFIER.fullmatch(alias):
+        raise LakeConnectError(f"lake alias `{alias}` must be a lowercase identifier, e.g. `lake`")
+    options = []
+    if data_path is not None:
+        if _CONTROL.search(str(data_path)):
+            raise LakeConnectError("data path contains a control character (a newline?)")
+        options.append(f"DATA_PATH {quote_literal(_data_path_text(data_path))}")
+    if read_only:
+        options.append("READ_ONLY")
+    target = quote_literal("ducklake:postgres:" + check_conninfo(conninfo))
+    return f"ATTACH {target} AS {alias}" + (f" ({', '.join(options)})" if options else "")
+
+
+def connect_lake(conninfo: str, data_path: Path | str | None = None, *, read_only: bool = False,
+                 alias: str = "lake") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached as `alias` and in use; offline.
+
+    `data_path` is needed by the first writer only: DuckLake stores it in the catalog. Readers
+    pass `read_only=True` (as the read-only role): a write then fails before it touches anything.
+    """
+    statement = attach_sql(conninfo, data_path, read_only=read_only, alias=alias)
+    files = [find_extension(package, name) for package, name in EXTENSIONS]
+    con = duckdb.connect(config={"autoinstall_known_extensions": "false",
+                                 "autoload_known_extensions": "false"})
+    try:
+        for file in files:
+            con.execute(f"LOAD {quote_literal(str(file))}")
+        con.execute(f"SET ducklake_max_retry_count = {MAX_RETRY_COUNT}")
+        con.execute(statement)
+        con.execute(f"USE {alias}")
+    except duckdb.Error as exc:
+        con.close()
+        raise LakeConnectError(f"cannot attach the lake: {redact(_first_line(exc))}") from None
+    return con
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
