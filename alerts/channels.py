@@ -49,7 +49,7 @@ class Message:
     """One alert, rendered: what every sender gets."""
 
     alert_id: str
-    kind: str  # worse | recovery | reminder | data_quality | late_source
+    kind: str  # worse | recovery | reminder | data_quality | late_source | closed
     subject: str
     from_status: str | None
     to_status: str
@@ -197,6 +197,12 @@ _EMAIL_FIELDS = (("name_zh", "指标 KPI"), ("checkpoint_year", "目标年份 ch
                  ("status", "状态 status"), ("latest_value", "最新值 latest"),
                  ("latest_year", "年份 year"), ("target_value", "目标值 target"), ("unit", "单位 unit"),
                  ("status_reason", "原因 reason"))
+# ... and when it is about a year's early warning.
+_WARNING_EMAIL_FIELDS = (("name_zh", "指标 KPI"), ("period_zh", "期间 months"),
+                         ("warning_label", "预警等级 warning level"),
+                         ("projected_value", "全年预计 projected"),
+                         ("required_value", "要求 required"), ("actual_value", "年度实际 actual"),
+                         ("unit", "单位 unit"), ("warning_reason_zh", "原因 reason"))
 
 
 def email_html(message: Message) -> str:
@@ -207,9 +213,10 @@ def email_html(message: Message) -> str:
         text = status_label(str(value)) if key == "status" else ("–" if value is None else str(value))
         return html.escape(text)
 
+    fields = _WARNING_EMAIL_FIELDS if message.subject.startswith("warning:") else _EMAIL_FIELDS
     rows = "".join(f"<tr><th style='text-align:left;padding:4px 8px;background:#f1f5f9'>{html.escape(label)}"
                    f"</th><td style='padding:4px 8px'>{cell(key, message.fields.get(key))}</td></tr>"
-                   for key, label in _EMAIL_FIELDS if key in message.fields)
+                   for key, label in fields if key in message.fields)
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for text in (message.text_zh, message.text_en)
                          for line in text.split("\n") if line.strip())
     return (f"<!doctype html><html><head><meta charset='utf-8'></head><body style='font-family:sans-serif'>"

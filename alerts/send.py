@@ -21,6 +21,29 @@ is told once: a rerun with nothing new sends and writes nothing. `strive` (力�
 stretch goals: their alerts are recorded (channel `-`, status `suppressed`), never sent. An
 alert no channel delivered is decided again at the next run; a channel that failed while
 another delivered stays recorded as failed and is not retried later.
+
+The year-to-date early warning (年度目标预警, `kpi.kpi_early_warning`), one subject
+`warning:<kpi_id>:<year>` per KPI and year, observed from the year's current row (its latest month
+while the year's own figure is not published):
+
+- Its level is the status `warning_1` 一级 red, `warning_2` 二级 yellow, `warning_3` 三级 green,
+  on the KPIs' scale (red = off_track, yellow = at_risk, green = on_track), so the one `alert_at`
+  decides both: by default only 一级 pages; `alert_at: at_risk` pages 二级 too. A KPI checkpoint
+  and its warning are separate subjects: the checkpoint is judged on the yearly figures' trend,
+  the warning on this year's months, and each change of either is told once.
+- `worse` when the level gets worse and reaches `alert_at`; `recovery` when it gets better than
+  what was last told (red → yellow eases it, → green lifts it). No reminders: the months move
+  the level, and each change is told. A level the model leaves null (too few months, no same
+  months last year, nothing the plan requires) never alerts and keeps the state, as stale KPIs do.
+- `strive` (力争) checkpoints' warnings are recorded (suppressed), never sent.
+- Once the year's own figure is published the row is no longer current and the checkpoint's
+  status (`kpi:` subject) governs. If a level is still outstanding, one `closed` message says so,
+  with the published figure and the checkpoint's status; otherwise the subject ends silently.
+  Either way its state becomes `published` with nothing outstanding, so alerts/owed.py never
+  sends an old warning to a channel added later, and the year is not observed again. Silence
+  after a red warning would leave the official's last word on the year a red warning the
+  figures may have overturned (and an at_risk checkpoint that turns achieved alerts nothing);
+  the closing message states facts and asks nothing, so it is not a false page.
 """
 
 from __future__ import annotations
@@ -36,7 +59,7 @@ import duckdb
 
 from alerts.channels import Channel, Delivery, Message, deliver
 from alerts.config import AlertsConfig
-from alerts.messages import render_data, render_kpi
+from alerts.messages import render_data, render_kpi, render_warning
 from alerts.owed import deliver_owed, summarize
 from alerts.state import (
     LEVELS,
@@ -45,6 +68,7 @@ from alerts.state import (
     ensure_alert_tables,
     observe_data,
     observe_kpis,
+    observe_warnings,
     read_alert_states,
     record_alert,
     remember,
@@ -57,7 +81,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Decision:
     observation: Observation
-    kind: str  # worse | recovery | reminder | data_quality | late_source
+    kind: str  # worse | recovery | reminder | data_quality | late_source | closed
     from_status: str | None
     told: str | None  # what is outstanding once this alert went out (None: all clear)
 
@@ -84,16 +108,20 @@ def decide(observations: list[Observation], states: dict[str, AlertState], confi
     due = []
     for o in observations:
         state, level = states.get(o.subject), o.level
+        told = state.alerted_status if state else None
+        if o.ends:
+            if told is not None:
+                due.append(Decision(o, "closed", told, None))
+            continue
         if level is None:
             continue
         if o.once:
             if state is None and level >= o.threshold:
                 due.append(Decision(o, "data_quality", None, o.status))
             continue
-        told = state.alerted_status if state else None
         told_level = LEVELS[told] if told else None
         if level >= o.threshold and (told_level is None or level > told_level):
-            kind = "worse" if o.subject.startswith("kpi:") else "late_source"
+            kind = "worse" if o.subject.startswith(("kpi:", "warning:")) else "late_source"
             due.append(Decision(o, kind, state.last_status if state else None, o.status))
         elif told_level is not None and level < told_level:
             due.append(Decision(o, "recovery", told, o.status if level >= o.threshold else None))
@@ -109,6 +137,9 @@ def render(decision: Decision, alert_id: str, state: AlertState | None, now: dt.
     if o.subject.startswith("kpi:"):
         return render_kpi(alert_id, decision.kind, o.facts, decision.from_status, now,
                           since=state.alerted_since if state else None)
+    if o.subject.startswith("warning:"):
+        return render_warning(alert_id, decision.kind, o.facts, o.status, decision.from_status,
+                              now)
     return render_data(alert_id, decision.kind, o.subject, o.facts, decision.from_status, now)
 
 
@@ -143,7 +174,8 @@ def send_alerts(con: duckdb.DuckDBPyConnection, config: AlertsConfig | None,
     # Prefect event): once to each channel that missed it, before anything new
     deliver_owed(con, channels, now, sleep=sleep)
     states = read_alert_states(con)
-    observations = observe_kpis(con, config) + observe_data(con, config, now, departments or {})
+    observations = (observe_kpis(con, config) + observe_warnings(con, config, states)
+                     + observe_data(con, config, now, departments or {}))
     decisions = decide(observations, states, config, now)
     results, down = [], set()
     for number, decision in enumerate(decisions, 1):

@@ -1,10 +1,11 @@
 """What the warehouse says and remembers for alerts.
 
 The subjects alerts are about, their state (`meta.alert_state`) and every alert attempt
-(`meta.alerts`). Subjects: `kpi:<kpi_id>:<year>` (a row of `kpi.kpi_status`), `source:<department>` (failed at
-its last run, `meta.source_health`), `late:<dataset>` (the age of its data, judged at every
-build, `kpi.kpi_data_age`), `load:<load_id>` (a batch refused or partly quarantined by an
-error-level check, `meta.load_log`).
+(`meta.alerts`). Subjects: `kpi:<kpi_id>:<year>` (a row of `kpi.kpi_status`),
+`warning:<kpi_id>:<year>` (the year-to-date early warning of a year, `kpi.kpi_early_warning`),
+`source:<department>` (failed at its last run, `meta.source_health`), `late:<dataset>` (the age of
+its data, judged at every build, `kpi.kpi_data_age`), `load:<load_id>` (a batch refused or partly
+quarantined by an error-level check, `meta.load_log`).
 """
 
 from __future__ import annotations
@@ -25,13 +26,21 @@ from warehouse.kpi import read_kpi_status
 
 log = logging.getLogger(__name__)
 
-# How bad a status is; statuses not here (stale, insufficient_data) say nothing about performance.
+# How bad a status is; statuses not here (stale, insufficient_data, a warning not judged or
+# ended) say nothing about performance.
 LEVELS = {"achieved": 0, "on_track": 0, "at_risk": 1, "off_track": 2,  # KPI checkpoints
+          # the early warning's 三级 green, 二级 yellow, 一级 red: on the KPIs' scale, so that one
+          # `alert_at` serves both (off_track: 一级 only; at_risk: 二级 too)
+          "warning_3": 0, "warning_2": 1, "warning_1": 2,
           "ok": 0, "late": 1, "failed": 1, "rejected": 1, "quarantined": 1}  # data problems
+NOT_JUDGED = "not_judged"  # a current warning without a level (too few months, nothing to judge)
+PUBLISHED = "published"  # the year's own figure is out: its warning has ended
+STRIVE = "strive target (力争): recorded, not sent"
 
 ALERTS_DDL = """
 create table if not exists meta.alert_state (
-    subject varchar primary key,        -- kpi:<kpi_id>:<year>, source:<dept>, late:<dataset>, load:<id>
+    subject varchar primary key,        -- kpi:<kpi_id>:<year>, warning:<kpi_id>:<year>, source:<dept>,
+                                        -- late:<dataset>, load:<id>
     kpi_id varchar,
     checkpoint_year integer,
     last_status varchar not null,       -- the status at the last run
@@ -44,6 +53,7 @@ create table if not exists meta.alerts (
     alert_id varchar not null,          -- one decision; its channels share it
     channel varchar not null,           -- channel name in alerts.yml; `-` when not sent (strive)
     kind varchar not null,              -- worse | recovery | reminder | data_quality | late_source
+                                        -- | closed
     subject varchar not null,
     kpi_id varchar,
     checkpoint_year integer,
@@ -70,11 +80,19 @@ class Observation:
     facts: dict
     threshold: int = 1  # the level from which a change for the worse alerts
     once: bool = False  # a one-off event (a refused batch): alerted once, never recovers
+    ends: bool = False  # the subject has ended (a warning's year is published): closed if told
     suppressed: str | None = None  # why it is recorded but never sent
 
     @property
     def level(self) -> int | None:
         return LEVELS.get(self.status)
+
+    @property
+    def kpi_checkpoint(self) -> tuple[str | None, int | None]:
+        """The KPI and checkpoint year a KPI or early-warning subject is about (else None, None)."""
+        if self.subject.startswith(("kpi:", "warning:")):
+            return self.facts.get("kpi_id"), self.facts.get("checkpoint_year")
+        return None, None
 
 
 @dataclass(frozen=True)
@@ -104,9 +122,52 @@ def observe_kpis(con: duckdb.DuckDBPyConnection, config: AlertsConfig) -> list[O
     return [Observation(f"kpi:{r['kpi_id']}:{r['checkpoint_year']}", r["status"], r,
                         LEVELS[config.alert_at],
                         # the status engine says what may page (strive targets may not)
-                        suppressed="strive target (力争): recorded, not sent"
+                        suppressed=STRIVE
                         if not r.get("is_pageable", r["qualifier"] != "strive") else None)
             for r in rows]
+
+
+def observe_warnings(con: duckdb.DuckDBPyConnection, config: AlertsConfig,
+                     states: dict[str, AlertState]) -> list[Observation]:
+    """Each year's early warning while current; a year told about before, once its figure is out.
+
+    The facts are the year's latest row of `kpi.kpi_early_warning` with the KPI's names, unit,
+    direction and plan section, and the status of its checkpoint in `kpi.kpi_status`. A year
+    whose own figure is published is observed (as `published`) only while its state has not yet
+    ended; a year without rows at all is not observed, so its state stays as it was.
+    """
+    if not has_table(con, "kpi", "kpi_early_warning"):
+        return []
+    try:
+        # the latest month by a join: DuckDB 1.5 fails a filtered row_number() over this view
+        # ("Type mismatch for SET OPERATION")
+        rows = as_dicts(con.execute("""
+            select w.*, k.name_zh, k.name_en, k.unit, k.direction, k.base_year,
+                   k.section as plan_section, s.status as checkpoint_status
+            from kpi.kpi_early_warning w
+            join (select kpi_id, year, max(through_month) as through_month
+                  from kpi.kpi_early_warning group by kpi_id, year) latest
+                using (kpi_id, year, through_month)
+            left join config.kpis k on k.kpi_id = w.kpi_id
+            left join kpi.kpi_status s
+                on s.kpi_id = w.kpi_id and s.checkpoint_year = w.checkpoint_year
+            order by k.position, w.kpi_id, w.year"""))
+    except duckdb.Error as exc:
+        log.warning("no early-warning alerts: `kpi.kpi_early_warning` cannot be read (%s); "
+                    "rebuild it with `carbonpeak build`", str(exc).splitlines()[0])
+        return []
+    out = []
+    for r in rows:
+        subject, level = f"warning:{r['kpi_id']}:{r['year']}", r["warning_level"]
+        suppressed = None if r["is_pageable"] else STRIVE
+        if r["is_current"]:
+            status = NOT_JUDGED if level is None else f"warning_{level}"
+            out.append(Observation(subject, status, r,
+                                   LEVELS[config.alert_at], suppressed=suppressed))
+        elif subject in states and states[subject].last_status != PUBLISHED:
+            out.append(Observation(subject, PUBLISHED, r, LEVELS[config.alert_at],
+                                   suppressed=suppressed, ends=True))
+    return out
 
 
 def observe_data(con: duckdb.DuckDBPyConnection, config: AlertsConfig, now: dt.datetime,
@@ -166,12 +227,12 @@ def read_alert_states(con: duckdb.DuckDBPyConnection) -> dict[str, AlertState]:
 def record_alert(con: duckdb.DuckDBPyConnection, message: Message, o: Observation,
                  deliveries: tuple[Delivery, ...], now: dt.datetime) -> None:
     """One row per channel the alert went to (or `-` when it was only recorded)."""
-    kpi_id = o.facts.get("kpi_id") if o.subject.startswith("kpi:") else None
+    kpi_id, checkpoint_year = o.kpi_checkpoint
     payload = json.dumps(message.as_json(), ensure_ascii=False)
     for d in deliveries:
         con.execute("insert into meta.alerts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [message.alert_id, d.channel, message.kind, o.subject, kpi_id,
-                     o.facts.get("checkpoint_year") if kpi_id else None, message.from_status,
+                     checkpoint_year, message.from_status,
                      message.to_status, d.status, d.attempts, d.error, message.text_zh,
                      message.text_en, payload, now])
 
@@ -191,15 +252,14 @@ def remember(con: duckdb.DuckDBPyConnection, o: Observation, state: AlertState |
         told_at = now if told else None
     else:
         told = told_before
-    kpi = o.subject.startswith("kpi:")
+    kpi_id, checkpoint_year = o.kpi_checkpoint
     con.execute("""
         insert into meta.alert_state values (?, ?, ?, ?, ?, ?, ?, ?)
         on conflict (subject) do update set
             last_status = excluded.last_status, alerted_status = excluded.alerted_status,
             alerted_since = excluded.alerted_since, alerted_at = excluded.alerted_at,
             changed_at = excluded.changed_at
-    """, [o.subject, o.facts.get("kpi_id") if kpi else None,
-          o.facts.get("checkpoint_year") if kpi else None, o.status, told, since, told_at, now])
+    """, [o.subject, kpi_id, checkpoint_year, o.status, told, since, told_at, now])
 
 
 def read_alerts(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict]:
