@@ -48,6 +48,18 @@ def persist_duckdb_connection() -> None:
                                                  _DuckDBDialect.DUCKDB)
 
 
+def same_database_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` in the database `con` uses.
+
+    A cursor starts in the instance's default database: on a DuckLake connection (`USE lake`)
+    that is the in-memory one, where none of the warehouse's schemas are.
+    """
+    database = con.execute("select current_database()").fetchone()[0]
+    cursor = con.cursor()
+    cursor.execute('use "' + database.replace('"', '""') + '"')
+    return cursor
+
+
 @contextlib.contextmanager
 def table_batch(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> Iterator[Batch]:
     """A GX batch over `schema.table`, read through a cursor of `con`, closed on exit."""
@@ -59,7 +71,7 @@ def table_batch(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> Iter
     # GX logs every ephemeral context it makes at INFO, and warns that it has no DuckDB dialect
     # module (it falls back to SQLAlchemy's generic types, which is fine for our checks).
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    cursor = con.cursor()
+    cursor = same_database_cursor(con)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_sql(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from connectors.parse import ROW_NUMBER
-from expectations.duckdb_gx import table_batch
+from expectations.duckdb_gx import same_database_cursor, table_batch
 from expectations.suites import LoadedSuite
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def _unexpected_rows(con: duckdb.DuckDBPyConnection, result: dict, query: str, t
     count = int(result.get("observed_value") or 0)
     rows = list((result.get("details") or {}).get("unexpected_rows") or [])
     if count > len(rows):
-        cursor = con.cursor()
+        cursor = same_database_cursor(con)
         try:
             relation = cursor.execute(query.replace("{batch}", table))
             names = [d[0] for d in relation.description]
@@ -168,7 +168,7 @@ def _failed_rows(con: duckdb.DuckDBPyConnection, result: dict, identity: tuple[s
     ids = [_row_id(i, identity) for i in index if isinstance(i, dict) and set(identity) <= set(i)]
     query = result.get("unexpected_index_query")
     if (result.get("unexpected_count") or 0) > len(ids) and isinstance(query, str):
-        cursor = con.cursor()
+        cursor = same_database_cursor(con)
         try:
             relation = cursor.execute(query)
             names = [d[0] for d in relation.description]

@@ -39,17 +39,22 @@ def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path
     """Every dataset of every department, fetched (conditionally) and checked, as the flows do."""
     con = connect(warehouse)
     try:
-        states = read_source_states(con)
-        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
-        batches = []
-        for department in config.departments:
-            for spec in department.datasets:
-                fetched = fetch_dataset(spec, department, url, token, states_of(states, spec.table_name),
-                                        download_dir=warehouse.parent / "downloads" / spec.table_name)
-                batches += [check_fetched(f, con, MIANYANG_CITY, SNAPSHOT_DATE) for f in fetched]
-        return batches
+        return fetch_and_check_on(con, config, url, token, warehouse.parent / "downloads")
     finally:
         con.close()
+
+
+def fetch_and_check_on(con, config: SourcesConfig, url: str, token: str, downloads: Path) -> list[Batch]:
+    """`fetch_and_check` on an open connection: a DuckDB file's, or a DuckLake's."""
+    states = read_source_states(con)
+    ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
+    batches = []
+    for department in config.departments:
+        for spec in department.datasets:
+            fetched = fetch_dataset(spec, department, url, token, states_of(states, spec.table_name),
+                                    download_dir=downloads / spec.table_name)
+            batches += [check_fetched(f, con, MIANYANG_CITY, SNAPSHOT_DATE) for f in fetched]
+    return batches
 
 
 def check(fetched: FetchResult, warehouse: Path, **kwargs) -> Batch:

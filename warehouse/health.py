@@ -18,9 +18,14 @@ def record_health(con: duckdb.DuckDBPyConnection, department: DepartmentSpec,
     status = "ok" if error is None else "failed"
     for spec in department.datasets:
         con.execute("""
-            insert into meta.source_health values (?, ?, ?, ?, ?, ?)
-            on conflict (dataset) do update set
-                status = excluded.status, checked_at = excluded.checked_at,
-                last_success_at = coalesce(excluded.last_success_at, meta.source_health.last_success_at),
-                error = excluded.error
+            merge into meta.source_health as t
+            using (select ?::varchar as dataset, ?::varchar as department, ?::varchar as status,
+                          ?::timestamptz as checked_at, ?::timestamptz as last_success_at,
+                          ?::varchar as error) as s
+            on t.dataset = s.dataset
+            when matched then update set
+                status = s.status, checked_at = s.checked_at,
+                last_success_at = coalesce(s.last_success_at, t.last_success_at), error = s.error
+            when not matched then insert values (s.dataset, s.department, s.status, s.checked_at,
+                                                 s.last_success_at, s.error)
         """, [spec.table_name, department.name, status, now, now if error is None else None, error])

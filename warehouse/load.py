@@ -22,6 +22,7 @@ import pandas as pd
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
 from expectations.gate import Batch, QuarantinedRow
+from warehouse.backend import next_load_seq
 from warehouse.db import quote_ident, transaction
 from warehouse.errors import AccountingError
 from warehouse.native import apply_verdict, point_partitions
@@ -73,17 +74,21 @@ def _remember(con: duckdb.DuckDBPyConnection, dataset: str, key: str, url: str, 
               ) -> None:
     """What a source (a dataset's path, a landing file, a day file) held when last loaded."""
     con.execute("""
-        insert into meta.source_state (dataset, source_key, url, etag, last_modified, payload_sha256,
-                                       checked_at, changed_at, watermark)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        on conflict (dataset, source_key) do update set
-            url = excluded.url, etag = excluded.etag, last_modified = excluded.last_modified,
-            checked_at = excluded.checked_at,
-            watermark = coalesce(excluded.watermark, meta.source_state.watermark),
-            changed_at = case when meta.source_state.payload_sha256 = excluded.payload_sha256
-                              then meta.source_state.changed_at else excluded.changed_at end,
-            payload_sha256 = excluded.payload_sha256
-    """, [dataset, key, url, etag, last_modified, sha256, now, now, watermark])
+        merge into meta.source_state as t
+        using (select ?::varchar as dataset, ?::varchar as source_key, ?::varchar as url,
+                      ?::varchar as etag, ?::varchar as last_modified, ?::varchar as payload_sha256,
+                      ?::timestamptz as now, ?::varchar as watermark) as s
+        on t.dataset = s.dataset and t.source_key = s.source_key
+        when matched then update set
+            url = s.url, etag = s.etag, last_modified = s.last_modified, checked_at = s.now,
+            watermark = coalesce(s.watermark, t.watermark),
+            changed_at = if(t.payload_sha256 = s.payload_sha256, t.changed_at, s.now),
+            payload_sha256 = s.payload_sha256
+        when not matched then insert (dataset, source_key, url, etag, last_modified, payload_sha256,
+                                      checked_at, changed_at, watermark)
+            values (s.dataset, s.source_key, s.url, s.etag, s.last_modified, s.payload_sha256,
+                    s.now, s.now, s.watermark)
+    """, [dataset, key, url, etag, last_modified, sha256, now, watermark])
 
 
 def _unchanged(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> LoadResult:
@@ -107,7 +112,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None) 
         return _load_staged(con, batch, run_id, now)
     status = "rejected" if batch.rejected_reason else "loaded"
     table = f"raw.{quote_ident(spec.table_name)}"
-    load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
+    load_seq = next_load_seq(con)
     load_id = f"{spec.table_name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
     inserted = 0
@@ -263,12 +268,14 @@ def _quarantine(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, now:
     con.register("_quarantined", frame)
     try:
         con.execute("""
-            insert into meta.quarantine
-            select dataset, row_hash, row_key, row_number, source_url, failed_checks,
-                   cast(raw_values as json), load_id, first_seen_at, last_seen_at, null, null
-            from _quarantined
-            on conflict (dataset, row_hash) do update set last_seen_at = excluded.last_seen_at,
-                failed_checks = excluded.failed_checks, replayed_at = null, replay_load_id = null
+            merge into meta.quarantine as t
+            using _quarantined as s
+            on t.dataset = s.dataset and t.row_hash = s.row_hash
+            when matched then update set last_seen_at = s.last_seen_at,
+                failed_checks = s.failed_checks, replayed_at = null, replay_load_id = null
+            when not matched then insert values (
+                s.dataset, s.row_hash, s.row_key, s.row_number, s.source_url, s.failed_checks,
+                cast(s.raw_values as json), s.load_id, s.first_seen_at, s.last_seen_at, null, null)
         """)
     finally:
         con.unregister("_quarantined")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.backend import portable_ddl
 from warehouse.db import sql_literal
 from warehouse.errors import ModelError
 
@@ -278,7 +279,7 @@ def record_results(con: duckdb.DuckDBPyConnection, results: list[ModelTestResult
     same rows.
     """
     con.execute("create schema if not exists meta")
-    con.execute(RESULTS_DDL)
+    con.execute(portable_ddl(con, RESULTS_DDL))
     previous = {(m, t): (s, f, since) for m, t, s, f, since in con.execute(
         "select model, test, status, failures, since from meta.model_test_results").fetchall()}
     now = dt.datetime.now(dt.UTC)

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import model_tests
+from warehouse.backend import is_lake
 from warehouse.db import has_table, sql_literal
 from warehouse.errors import ModelError
 from warehouse.model_properties import (
@@ -366,6 +367,8 @@ def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     kind = model.materialized.upper()
     if model.description:
         con.execute(f"comment on {kind} {model.relation} is {sql_literal(model.description)}")
+    if model.materialized == "view" and is_lake(con):
+        return  # DuckLake keeps no column comments on views; the model's .yml still has them
     for column, text in model.columns:
         if text:
             con.execute(f"comment on column {model.relation}.\"{column}\" is {sql_literal(text)}")

@@ -30,6 +30,7 @@ from connectors.day_files import DayFile, DayFiles
 from connectors.errors import SourceRejected
 from connectors.spec import DatasetSpec
 from connectors.units import CONVERSIONS
+from warehouse.backend import next_load_seq
 from warehouse.db import quote_ident, sql_literal
 from warehouse.raw import SQL_TYPES, ensure_meta, ensure_raw_table
 
@@ -83,7 +84,7 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
     ensure_raw_table(con, spec)
     discard_orphans(con, spec)
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-    load_seq = con.execute("select nextval('meta.load_seq')").fetchone()[0]
+    load_seq = next_load_seq(con)
     now = dt.datetime.now(dt.UTC)
     load_id = f"{spec.table_name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     # listed before any row is written: a run killed from here on leaves a known orphan
@@ -363,13 +364,19 @@ def point_partitions(con: duckdb.DuckDBPyConnection, staged: Staged, loaded_by_d
     for day, rows in sorted(loaded_by_day.items()):
         file = files[day]
         con.execute("""
-            insert into meta.partitions values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            on conflict (dataset, partition_day) do update set load_id = excluded.load_id,
-                load_seq = excluded.load_seq, source_url = excluded.source_url,
-                sha256 = excluded.sha256, rows_loaded = excluded.rows_loaded,
-                loaded_at = excluded.loaded_at, provisional = excluded.provisional
-            where not excluded.provisional
-               or (meta.partitions.provisional and excluded.rows_loaded >= meta.partitions.rows_loaded)""",
+            merge into meta.partitions as t
+            using (select ?::varchar as dataset, ?::date as partition_day, ?::varchar as load_id,
+                          ?::bigint as load_seq, ?::varchar as source_url, ?::varchar as sha256,
+                          ?::bigint as rows_loaded, ?::timestamptz as loaded_at,
+                          ?::boolean as provisional) as s
+            on t.dataset = s.dataset and t.partition_day = s.partition_day
+            when matched and (not s.provisional or (t.provisional and s.rows_loaded >= t.rows_loaded))
+                then update set load_id = s.load_id, load_seq = s.load_seq, source_url = s.source_url,
+                    sha256 = s.sha256, rows_loaded = s.rows_loaded, loaded_at = s.loaded_at,
+                    provisional = s.provisional
+            when not matched then insert values (s.dataset, s.partition_day, s.load_id, s.load_seq,
+                                                 s.source_url, s.sha256, s.rows_loaded, s.loaded_at,
+                                                 s.provisional)""",
                     [staged.spec.table_name, day, staged.load_id, staged.load_seq, file.url,
                      file.sha256, rows, now, provisional])
     if not provisional or not loaded_by_day:

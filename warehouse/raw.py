@@ -6,6 +6,7 @@ import duckdb
 
 from connectors.spec import DatasetSpec, SourcesConfig
 from core.errors import ConfigError
+from warehouse.backend import portable_ddl
 from warehouse.db import ensure_schemas, quote_ident, sql_literal, transaction
 
 SQL_TYPES = {"integer": "BIGINT", "double": "DOUBLE", "varchar": "VARCHAR", "boolean": "BOOLEAN",
@@ -135,7 +136,7 @@ create table if not exists meta.partitions (
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     _migrate_load_log(con)
-    con.execute(META_DDL)
+    con.execute(portable_ddl(con, META_DDL))
     # added with quarantine replay; older warehouses get the columns empty
     con.execute("alter table meta.quarantine add column if not exists replayed_at timestamptz")
     con.execute("alter table meta.quarantine add column if not exists replay_load_id varchar")
@@ -160,7 +161,7 @@ def _migrate_load_log(con: duckdb.DuckDBPyConnection) -> None:
 
 def _carry_over_load_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("alter table meta.load_log rename to load_log_before_runs")
-    con.execute(META_DDL)
+    con.execute(portable_ddl(con, META_DDL))
     con.execute("""
         insert into meta.load_log
         select load_id, load_seq, null, department, dataset, status, source_url, payload_sha256,
