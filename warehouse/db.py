@@ -22,7 +22,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(
@@ -31,6 +31,10 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
                 f"should open the read-only snapshot `{path.parent / 'analyst' / path.name}`"
             ) from None
         raise WarehouseError(f"cannot open warehouse `{path}`: {exc}") from None
+    # DuckDB 1.5.5's top-N window rewrite fails `row_number() = 1` over kpi_status ("Type mismatch
+    # for SET OPERATION"); analysts get the same advice in the README
+    con.execute("set disabled_optimizers = 'top_n_window_elimination'")
+    return con
 
 
 def clear_stage(con: duckdb.DuckDBPyConnection) -> int:

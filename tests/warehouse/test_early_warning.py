@@ -245,3 +245,15 @@ def test_kpi_status_carries_the_current_warning(warning_warehouse):
             coal["early_warning_level"]) == (2025, 2025, 12, 1)
     assert coal["early_warning_reason_zh"].startswith("按2025年1–12月同比")
     assert rows["nonfossil_energy_share"]["early_warning_level"] == 3
+
+
+def test_a_top_n_window_over_kpi_status_works_through_our_connection(default_warehouse):
+    # DuckDB 1.5.5's top-N window rewrite fails this query ("Type mismatch for SET OPERATION");
+    # warehouse.db.connect turns that rewrite off, so `carbonpeak sql` answers it
+    con = connect(default_warehouse, read_only=True)
+    try:
+        first = con.execute("select kpi_id, checkpoint_year from kpi.kpi_status qualify row_number() "
+                            "over (partition by kpi_id order by checkpoint_year) = 1").fetchall()
+    finally:
+        con.close()
+    assert len(first) == 34 and ("clean_power_capacity", 2025) in first
