@@ -75,13 +75,19 @@ def deliver_owed(con: duckdb.DuckDBPyConnection, channels: list[Channel], now: o
             done.append(delivery)
             with transaction(con):
                 # the alert's other rows stay; this channel's row becomes this attempt
+                # (delete, then insert: the same on a DuckDB file and on a lake, which has no keys)
                 con.execute("""
-                    insert or replace into meta.alerts
-                    select alert_id, ?, kind, subject, kpi_id, checkpoint_year, from_status, to_status,
-                           ?, ?, ?, message_zh, message_en, payload, ?
+                    create or replace temp table owed_attempt as
+                    select alert_id, ?::varchar as channel, kind, subject, kpi_id, checkpoint_year,
+                           from_status, to_status, ?::varchar as status, ?::integer as attempts,
+                           ?::varchar as error, message_zh, message_en, payload, ?::timestamptz as created_at
                     from meta.alerts where alert_id = ?
                     limit 1""", [channel.name, delivery.status, delivery.attempts, delivery.error, now,
                                  item.message.alert_id])
+                con.execute("delete from meta.alerts where alert_id = ? and channel = ?",
+                            [item.message.alert_id, channel.name])
+                con.execute("insert into meta.alerts select * from owed_attempt")
+                con.execute("drop table owed_attempt")
             log.info("alert %s owed to `%s`: %s", item.message.alert_id, channel.name, delivery.status)
     return done
 

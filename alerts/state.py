@@ -20,6 +20,7 @@ import duckdb
 from alerts.channels import Delivery, Message
 from alerts.config import AlertsConfig
 from core.text import clip
+from warehouse.backend import portable_ddl
 from warehouse.db import as_dicts, ensure_schemas, has_table
 from warehouse.errors import WarehouseError
 from warehouse.kpi import read_kpi_status
@@ -106,7 +107,7 @@ class AlertState:
 
 def ensure_alert_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
-    con.execute(ALERTS_DDL)
+    con.execute(portable_ddl(con, ALERTS_DDL))
 
 
 def observe_kpis(con: duckdb.DuckDBPyConnection, config: AlertsConfig) -> list[Observation]:
@@ -254,11 +255,18 @@ def remember(con: duckdb.DuckDBPyConnection, o: Observation, state: AlertState |
         told = told_before
     kpi_id, checkpoint_year = o.kpi_checkpoint
     con.execute("""
-        insert into meta.alert_state values (?, ?, ?, ?, ?, ?, ?, ?)
-        on conflict (subject) do update set
-            last_status = excluded.last_status, alerted_status = excluded.alerted_status,
-            alerted_since = excluded.alerted_since, alerted_at = excluded.alerted_at,
-            changed_at = excluded.changed_at
+        merge into meta.alert_state as t
+        using (select ?::varchar as subject, ?::varchar as kpi_id, ?::integer as checkpoint_year,
+                      ?::varchar as last_status, ?::varchar as alerted_status,
+                      ?::timestamptz as alerted_since, ?::timestamptz as alerted_at,
+                      ?::timestamptz as changed_at) as s
+        on t.subject = s.subject
+        when matched then update set
+            last_status = s.last_status, alerted_status = s.alerted_status,
+            alerted_since = s.alerted_since, alerted_at = s.alerted_at, changed_at = s.changed_at
+        when not matched then insert values (s.subject, s.kpi_id, s.checkpoint_year, s.last_status,
+                                             s.alerted_status, s.alerted_since, s.alerted_at,
+                                             s.changed_at)
     """, [o.subject, kpi_id, checkpoint_year, o.status, told, since, told_at, now])
 
 

@@ -35,6 +35,10 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
                         "fixed at the first init")
     p.add_argument("--no-sync", action="store_true",
                    help="a throwaway server (tests, demos): no fsync; a power cut may corrupt the catalog")
+    p.add_argument("--warehouse", metavar="PATH", type=Path, default=Path("data/warehouse.lake"),
+                   help="the pointer file to write (default: data/warehouse.lake); with "
+                        "CARBONPEAK_WAREHOUSE=PATH every command uses the lake, and read commands use "
+                        "the analysts' pointer beside it (analyst/<name>)")
     p.set_defaults(func=cmd_lake_init)
 
     p = lake_sub.add_parser("start", formatter_class=fmt, help="start the server",
@@ -87,8 +91,25 @@ def cmd_lake_init(args: argparse.Namespace) -> int:
     elif args.data_path and Path(args.data_path).expanduser().resolve() != Path(stored):
         print(f"note: the lake keeps the data path it was created with, {stored}; --data-path is ignored")
     _describe(status.folder)
+    _write_pointers(status.folder, args.warehouse)
     print(f"\nStop it with `carbonpeak lake stop --folder {status.folder}`.")
     return 0
+
+
+def _write_pointers(folder: Path, warehouse: Path) -> None:
+    """The writer's pointer and, beside it under analyst/, the analysts' read-only one."""
+    from lake.catalog import ANALYST, WRITER, catalog_for
+    from lake.errors import LakeError
+    from warehouse.lake import POINTER_SUFFIX, LakePointer, write_pointer
+
+    if warehouse.suffix != POINTER_SUFFIX:
+        raise LakeError(f"--warehouse `{warehouse}`: a lake pointer's name ends in {POINTER_SUFFIX}, "
+                        "e.g. data/warehouse.lake")
+    readers = warehouse.parent / "analyst" / warehouse.name
+    write_pointer(warehouse, LakePointer(catalog_for(folder, WRITER).conninfo))
+    write_pointer(readers, LakePointer(catalog_for(folder, ANALYST).conninfo, read_only=True))
+    print(f"\nEvery command on the lake: export CARBONPEAK_WAREHOUSE={warehouse}  (then `carbonpeak run`;"
+          f" read commands use {readers}, read-only)")
 
 
 def cmd_lake_start(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
 from warehouse.freshness import seed_data_age
 from warehouse.kpi_views import GeneratedModel, generated_models
+from warehouse.lake import is_pointer
 from warehouse.models import build_models
 from warehouse.snapshot import publish_snapshot
 
@@ -65,6 +66,10 @@ def build_warehouse(select: str | None = None) -> list[str]:
         finally:
             con.close()
         logger.info("built %d models", len(built))
+        if is_pointer(settings.warehouse):  # a lake: analysts attach it read-only, no copy to make
+            logger.info("analysts read the lake itself, read-only: `carbonpeak kpi status` (with "
+                        "%s) or the ATTACH line of `carbonpeak lake status`", settings.snapshot)
+            return [m.relation for m in built]
         snapshot = publish_snapshot(settings.warehouse, settings.snapshot, build_id=flow_run.id)
     logger.info("published the analyst snapshot %s; open it with `duckdb -readonly %s`",
                 snapshot, snapshot)

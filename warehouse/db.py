@@ -11,18 +11,34 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseError
+from warehouse.lake import connect_pointer, is_pointer
 
 SCHEMAS = ("raw", "staging", "marts", "kpi", "meta", "config")
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; never downloads an extension (this must work offline)."""
+    """Open the warehouse; never downloads an extension (this must work offline).
+
+    A `.lake` path is a pointer to a DuckLake (`carbonpeak lake init` writes it): the lake it names
+    is attached instead, read-only when asked.
+    """
+    if is_pointer(path):
+        con = connect_pointer(path, read_only=read_only)
+    else:
+        con = _connect_file(path, read_only)
+    # DuckDB 1.5.5's top-N window rewrite fails `row_number() = 1` over kpi_status ("Type mismatch
+    # for SET OPERATION"); analysts get the same advice in the README
+    con.execute("set disabled_optimizers = 'top_n_window_elimination'")
+    return con
+
+
+def _connect_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse `{path}` does not exist yet; run `carbonpeak run` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
+        return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(
@@ -31,10 +47,6 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
                 f"should open the read-only snapshot `{path.parent / 'analyst' / path.name}`"
             ) from None
         raise WarehouseError(f"cannot open warehouse `{path}`: {exc}") from None
-    # DuckDB 1.5.5's top-N window rewrite fails `row_number() = 1` over kpi_status ("Type mismatch
-    # for SET OPERATION"); analysts get the same advice in the README
-    con.execute("set disabled_optimizers = 'top_n_window_elimination'")
-    return con
 
 
 def clear_stage(con: duckdb.DuckDBPyConnection) -> int:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from core.redact import redact
 from warehouse.errors import WarehouseError
@@ -168,3 +170,59 @@ def connect_lake(conninfo: str, data_path: Path | str | None = None, *, read_onl
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+# --- the lake as the warehouse: a pointer file in place of the DuckDB file -----------------------
+
+POINTER_SUFFIX = ".lake"
+
+
+@dataclass(frozen=True)
+class LakePointer:
+    """What `CARBONPEAK_WAREHOUSE=data/warehouse.lake` stands for: which lake, as whom.
+
+    The warehouse setting stays a path, so the run lock, the downloads and the analysts' copy keep
+    their places beside it; `warehouse.db.connect` opens the lake the file names instead of a file.
+    """
+
+    catalog: str  # libpq conninfo of the catalog database, with a passfile (never a password)
+    data_path: str | None = None
+    read_only: bool = False
+
+
+def is_pointer(path: Path) -> bool:
+    return Path(path).suffix == POINTER_SUFFIX
+
+
+def write_pointer(path: Path, pointer: LakePointer) -> Path:
+    """Write the pointer file (`carbonpeak lake init` writes the writer's and the analysts')."""
+    check_conninfo(pointer.catalog)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"catalog": pointer.catalog, "data_path": pointer.data_path, "read_only": pointer.read_only}
+    path.write_text("# carbonpeak: this warehouse is a DuckLake (docs/province.md); written by "
+                    "`carbonpeak lake init`\n" + yaml.safe_dump(body, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+def read_pointer(path: Path) -> LakePointer:
+    """The lake a pointer file names; one clear line when it is not one."""
+    try:
+        body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LakeConnectError(f"`{path}` does not exist; `carbonpeak lake init` writes it") from None
+    except yaml.YAMLError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("catalog"), str) or set(body) - {
+            "catalog", "data_path", "read_only"}:
+        raise LakeConnectError(f"`{path}` is not a lake pointer: expected `catalog:` (a conninfo), and "
+                               "optionally `data_path:` and `read_only:`; `carbonpeak lake init` writes one")
+    data_path = body.get("data_path")
+    return LakePointer(check_conninfo(body["catalog"]), None if data_path is None else str(data_path),
+                       bool(body.get("read_only", False)))
+
+
+def connect_pointer(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The lake a pointer file names; read-only when asked or when the pointer says so."""
+    pointer = read_pointer(path)
+    return connect_lake(pointer.catalog, pointer.data_path, read_only=read_only or pointer.read_only)

@@ -37,7 +37,7 @@ def rows(con, relation: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def lake_run(lake, tmp_path_factory, mianyang_sources):
-    """The default scenario ingested and built into the lake, then ingested again."""
+    """The default scenario ingested and built into the lake, then ingested again (with the file)."""
     downloads = tmp_path_factory.mktemp("lake-downloads")
     con = connect_lake(lake.writer.conninfo)
     try:

@@ -212,13 +212,16 @@ def peak_outcomes(tmp_path_factory):
         (project / "kpi").mkdir(parents=True)
         (project / "marts").mkdir()
         for model in ("kpi/kpi_emissions__carbon_peak.sql", "kpi/kpi_status.sql", "kpi/kpi_data_age.sql",
-                      "kpi/kpi_required_path.sql", "kpi/kpi_trend.sql"):
+                      "kpi/kpi_required_path.sql", "kpi/kpi_trend.sql", "kpi/kpi_early_warning.sql"):
             shutil.copy(PROJECT_ROOT / "dbt_like_sql" / model, project / model)
         (project / "marts" / "mart_emissions__co2_yearly.sql").write_text(
             "select year, total_co2_t from {{ source('test', 'co2') }}")
         (project / "kpi" / "kpi_series.sql").write_text(
             "select kpi_id, year, cast(value as double) as value "
             "from {{ ref('kpi_emissions__carbon_peak') }} where value is not null")
+        (project / "kpi" / "kpi_ytd_series.sql").write_text(  # no monthly data: no early warning
+            "select null::varchar as kpi_id, null::integer as year, null::integer as month, "
+            "null::double as ytd_value where false")
         (project / "sources.yml").write_text(yaml.safe_dump(SOURCES))
         kpi = {"id": "carbon_peak", "name_zh": "碳达峰", "name_en": "total CO₂ emissions peak",
                "unit": "year", "direction": "lower_is_better",
