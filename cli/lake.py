@@ -15,8 +15,9 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     lake = sub.add_parser(
         "lake", formatter_class=fmt, help="the province's lake: a PostgreSQL server for DuckLake's catalog",
         description="A local PostgreSQL server holding the catalog of a DuckLake (issue 14): data as "
-        "Parquet files under a data path, many readers through a read-only role. Loading the pipeline "
-        "into the lake is not built yet (docs/province.md).",
+        "Parquet files under a data path, many readers through a read-only role. `init` writes the "
+        "pointer file data/warehouse.lake: with CARBONPEAK_WAREHOUSE=data/warehouse.lake every command "
+        "runs on the lake (docs/province.md).",
         epilog=epilog("carbonpeak lake init", "carbonpeak lake status", "carbonpeak lake stop"))
     lake_sub = lake.add_subparsers(dest="lake_command", metavar="LAKE_COMMAND")
 
