@@ -1,0 +1,109 @@
+"""Departments ingested into one lake by parallel writer processes, while readers read.
+
+Each department is its own process, all at once (DuckLake: snapshot isolation, commits retried;
+a load that conflicts with another writer's is rerun whole, warehouse/load.py). The result, built
+once, must equal the DuckDB file's row for row; readers must never see half a load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from flows.settings import PROJECT_ROOT
+from lake.catalog import create_catalog, grant_reads
+from source_server.server import SourceServer
+from tests.helpers import build, small_meters
+from tests.lake.test_lake_pipeline import COMPARED, rows
+from warehouse.db import connect
+from warehouse.lake import connect_lake
+from warehouse.models import ensure_declared_sources
+from warehouse.raw import ensure_meta
+
+READERS = 3
+
+
+def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) -> None:
+    """Count each committed load's rows in raw: a load is whole, or not there at all."""
+    con = connect_lake(conninfo, read_only=True)
+    try:
+        while not stop.is_set():
+            for load_id, dataset, loaded, found in con.execute("""
+                    select l.load_id, l.dataset, l.rows_loaded,
+                           (select count(*) from meta.partitions p where p.load_id = l.load_id)
+                    from meta.load_log l where l.status = 'loaded'""").fetchall():
+                seen.append(load_id)
+                if dataset == "buildings__meter_readings" and loaded and not found:
+                    problems.append(f"{load_id}: {loaded} rows logged, no day pointed at them")
+            tables = con.execute("select count(*) from meta.load_log").fetchone()[0]
+            seen.append(tables)
+    except Exception as exc:  # a reader must never fail
+        problems.append(f"reader failed: {exc}")
+    finally:
+        con.close()
+
+
+# The suite runs three writers at once (bounded: each process loads GX and pandas, ~5 s on two
+# cores); every department at once, built and compared whole, is `pytest -m slow`.
+@pytest.mark.parametrize("chosen", [
+    pytest.param(("energy", "forestry", "buildings"), id="three-departments"),
+    pytest.param(None, id="every-department", marks=pytest.mark.slow),
+])
+def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_factory, mianyang_sources,
+                                                             default_warehouse, chosen):
+    departments = [d for d in mianyang_sources.departments if chosen is None or d.name in chosen]
+    database = "parallel_lake" if chosen is None else "parallel_lake_" + "_".join(chosen)
+    writer, analyst = create_catalog(lake.folder, dbname=database)
+    downloads = tmp_path_factory.mktemp("parallel-downloads")
+    con = connect_lake(writer.conninfo, tmp_path_factory.mktemp("parallel-parquet"))
+    try:  # the bookkeeping and raw tables once, as `carbonpeak lake init` leaves a lake ready
+        ensure_meta(con)
+        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
+    finally:
+        con.close()
+    grant_reads(lake.folder, database)
+
+    stop, seen, problems = threading.Event(), [], []
+    readers = [threading.Thread(target=read_loop, args=(analyst.conninfo, stop, seen, problems))
+               for _ in range(READERS)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with SourceServer(meters=small_meters()) as server:
+        for reader in readers:
+            reader.start()
+        writers = [subprocess.Popen([sys.executable, "-m", "tests.lake.parallel_worker", writer.conninfo,
+                                     d.name, server.url, server.token, str(downloads / d.name)],
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for d in departments]
+        outputs = [w.communicate(timeout=600) for w in writers]
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=60)
+    assert len(writers) == (3 if chosen else len(mianyang_sources.departments))
+    for w, (_, err) in zip(writers, outputs, strict=True):
+        assert w.returncode == 0, err[-2000:]
+    loaded = [r for out, _ in outputs for r in json.loads(out.strip().splitlines()[-1])]
+    assert {status for _, status, _ in loaded} == {"loaded"}
+    assert not problems, problems[:3]
+    assert len(seen) > READERS  # the readers read while the writers wrote
+
+    con = connect_lake(writer.conninfo)
+    file = connect(default_warehouse, read_only=True)
+    try:
+        tables = [f"raw.{spec.table_name}" for d in departments for spec in d.datasets]
+        if chosen is None:  # every department: the whole build too
+            build(con, mianyang_sources)
+            tables += list(COMPARED)
+        for relation in dict.fromkeys(tables):
+            assert rows(con, relation) == rows(file, relation), relation
+        # no keys on a lake: nothing the MERGEs keep once is there twice after the concurrent loads
+        assert con.execute("select count(*) - count(distinct (dataset, source_key)) from meta.source_state"
+                           ).fetchone()[0] == 0
+        assert con.execute("select count(*) from meta.load_log").fetchone()[0] == len(loaded)
+    finally:
+        file.close()
+        con.close()
