@@ -21,19 +21,24 @@ def read_kpi_status(con: duckdb.DuckDBPyConnection, kpi: str | None = None,
     """Rows of `kpi.kpi_status` as dicts, in catalogue order, optionally filtered."""
     if status is not None and status not in STATUSES:
         raise WarehouseError(f"unknown status `{status}`; expected one of {', '.join(STATUSES)}")
+    return _read(con, "kpi.kpi_status", """
+        select * from kpi.kpi_status
+        where (? is null or kpi_id = ?) and (? is null or status = ?)
+        order by catalogue_position, checkpoint_year
+    """, [kpi, kpi, status, status])
+
+
+def _read(con: duckdb.DuckDBPyConnection, relation: str, sql: str, params: list | None = None
+          ) -> list[dict]:
+    """The rows of a query on a KPI model; one line saying what to run when the model is missing."""
     try:
-        cursor = con.execute("""
-            select * from kpi.kpi_status
-            where (? is null or kpi_id = ?) and (? is null or status = ?)
-            order by catalogue_position, checkpoint_year
-        """, [kpi, kpi, status, status])
+        return as_dicts(con.execute(sql, params or []))
     except duckdb.CatalogException:
-        raise WarehouseError("`kpi.kpi_status` does not exist yet in this warehouse; run "
+        raise WarehouseError(f"`{relation}` does not exist yet in this warehouse; run "
                              "`carbonpeak run` (or `carbonpeak build`) first") from None
     except duckdb.Error as exc:
-        raise WarehouseError(f"`kpi.kpi_status` cannot be read ({str(exc).splitlines()[0]}); "
+        raise WarehouseError(f"`{relation}` cannot be read ({str(exc).splitlines()[0]}); "
                              "rebuild it with `carbonpeak build`") from None
-    return as_dicts(cursor)
 
 
 def check_kpi_status(rows: list[dict]) -> None:
@@ -123,15 +128,7 @@ def read_as_it_stood(con: duckdb.DuckDBPyConnection, sql_dir: Path, target: str,
 
 def read_early_warnings(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every row of `kpi.kpi_early_warning` with its KPI's names, unit and direction, in catalogue order."""
-    try:
-        cursor = con.execute("""
-            select w.*, k.name_zh, k.name_en, k.unit, k.base_year, k.direction
-            from kpi.kpi_early_warning as w inner join config.kpis as k using (kpi_id)
-            order by k.position, w.year, w.through_month""")
-    except duckdb.CatalogException:
-        raise WarehouseError("`kpi.kpi_early_warning` does not exist yet in this warehouse; run "
-                             "`carbonpeak build` (or `carbonpeak run`) first") from None
-    except duckdb.Error as exc:
-        raise WarehouseError(f"`kpi.kpi_early_warning` cannot be read ({str(exc).splitlines()[0]}); "
-                             "rebuild it with `carbonpeak build`") from None
-    return as_dicts(cursor)
+    return _read(con, "kpi.kpi_early_warning", """
+        select w.*, k.name_zh, k.name_en, k.unit, k.base_year, k.direction
+        from kpi.kpi_early_warning as w inner join config.kpis as k using (kpi_id)
+        order by k.position, w.year, w.through_month""")

@@ -103,14 +103,18 @@ def expression(file: str, kpi_id: str, key: str, text: object) -> str:
                           "names, numbers, + - * / and coalesce(column, 0)", kind="KPI") from None
 
 
+def _known_keys(file: str, kpi_id: str, key: str, body: object, known: set[str]) -> None:
+    if not isinstance(body, dict) or set(body) - known:
+        unknown = sorted(set(body) - known) if isinstance(body, dict) else body
+        raise ConfigError(file, kpi_id, key, f"unknown keys {unknown}; expected "
+                          f"{', '.join(sorted(known))}", kind="KPI")
+
+
 def read_measure(file: str, kpi_id: str, body: object, definition: str | None) -> Measure | None:
     """The checked `measure:` of a KPI (None without one: the KPI then has no values)."""
     if body is None:
         return None
-    if not isinstance(body, dict) or set(body) - KEYS:
-        unknown = sorted(set(body) - KEYS) if isinstance(body, dict) else body
-        raise ConfigError(file, kpi_id, "measure", f"unknown keys {unknown}; expected "
-                          f"{', '.join(sorted(KEYS))}", kind="KPI")
+    _known_keys(file, kpi_id, "measure", body, KEYS)
     if "view" in body:
         if set(body) - {"view", "description"} or not IDENTIFIER.fullmatch(str(body["view"])):
             raise ConfigError(file, kpi_id, "measure.view", "a hand-written view is named alone: "
@@ -159,10 +163,7 @@ def read_year_to_date(file: str, kpi_id: str, body: object) -> YearToDate | None
     """The checked `year_to_date:` of a KPI (None without one: no early warning for it)."""
     if body is None:
         return None
-    if not isinstance(body, dict) or set(body) - YTD_KEYS:
-        unknown = sorted(set(body) - YTD_KEYS) if isinstance(body, dict) else body
-        raise ConfigError(file, kpi_id, "year_to_date", f"unknown keys {unknown}; expected "
-                          f"{', '.join(sorted(YTD_KEYS))}", kind="KPI")
+    _known_keys(file, kpi_id, "year_to_date", body, YTD_KEYS)
     model = body.get("from")
     if not isinstance(model, str) or not IDENTIFIER.fullmatch(model):
         raise ConfigError(file, kpi_id, "year_to_date.from", "name a model with `year` and `month` "

@@ -143,7 +143,7 @@ def test_errors_are_one_line_without_a_traceback(default_warehouse, tmp_path, ca
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == ("carbonpeak: `kpi.kpi_early_warning` does not exist yet in this warehouse; "
-                           "run `carbonpeak build` (or `carbonpeak run`) first\n")
+                           "run `carbonpeak run` (or `carbonpeak build`) first\n")
 
 
 def test_help_explains_the_levels_with_examples():

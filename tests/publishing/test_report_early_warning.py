@@ -137,6 +137,6 @@ def test_a_warehouse_built_before_the_early_warning_says_to_rebuild(warehouse_co
     finally:
         con.close()
     with pytest.raises(WarehouseError, match=r"`kpi.kpi_early_warning` does not exist yet in this "
-                                             r"warehouse; run `carbonpeak build`"):
+                                             r"warehouse; run `carbonpeak run` \(or `carbonpeak build`\)"):
         write_report(warehouse_copy, tmp_path / "report.html")
     assert not (tmp_path / "report.html").exists()
