@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 
 -- Year-to-date early warning (年度目标预警), in the spirit of the NDRC energy-saving barometer
 -- (节能目标完成情况晴雨表): for each yearly KPI with monthly data (kpis.yml `year_to_date:`), what
@@ -20,6 +20,8 @@
 -- A year's warning is current at its latest month until the year's own figure is published
 -- (then kpi_status judges the figure itself); actual_value then shows how close it came.
 -- Grain: one row per kpi_id, year and month of year-to-date data.
+-- A table, rebuilt at every build: kpi_status's column tests read it many times, and as a view
+-- each of them re-ran it (the whole build took 5.7 s instead of 3.0 s).
 
 with kpis as (
     select

@@ -51,7 +51,7 @@ def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) 
 # The suite runs three writers at once (bounded: each process loads GX and pandas, ~5 s on two
 # cores); every department at once, built and compared whole, is `pytest -m slow`.
 @pytest.mark.parametrize("chosen", [
-    pytest.param(("energy", "forestry", "buildings"), id="three-departments"),
+    pytest.param(("energy", "forestry", "waste"), id="three-departments"),
     pytest.param(None, id="every-department", marks=pytest.mark.slow),
 ])
 def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_factory, mianyang_sources,

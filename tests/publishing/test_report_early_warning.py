@@ -133,7 +133,7 @@ def test_a_warehouse_built_before_the_early_warning_says_to_rebuild(warehouse_co
                     "select columns(c -> c not like 'early_warning%') from kpi.kpi_status")
         con.execute("drop view kpi.kpi_status")
         con.execute("alter table kpi.status_then rename to kpi_status")
-        con.execute("drop view kpi.kpi_early_warning")
+        con.execute("drop table kpi.kpi_early_warning")
     finally:
         con.close()
     with pytest.raises(WarehouseError, match=r"`kpi.kpi_early_warning` does not exist yet in this "
