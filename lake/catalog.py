@@ -100,7 +100,13 @@ def _password(folder: Path, role: str) -> str:
     path = _passfile(folder, role)
     if path.exists():
         line = path.read_text(encoding="utf-8").strip().splitlines()[-1]
-        return line.rsplit(":", 1)[-1]
+        password = line.rsplit(":", 1)[-1]
+        # it goes into `ALTER ROLE ... PASSWORD '...'`: only what token_urlsafe makes is taken
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,}", password):
+            raise LakeError(f"the password file `{path}` was changed by hand: its password must be "
+                            "letters, digits, - and _ (16 or more); delete the file and rerun "
+                            "`carbonpeak lake init` to make a new one", folder)
+        return password
     password = secrets.token_urlsafe(24)  # letters, digits, - and _: safe in SQL and in a passfile
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

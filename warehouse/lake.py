@@ -211,7 +211,9 @@ def read_pointer(path: Path) -> LakePointer:
         body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LakeConnectError(f"`{path}` does not exist; `carbonpeak lake init` writes it") from None
-    except yaml.YAMLError:
+    except OSError as exc:  # a folder, no permission
+        raise LakeConnectError(f"cannot read the lake pointer `{path}`: {exc.strerror}") from None
+    except (yaml.YAMLError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("catalog"), str) or set(body) - {
             "catalog", "data_path", "read_only"}:

@@ -9,13 +9,10 @@ back. Each batch that arrived leaves one row in `meta.load_log` and its validati
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
-import random
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -25,7 +22,7 @@ import pandas as pd
 from connectors.parse import ROW_NUMBER
 from connectors.spec import DatasetSpec
 from expectations.gate import Batch, QuarantinedRow
-from warehouse.backend import is_lake, next_load_seq
+from warehouse.backend import next_load_seq, retry_on_conflict
 from warehouse.db import quote_ident, transaction
 from warehouse.errors import AccountingError
 from warehouse.native import apply_verdict, point_partitions
@@ -33,10 +30,6 @@ from warehouse.raw import ensure_meta, ensure_raw_table
 
 log = logging.getLogger(__name__)
 
-# A lake detects conflicts per table: two writers that both MERGE into meta.source_state conflict
-# even on different keys, and DuckLake's own retry count does not help; rerunning the whole load
-# transaction did (docs/research/ducklake-findings.md §4). Loads are idempotent, so a rerun is safe.
-CONFLICT_ATTEMPTS = 30
 
 
 @dataclass(frozen=True)
@@ -67,18 +60,8 @@ def load_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch], run_id: s
         with transaction(con):
             return [_load_one(con, batch, run_id) for batch in batches]
 
-    for attempt in range(1, CONFLICT_ATTEMPTS):
-        try:
-            return write()
-        except duckdb.TransactionException as exc:
-            if not is_lake(con):  # only a lake has other writers: on a file it is a bug
-                raise
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
-            log.info("load conflicted with another writer of the lake (%s); attempt %d of %d",
-                     str(exc).splitlines()[0][:160], attempt + 1, CONFLICT_ATTEMPTS)
-            time.sleep(random.uniform(0.05, 0.3) * attempt)
-    return write()  # the last attempt: a conflict now is raised
+    sources = ", ".join(sorted({b.spec.source_name for b in batches}))
+    return retry_on_conflict(con, write, f"loading {sources}")
 
 
 def _row_key(spec: DatasetSpec, raw: dict) -> str:

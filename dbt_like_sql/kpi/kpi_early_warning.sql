@@ -172,13 +172,15 @@ judged as (
     select
         r.*,
         c.qualifier,
-        coalesce(c.tolerance, 0) as band,
+        coalesce(c.tolerance, if(c.qualifier = 'full', 0.05, 0)) as band,
         case
             -- at the checkpoint year the plan's words apply: the 左右 band, 超过 strictly
             when r.requirement_kind = 'target' and c.qualifier = 'more_than'
                 then r.projected_value > r.required_value
             when r.requirement_kind = 'target'
-                then r.sense * (r.projected_value - r.required_value) >= -coalesce(c.tolerance, 0)
+                -- the band kpi_status uses: 左右's tolerance; 0.05 for `full` (met at 99.95)
+                then r.sense * (r.projected_value - r.required_value)
+                    >= -coalesce(c.tolerance, if(c.qualifier = 'full', 0.05, 0))
             else r.sense * (r.projected_value - r.required_value) >= 0
         end as meets,
         r.sense * (r.projected_value - r.prev_value) > 0 as improves
@@ -203,6 +205,7 @@ leveled as (
         case
             when requirement_kind = 'target' and qualifier = 'more_than' then '>'
             when requirement_kind = 'target' and qualifier = 'about' then '≈'
+            when requirement_kind = 'target' and qualifier = 'full' then '='
             when sense = 1 then '≥'
             else '≤'
         end as symbol,
@@ -219,6 +222,8 @@ worded as (
                 then format('{}年仅有{}数据，满{}个月后开始预警', year, months_zh, min_months)
             when prev_ytd_value is null
                 then format('{}年{}上年同期无数据，无法同比推算', year, months_zh)
+            when prev_ytd_value = 0
+                then format('{}年{}上年同期为零，无法同比推算', year, months_zh)
             when projected_value is null
                 then format('{}年的上年数值（{}年）尚无，无法推算', year, year - 1)
             else format(
@@ -260,6 +265,13 @@ worded as (
             when prev_ytd_value is null
                 then format(
                         '{} {}: no data for the same months of {}, nothing to project from',
+                        months_en,
+                        year,
+                        year - 1
+                    )
+            when prev_ytd_value = 0
+                then format(
+                        '{} {}: the same months of {} are zero, nothing to project from',
                         months_en,
                         year,
                         year - 1

@@ -650,7 +650,11 @@ early_warnings as (
         warning_reason_en as early_warning_reason_en
     from {{ ref('kpi_early_warning') }}
     where is_current and checkpoint_year is not null
-    qualify row_number() over (partition by kpi_id, checkpoint_year order by year desc) = 1
+    -- the checkpoint year's own warning first (its December projection in the spring after), then
+    -- the latest year under an after_last_checkpoint clause
+    qualify row_number() over (
+            partition by kpi_id, checkpoint_year order by requirement_kind = 'target' desc, year desc
+        ) = 1
 ),
 
 warned as (

@@ -30,8 +30,9 @@ final as (
         nonfossil_tce,
         raw_coal_tce,
         varieties_reported,
-        -- a month counts once every variety the table has ever had is in it
-        varieties_reported = max(varieties_reported) over () as is_complete
+        -- a month counts once every variety its year has is in it (a variety added one year on
+        -- must not make every earlier month incomplete)
+        varieties_reported = max(varieties_reported) over (partition by year) as is_complete
     from by_month
 )
 

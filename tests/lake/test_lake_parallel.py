@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 
+import duckdb
 import pytest
 
 from flows.settings import PROJECT_ROOT
@@ -20,7 +21,10 @@ from lake.catalog import create_catalog, grant_reads
 from source_server.server import SourceServer
 from tests.helpers import build, small_meters
 from tests.lake.test_lake_pipeline import COMPARED, rows
-from warehouse.db import connect
+from warehouse import backend
+from warehouse.backend import retry_on_conflict
+from warehouse.db import connect, transaction
+from warehouse.errors import WarehouseBusy
 from warehouse.lake import connect_lake
 from warehouse.models import ensure_declared_sources
 from warehouse.raw import ensure_meta
@@ -107,3 +111,52 @@ def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_facto
     finally:
         file.close()
         con.close()
+
+
+def test_a_conflicting_write_is_run_again_whole(lake, tmp_path_factory):
+    writer, _ = create_catalog(lake.folder, dbname="conflict_lake")
+    first = connect_lake(writer.conninfo, tmp_path_factory.mktemp("conflict-parquet"))
+    other = connect_lake(writer.conninfo)
+    try:
+        first.execute("create table main.health (dataset varchar, status varchar)")
+        first.execute("insert into main.health values ('a', 'failed')")  # the MERGE updates it
+        attempts = []
+
+        def write() -> None:  # the shape of record_health: a MERGE in one transaction
+            attempts.append(1)
+            with transaction(first):
+                first.execute("merge into main.health t using (select 'a' as dataset, 'ok' as status) s "
+                              "on t.dataset = s.dataset when matched then update set status = s.status "
+                              "when not matched then insert values (s.dataset, s.status)")
+                if len(attempts) == 1:  # another writer commits to the same table meanwhile
+                    other.execute("insert into main.health values ('b', 'ok')")
+
+        retry_on_conflict(first, write, "recording the health of `test`")
+        assert len(attempts) == 2  # the first commit conflicted (per table), the rerun went through
+        assert sorted(first.execute("select * from main.health").fetchall()) == [("a", "ok"), ("b", "ok")]
+    finally:
+        first.close()
+        other.close()
+
+
+def test_a_lake_that_stays_busy_is_one_line_and_no_department_s_fault(lake, monkeypatch, tmp_path):
+    monkeypatch.setattr(backend, "CONFLICT_ATTEMPTS", 3)
+    monkeypatch.setattr(backend.time, "sleep", lambda s: None)
+
+    def write() -> None:
+        raise duckdb.TransactionException("TransactionContext Error: Transaction conflict: another writer")
+
+    con = connect_lake(lake.writer.conninfo)
+    try:
+        with pytest.raises(WarehouseBusy) as err:
+            retry_on_conflict(con, write, "loading energy.balance")
+    finally:
+        con.close()
+    assert str(err.value).startswith("the lake stayed busy with other writers through 3 attempts at "
+                                     "loading energy.balance") and "\n" not in str(err.value)
+    file = connect(tmp_path / "w.duckdb")  # one writer on a file: a conflict is a bug, raised at once
+    try:
+        with pytest.raises(duckdb.TransactionException):
+            retry_on_conflict(file, write, "loading energy.balance")
+    finally:
+        file.close()

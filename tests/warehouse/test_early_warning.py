@@ -66,6 +66,9 @@ CASES = {
     "rising_after_the_last_checkpoint": Case({2020: 40.0, 2025: 50.0}, {2025: ("about", 45)}, {2026: 0.99},
                                              3, (2026, 1, "after_last_checkpoint", 50.0, 49.5),
                                              after="rising"),
+    # 全部 (full) at its year: met from 99.95, as kpi_status judges it: 99 × 1.0098 = 99.97
+    "full_is_met_from_99_95": Case({2020: 90.0, 2024: 99.0}, {2025: ("full", 100)}, {2025: 1.0098}, 3,
+                                   (2025, 3, "target", 100.0, 99.9702)),
     # without such a clause the plan sets nothing for 2026: projected, not judged
     "nothing_after_the_last_checkpoint": Case({2020: 40.0, 2025: 50.0}, {2025: ("about", 45)},
                                               {2026: 0.99}, 3, (2026, None, None, None, 49.5)),
