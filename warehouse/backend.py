@@ -69,7 +69,7 @@ def retry_on_conflict(con: duckdb.DuckDBPyConnection, write: Callable[[], T], wh
 
     After CONFLICT_ATTEMPTS the lake is busy, which is nobody's data: one line, nothing written.
     """
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+    for attempt in range(1, CONFLICT_ATTEMPTS):
         try:
             return write()
         except duckdb.TransactionException as exc:
@@ -77,12 +77,18 @@ def retry_on_conflict(con: duckdb.DuckDBPyConnection, write: Callable[[], T], wh
                 raise
             with contextlib.suppress(duckdb.Error):  # DuckDB has rolled back already, as a rule
                 con.execute("rollback")
-            problem = str(exc).splitlines()[0][:160]
-            if attempt == CONFLICT_ATTEMPTS:
-                raise WarehouseBusy(f"the lake stayed busy with other writers through {CONFLICT_ATTEMPTS} "
-                                    f"attempts at {what} ({problem}); nothing of it was written: run "
-                                    "again") from None
             log.info("%s conflicted with another writer of the lake (%s); attempt %d of %d", what,
-                     problem, attempt + 1, CONFLICT_ATTEMPTS)
+                     _first_line(exc), attempt + 1, CONFLICT_ATTEMPTS)
             time.sleep(random.uniform(0.05, 0.3) * attempt)
-    raise AssertionError("the loop returns or raises")
+    try:
+        return write()
+    except duckdb.TransactionException as exc:
+        if not is_lake(con):
+            raise
+        raise WarehouseBusy(f"the lake stayed busy with other writers through {CONFLICT_ATTEMPTS} "
+                            f"attempts at {what} ({_first_line(exc)}); nothing of it was written: run "
+                            "again") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:160]
