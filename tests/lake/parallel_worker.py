@@ -7,32 +7,24 @@ Prints one JSON line: the load results (dataset, status, rows loaded).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
-from connectors.fetch import fetch_dataset
 from connectors.spec import load_sources
-from flows.ingest import check_fetched
 from flows.settings import PROJECT_ROOT
-from source_server import SNAPSHOT_DATE
-from tests.helpers import MIANYANG_CITY
+from tests.helpers import fetch_and_check_on
 from warehouse.lake import connect_lake
 from warehouse.load import load_batches
-from warehouse.state import read_source_states, states_of
 
 
 def main(conninfo: str, name: str, url: str, token: str, downloads: str) -> None:
-    department = load_sources(PROJECT_ROOT / "config" / "mianyang" / "sources.yml").department(name)
+    config = load_sources(PROJECT_ROOT / "config" / "mianyang" / "sources.yml")
+    one = dataclasses.replace(config, departments=(config.department(name),))
     con = connect_lake(conninfo)
     try:
-        states = read_source_states(con)
-        batches = []
-        for spec in department.datasets:
-            fetched = fetch_dataset(spec, department, url, token, states_of(states, spec.table_name),
-                                    download_dir=Path(downloads) / spec.table_name)
-            batches += [check_fetched(f, con, MIANYANG_CITY, SNAPSHOT_DATE) for f in fetched]
-        results = load_batches(con, batches)
+        results = load_batches(con, fetch_and_check_on(con, one, url, token, Path(downloads)))
     finally:
         con.close()
     sys.stdout.write(json.dumps([[r.dataset, r.status, r.rows_loaded] for r in results]) + "\n")

@@ -20,7 +20,7 @@ from flows.settings import PROJECT_ROOT
 from lake.catalog import create_catalog, grant_reads
 from source_server.server import SourceServer
 from tests.helpers import build, small_meters
-from tests.lake.test_lake_pipeline import COMPARED, rows
+from tests.lake.compare import COMPARED, rows
 from warehouse import backend
 from warehouse.backend import retry_on_conflict
 from warehouse.db import connect, transaction
