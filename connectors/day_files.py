@@ -41,6 +41,7 @@ class DayFile:
     sha256: str
     size: int
     etag: str | None = None
+    records: int | None = None  # records in the file when the fetch counted them (a JSON pull)
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def _pull(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPoli
     part.replace(dest)
     log.info("%s: %s, %d records in %d pages (%.1f MB)", spec.source_name, day, records, pages,
              written / 2**20)
-    file = DayFile(day, dest, key, first.url, sha256, written, first.etag)
+    file = DayFile(day, dest, key, first.url, sha256, written, first.etag, records)
     provenance = Provenance(spec.source_name, first.url, fetched_at, sha256, pages, records,
                             etag=first.etag, state_key=spec.path)
     return DayFiles(spec, (file,), (), provenance)
