@@ -87,5 +87,6 @@ else
   fi
   # two workers by default (CARBONPEAK_TEST_WORKERS=0 runs in one process): the slow tests are
   # end-to-end runs that mostly wait on Prefect and subprocesses
-  exec .venv/bin/python -m pytest -n "${CARBONPEAK_TEST_WORKERS:-2}" "${@:2}"
+  # the slowest tests are listed at the end: the suite is kept under ten minutes
+  exec .venv/bin/python -m pytest -n "${CARBONPEAK_TEST_WORKERS:-2}" --durations=15 "${@:2}"
 fi

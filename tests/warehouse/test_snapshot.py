@@ -165,11 +165,17 @@ def one_department_config(folder: Path, department: str) -> Path:
     return folder
 
 
+# Issue #5 asked for ten runs: that is `pytest -m slow` (~170 s on two loaded cores); the suite
+# runs the same test with four, which still swaps the snapshot under the queries three times.
+@pytest.mark.parametrize("run_count", [
+    pytest.param(4, id="four-runs"),
+    pytest.param(10, id="ten-runs", marks=pytest.mark.slow),
+])
 def test_analyst_queries_never_fail_while_ten_runs_rewrite_the_warehouse(
-        prefect_harness, source_server, warehouse_copy, tmp_path):
+        prefect_harness, source_server, warehouse_copy, tmp_path, run_count):
     """Issue #5's acceptance: 10 `carbonpeak run`s while DuckDB CLI queries hit the snapshot.
 
-    A loop of 10 runs, and a loop of queries beside it; every query answers 41 rows.
+    A loop of runs, and a loop of queries beside it; every query answers 41 rows.
 
     Kept fast but real. Each run is the real `carbonpeak run` process (ingest → validate → load →
     build all 76 models → publish → evaluate) on the full Mianyang warehouse, but:
@@ -206,11 +212,12 @@ def test_analyst_queries_never_fail_while_ten_runs_rewrite_the_warehouse(
     started = time.perf_counter()
     try:
         runs = [subprocess.run([str(BIN / "carbonpeak"), "run"], env=env, capture_output=True,
-                               text=True, timeout=300) for _ in range(10)]
+                               text=True, timeout=300) for _ in range(run_count)]
     finally:
         done.set()
         thread.join(timeout=120)
-    logger.info("10 runs in %.1f s, %d snapshot queries", time.perf_counter() - started, len(answers))
+    logger.info("%d runs in %.1f s, %d snapshot queries", run_count, time.perf_counter() - started,
+                len(answers))
 
     for run in runs:
         assert run.returncode == 0, run.stderr[-3000:]

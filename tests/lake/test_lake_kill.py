@@ -1,0 +1,105 @@
+"""A writer killed with SIGKILL in the middle of a load: the lake stays whole, the rerun is exact.
+
+The writer is a real process loading the buildings department (register, meters, day files of
+readings, the day so far) into a lake. A reader on the analysts' role watches the catalog and
+kills the writer the moment a load of readings is pending: its rows are in raw (step 1 of
+warehouse/native.py commits them, named by no day) and its verdict is not committed. PostgreSQL
+rolls the dead connection's open transaction back; DuckLake's snapshots hold what was committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from flows.settings import PROJECT_ROOT
+from lake.catalog import create_catalog, grant_reads
+from source_server.server import SourceServer
+from tests.helpers import small_meters
+from tests.lake.compare import rows
+from warehouse.db import connect
+from warehouse.lake import connect_lake
+from warehouse.models import ensure_declared_sources
+from warehouse.raw import ensure_meta
+
+DEPARTMENT = "buildings"
+
+
+def writer(conninfo: str, server: SourceServer, downloads) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.Popen([sys.executable, "-m", "tests.lake.parallel_worker", conninfo, DEPARTMENT,
+                             server.url, server.token, str(downloads)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def kill_when_pending(process: subprocess.Popen, reader) -> str:
+    """SIGKILL the writer as soon as a load is listed as pending; the pending load's id."""
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        pending = reader.execute("select load_id from meta.pending_loads").fetchall()
+        if pending:
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=60)
+            return pending[0][0]
+        time.sleep(0.01)
+    process.kill()
+    _, err = process.communicate(timeout=60)
+    raise AssertionError(f"the writer ended (exit {process.returncode}) before any load was pending; "
+                         f"nothing was killed mid-load: {err[-1000:]}")
+
+
+def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
+        lake, tmp_path_factory, default_warehouse, mianyang_sources):
+    written, analyst = create_catalog(lake.folder, dbname="killed_lake")
+    con = connect_lake(written.conninfo, tmp_path_factory.mktemp("killed-parquet"))
+    try:  # ready as `carbonpeak lake init` leaves a lake
+        ensure_meta(con)
+        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
+    finally:
+        con.close()
+    grant_reads(lake.folder, "killed_lake")
+    downloads = tmp_path_factory.mktemp("killed-downloads")
+    reader = connect_lake(analyst.conninfo, read_only=True)
+    try:
+        with SourceServer(meters=small_meters()) as server:
+            killed = kill_when_pending(writer(written.conninfo, server, downloads), reader)
+
+            # the lake as the kill left it: readable, and no reader sees the killed load
+            reader.execute("select 1")  # a fresh snapshot
+            assert reader.execute("select count(*) from meta.load_log where load_id = ?",
+                                  [killed]).fetchone()[0] == 0
+            assert reader.execute("select count(*) from meta.partitions where load_id = ?",
+                                  [killed]).fetchone()[0] == 0
+            # a load that is logged is whole: each accepted day points at as many rows as it says
+            for load_id, day, loaded, held in reader.execute("""
+                    select p.load_id, p.partition_day, p.rows_loaded,
+                           (select count(*) from raw.buildings__meter_readings r
+                            where r._load_id = p.load_id and r.reading_date = p.partition_day)
+                    from meta.partitions p""").fetchall():
+                assert held == loaded, (load_id, day)
+
+            rerun = writer(written.conninfo, server, downloads)
+            out, err = rerun.communicate(timeout=600)
+        assert rerun.returncode == 0, err[-2000:]
+        assert {status for _, status, _ in json.loads(out.strip().splitlines()[-1])} <= {
+            "loaded", "unchanged"}
+    finally:
+        reader.close()
+
+    con = connect_lake(written.conninfo)
+    file = connect(default_warehouse, read_only=True)
+    try:
+        assert con.execute("select count(*) from meta.pending_loads").fetchone()[0] == 0
+        # the killed load's rows are gone, and the rerun loaded each day exactly once
+        assert con.execute("select count(*) from raw.buildings__meter_readings where _load_id = ?",
+                           [killed]).fetchone()[0] == 0
+        for spec in mianyang_sources.department(DEPARTMENT).datasets:
+            relation = f"raw.{spec.table_name}"
+            assert rows(con, relation) == rows(file, relation), relation
+    finally:
+        file.close()
+        con.close()
