@@ -29,7 +29,7 @@ from warehouse.lake import connect_lake
 from warehouse.models import ensure_declared_sources
 from warehouse.raw import ensure_meta
 
-READERS = 3
+READERS = 4  # the reader loops, beside the writer processes
 
 
 def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) -> None:
