@@ -37,10 +37,17 @@ def writer(conninfo: str, server: SourceServer, downloads) -> subprocess.Popen:
 
 
 def kill_when_pending(process: subprocess.Popen, reader) -> str:
-    """SIGKILL the writer as soon as a load is listed as pending; the pending load's id."""
+    """SIGKILL the writer once a pending load's rows are in raw (the gate then runs); its id.
+
+    The load is listed before its rows are inserted, so the kill waits for the rows: the rerun
+    must then remove them, which is what this test is about.
+    """
     deadline = time.monotonic() + 300
     while process.poll() is None and time.monotonic() < deadline:
-        pending = reader.execute("select load_id from meta.pending_loads").fetchall()
+        pending = reader.execute("""
+            select l.load_id from meta.pending_loads l
+            where exists (select 1 from raw.buildings__meter_readings r where r._load_id = l.load_id)
+            """).fetchall()
         if pending:
             process.send_signal(signal.SIGKILL)
             process.communicate(timeout=60)
@@ -68,8 +75,12 @@ def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
         with SourceServer(meters=small_meters()) as server:
             killed = kill_when_pending(writer(written.conninfo, server, downloads), reader)
 
-            # the lake as the kill left it: readable, and no reader sees the killed load
-            reader.execute("select 1")  # a fresh snapshot
+            # the lake as the kill left it: the load still pending with its rows in raw (not
+            # committed in the instant before the kill), readable, and no reader sees the load
+            assert reader.execute("select count(*) from meta.pending_loads where load_id = ?",
+                                  [killed]).fetchone()[0] == 1, "the load committed before the kill"
+            assert reader.execute("select count(*) from raw.buildings__meter_readings where _load_id = ?",
+                                  [killed]).fetchone()[0] > 0
             assert reader.execute("select count(*) from meta.load_log where load_id = ?",
                                   [killed]).fetchone()[0] == 0
             assert reader.execute("select count(*) from meta.partitions where load_id = ?",
