@@ -1,8 +1,25 @@
-"""The one way a flow writes the warehouse: under the run lock, after a killed run's leftovers."""
+"""The one way a flow writes the warehouse: under its lock, after a killed run's leftovers.
+
+A DuckDB file takes one writer: every writing flow holds the warehouse's run lock
+(flows/run_lock.py) and the outermost holder clears a killed run's stage tables.
+
+A DuckLake takes many writers (snapshot isolation; a conflicting load is rerun whole). There
+only flows that write the same things exclude each other, by `what`: one department's ingest
+against another run of that department (a day's pending load must be its dataset's only one,
+warehouse/native.discard_orphans), a model rebuild against another rebuild (two `CREATE OR
+REPLACE` of one model always conflict). Each such scope is held two ways:
+- a lock file beside the pointer (`<pointer>.<what>.lock`), for runs on this machine, whatever
+  Prefect server each uses (`carbonpeak run` starts its own temporary one);
+- when a Prefect server is configured (`PREFECT_API_URL`, as on every worker), a Prefect global
+  concurrency limit of one slot, `carbonpeak-<city>-<what>`, created when missing, for workers
+  on other machines.
+The stage is not cleared on a lake: another writer's batch may be in it.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 from prefect import get_run_logger
@@ -10,25 +27,82 @@ from prefect import get_run_logger
 from flows.run_lock import depth, run_lock
 from flows.settings import Settings
 from warehouse.db import clear_stage, connect, warehouse_problem
+from warehouse.errors import WarehouseBusy
+from warehouse.lake import is_pointer
 
 
 @contextlib.contextmanager
 def writing(what: str) -> Iterator[None]:
-    """Hold the warehouse's run lock; the outermost holder first clears a killed run's leftovers."""
+    """Hold what this flow writes (see the module docstring); a full disk is one line."""
     settings = Settings.from_env()
-    with run_lock(settings.warehouse, what, settings.lock_wait_s):
+    held = _lake_scope(settings, what) if is_pointer(settings.warehouse) else _whole_file(settings, what)
+    with held:
         try:
-            if depth(settings.warehouse) == 1:
-                con = connect(settings.warehouse)
-                try:
-                    left = clear_stage(con)
-                finally:
-                    con.close()
-                if left:
-                    get_run_logger().warning("removed %d batch(es) a killed run left in `stage`", left)
             yield
         except Exception as exc:
             problem = warehouse_problem(exc, settings.warehouse)
             if problem is None:
                 raise
             raise problem from None  # a full disk is nobody's data: one line, no traceback
+
+
+@contextlib.contextmanager
+def _whole_file(settings: Settings, what: str) -> Iterator[None]:
+    with run_lock(settings.warehouse, what, settings.lock_wait_s):
+        if depth(settings.warehouse) == 1:
+            con = connect(settings.warehouse)
+            try:
+                left = clear_stage(con)
+            finally:
+                con.close()
+            if left:
+                get_run_logger().warning("removed %d batch(es) a killed run left in `stage`", left)
+        yield
+
+
+@contextlib.contextmanager
+def _lake_scope(settings: Settings, what: str) -> Iterator[None]:
+    pointer = settings.warehouse
+    with run_lock(pointer.with_name(f"{pointer.name}.{what}"), what, settings.lock_wait_s):
+        if not os.environ.get("PREFECT_API_URL"):
+            yield
+            return
+        name = concurrency_limit_name(settings, what)
+        with _prefect_slot(name, settings.lock_wait_s):
+            get_run_logger().info("holding the Prefect concurrency limit `%s`", name)
+            yield
+            get_run_logger().info("releasing the Prefect concurrency limit `%s`", name)
+
+
+def concurrency_limit_name(settings: Settings, what: str) -> str:
+    return f"carbonpeak-{settings.config_dir.name}-{what}"
+
+
+@contextlib.contextmanager
+def _prefect_slot(name: str, wait_s: float) -> Iterator[None]:
+    from prefect.concurrency.sync import concurrency
+
+    ensure_concurrency_limit(name)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(concurrency(name, occupy=1, timeout_seconds=wait_s, strict=True))
+        except TimeoutError:
+            raise WarehouseBusy(f"`{name}` is held by another run of the same flow on the lake; "
+                                f"waited {wait_s:g} s (CARBONPEAK_LOCK_WAIT_S). Try again when it "
+                                "finishes (`prefect gcl inspect` shows it). Nothing was recorded "
+                                "against any department") from None
+        yield
+
+
+def ensure_concurrency_limit(name: str) -> None:
+    """Create the one-slot global concurrency limit `name` unless it exists (idempotent, race-safe)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            with contextlib.suppress(ObjectAlreadyExists):  # another worker made it meanwhile
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))

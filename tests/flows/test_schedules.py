@@ -9,11 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,10 @@ from flows.deployments import (
     runner_deployments,
 )
 from flows.settings import PROJECT_ROOT, Settings
+from tests.prefect_server import free_port as _free_port
+from tests.prefect_server import stop as _stop
+from tests.prefect_server import tail as _tail
+from tests.prefect_server import wait_healthy as _wait_healthy
 from warehouse.db import connect
 from warehouse.kpi import read_kpi_status, read_kpi_status_through
 
@@ -154,48 +156,6 @@ def test_serve_refuses_the_temporary_server():
 
 
 # --- a real server, a process worker, a deployment scheduled every minute ---------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(api: str, server: subprocess.Popen, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "prefect server start exited"
-        try:
-            with urllib.request.urlopen(f"{api}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"the server did not answer {api}/health within {timeout_s:.0f} s")
-
-
-def _stop(process: subprocess.Popen | None, *signals: tuple[signal.Signals, float]) -> None:
-    """Stop one process we started, by its PID: each signal in turn with its grace time, then SIGKILL."""
-    if process is None:
-        return
-    for sig, grace_s in signals:
-        if process.poll() is not None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            continue
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=15)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def test_a_deployment_scheduled_every_minute_runs_on_a_process_worker(warehouse_copy, tmp_path):
     from prefect.client.orchestration import SyncPrefectClient
     from prefect.client.schemas.filters import (
