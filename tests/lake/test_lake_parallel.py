@@ -21,6 +21,7 @@ from lake.catalog import create_catalog, grant_reads
 from source_server.server import SourceServer
 from tests.helpers import build, small_meters
 from tests.lake.compare import COMPARED, rows
+from tests.lake.readers import read_loop
 from warehouse import backend
 from warehouse.backend import retry_on_conflict
 from warehouse.db import connect, transaction
@@ -32,30 +33,11 @@ from warehouse.raw import ensure_meta
 READERS = 4  # the issue's reader loops, beside the writer processes
 
 
-def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) -> None:
-    """Count each committed load's rows in raw: a load is whole, or not there at all."""
-    con = connect_lake(conninfo, read_only=True)
-    try:
-        while not stop.is_set():
-            for load_id, dataset, loaded, found in con.execute("""
-                    select l.load_id, l.dataset, l.rows_loaded,
-                           (select count(*) from meta.partitions p where p.load_id = l.load_id)
-                    from meta.load_log l where l.status = 'loaded'""").fetchall():
-                seen.append(load_id)
-                if dataset == "buildings__meter_readings" and loaded and not found:
-                    problems.append(f"{load_id}: {loaded} rows logged, no day pointed at them")
-            tables = con.execute("select count(*) from meta.load_log").fetchone()[0]
-            seen.append(tables)
-    except Exception as exc:  # a reader must never fail
-        problems.append(f"reader failed: {exc}")
-    finally:
-        con.close()
-
-
-# The suite runs three writers at once (bounded: each process loads GX and pandas, ~5 s on two
-# cores); every department at once, built and compared whole, is `pytest -m slow`.
+# Both forms are `pytest -m slow` (each writer process loads GX and pandas, ~5 s on two cores):
+# the suite runs departments side by side on two Prefect workers instead, with the same readers
+# (test_lake_workers.py). Every department at once is built and compared whole.
 @pytest.mark.parametrize("chosen", [
-    pytest.param(("energy", "forestry", "waste"), id="three-departments"),
+    pytest.param(("energy", "forestry", "waste"), id="three-departments", marks=pytest.mark.slow),
     pytest.param(None, id="every-department", marks=pytest.mark.slow),
 ])
 def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_factory, mianyang_sources,

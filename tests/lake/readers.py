@@ -1,0 +1,43 @@
+"""Reader loops on a lake while writers write: every committed load is whole, or not there at all."""
+
+from __future__ import annotations
+
+import threading
+
+from warehouse.db import quote_ident
+from warehouse.lake import connect_lake
+
+
+def half_loads(con) -> tuple[int, list[str]]:
+    """In one snapshot: how many loads the log calls loaded, and those whose rows are not all in raw.
+
+    A load's rows carry its id, and the log counts what it wrote (day files: what it kept after
+    the gate), so the two agree for every committed load.
+    """
+    con.execute("begin transaction")  # one snapshot for the log and every table
+    try:
+        logged = con.execute("select load_id, dataset, rows_loaded from meta.load_log "
+                             "where status = 'loaded'").fetchall()
+        held: dict[str, int] = {}
+        for dataset in sorted({d for _, d, _ in logged}):
+            held |= dict(con.execute(f"select _load_id, count(*) from raw.{quote_ident(dataset)} "
+                                     "group by all").fetchall())
+    finally:
+        con.execute("commit")
+    return len(logged), [f"{load_id} ({dataset}): {loaded} rows logged, {held.get(load_id, 0)} in raw"
+                         for load_id, dataset, loaded in logged if held.get(load_id, 0) != loaded]
+
+
+def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) -> None:
+    """Check `half_loads` again and again through the read-only role until `stop` is set."""
+    con = connect_lake(conninfo, read_only=True)
+    try:
+        while not stop.is_set():
+            loads, half = half_loads(con)
+            seen.append(loads)
+            problems += half
+            stop.wait(0.2)  # paced: back to back, four loops take the writers' CPU
+    except Exception as exc:  # a reader must never fail
+        problems.append(f"reader failed: {exc}")
+    finally:
+        con.close()
