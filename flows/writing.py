@@ -36,14 +36,14 @@ def writing(what: str) -> Iterator[None]:
     """Hold what this flow writes (see the module docstring); a full disk is one line."""
     settings = Settings.from_env()
     held = _lake_scope(settings, what) if is_pointer(settings.warehouse) else _whole_file(settings, what)
-    with held:
-        try:
+    try:  # around the taking too: clearing a killed run's stage writes, and a disk may be full
+        with held:
             yield
-        except Exception as exc:
-            problem = warehouse_problem(exc, settings.warehouse)
-            if problem is None:
-                raise
-            raise problem from None  # a full disk is nobody's data: one line, no traceback
+    except Exception as exc:
+        problem = warehouse_problem(exc, settings.warehouse)
+        if problem is None:
+            raise
+        raise problem from None  # a full disk is nobody's data: one line, no traceback
 
 
 @contextlib.contextmanager

@@ -1,8 +1,10 @@
 """One writer process of tests/lake/test_lake_parallel.py: ingest one department into a lake.
 
-    python -m tests.lake.parallel_worker <conninfo> <department> <url> <token> <downloads>
+    python -m tests.lake.parallel_worker <conninfo> <department> <url> <token> <downloads> [until]
 
-Prints one JSON line: the load results (dataset, status, rows loaded).
+With `until` (seconds since the epoch) it ingests again and again until then: after the first
+round the sources answer 304 and each round writes the bookkeeping (source state) beside the
+other writers. Prints one JSON line: every round's load results (dataset, status, rows loaded).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 from connectors.spec import load_sources
@@ -19,16 +22,20 @@ from warehouse.lake import connect_lake
 from warehouse.load import load_batches
 
 
-def main(conninfo: str, name: str, url: str, token: str, downloads: str) -> None:
+def main(conninfo: str, name: str, url: str, token: str, downloads: str, until: str | None = None) -> None:
     config = load_sources(PROJECT_ROOT / "config" / "mianyang" / "sources.yml")
     one = dataclasses.replace(config, departments=(config.department(name),))
     con = connect_lake(conninfo)
+    results = []
     try:
-        results = load_batches(con, fetch_and_check_on(con, one, url, token, Path(downloads)))
+        while True:
+            results += load_batches(con, fetch_and_check_on(con, one, url, token, Path(downloads)))
+            if until is None or time.time() >= float(until):
+                break
     finally:
         con.close()
     sys.stdout.write(json.dumps([[r.dataset, r.status, r.rows_loaded] for r in results]) + "\n")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:7])

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import duckdb
 import pytest
@@ -90,6 +91,59 @@ def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_facto
         assert con.execute("select count(*) - count(distinct (dataset, source_key)) from meta.source_state"
                            ).fetchone()[0] == 0
         assert con.execute("select count(*) from meta.load_log").fetchone()[0] == len(loaded)
+    finally:
+        file.close()
+        con.close()
+
+
+# The bounded run: 8 writer processes for a minute beside 4 reader loops (~2.5 min).
+@pytest.mark.slow
+def test_eight_writers_and_four_readers_for_a_minute(lake, tmp_path_factory, mianyang_sources,
+                                                     default_warehouse):
+    departments = [d.name for d in mianyang_sources.departments][:8]
+    writer, analyst = create_catalog(lake.folder, dbname="eight_writers_lake")
+    con = connect_lake(writer.conninfo, tmp_path_factory.mktemp("eight-parquet"))
+    try:
+        ensure_meta(con)
+        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
+    finally:
+        con.close()
+    grant_reads(lake.folder, "eight_writers_lake")
+    downloads = tmp_path_factory.mktemp("eight-downloads")
+    stop, seen, problems = threading.Event(), [], []
+    readers = [threading.Thread(target=read_loop, args=(analyst.conninfo, stop, seen, problems))
+               for _ in range(READERS)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    until = time.time() + 60
+    with SourceServer(meters=small_meters()) as server:
+        for reader in readers:
+            reader.start()
+        writers = [subprocess.Popen([sys.executable, "-m", "tests.lake.parallel_worker", writer.conninfo,
+                                     name, server.url, server.token, str(downloads / name), str(until)],
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for name in departments]
+        outputs = [w.communicate(timeout=600) for w in writers]
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=60)
+    for w, (_, err) in zip(writers, outputs, strict=True):
+        assert w.returncode == 0, err[-2000:]  # 0 errors
+    results = [r for out, _ in outputs for r in json.loads(out.strip().splitlines()[-1])]
+    assert {status for _, status, _ in results} == {"loaded", "unchanged"}  # rounds after the first
+    assert not problems, problems[:3]  # no reader saw half a load
+    assert len(seen) > READERS
+
+    con = connect_lake(writer.conninfo)
+    file = connect(default_warehouse, read_only=True)
+    try:  # 0 lost and 0 duplicate rows: every raw table as the file holds it
+        for name in departments:
+            for spec in mianyang_sources.department(name).datasets:
+                relation = f"raw.{spec.table_name}"
+                assert rows(con, relation) == rows(file, relation), relation
+        assert con.execute("select count(*) - count(distinct (dataset, source_key)) from meta.source_state"
+                           ).fetchone()[0] == 0
+        assert con.execute("select count(*) from meta.load_log").fetchone()[0] == sum(
+            status == "loaded" for _, status, _ in results)
     finally:
         file.close()
         con.close()
