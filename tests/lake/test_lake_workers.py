@@ -1,7 +1,7 @@
 """Departments ingested by two Prefect process workers at once into one lake; rebuilds take turns.
 
 A real `prefect server start`, the `carbonpeak` process work pool with two workers (one run
-each at a time), the deployments of prefect.yaml. Three departments' ingests are started at
+each at a time), the deployments of prefect.yaml. Two departments' ingests are started at
 once: they run on both workers side by side, and the lake's raw tables equal the DuckDB file's.
 Then two model rebuilds are started at once: each holds the Prefect global concurrency limit
 `carbonpeak-mianyang-build-warehouse` (flows/writing.py), one after the other, and both complete
@@ -30,7 +30,7 @@ from warehouse.models import ensure_declared_sources
 from warehouse.raw import ensure_meta
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
-DEPARTMENTS = ("energy", "forestry", "waste")
+DEPARTMENTS = ("energy", "forestry")  # one each on the two workers, at once
 WORKERS = ("worker-1", "worker-2")
 READERS = 4  # reader loops on the analysts' role while the workers write
 
