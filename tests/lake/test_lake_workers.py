@@ -3,7 +3,8 @@
 A real `prefect server start`, the `carbonpeak` process work pool with two workers (one run
 each at a time), the deployments of prefect.yaml. Two departments' ingests are started at
 once: they run on both workers side by side, and the lake's raw tables equal the DuckDB file's.
-Then two model rebuilds are started at once: each holds the Prefect global concurrency limit
+Then two rebuilds (of one model: the whole build is tested on a lake elsewhere) are started at
+once: each holds the Prefect global concurrency limit
 `carbonpeak-mianyang-build-warehouse` (flows/writing.py), one after the other, and both complete
 (two `CREATE OR REPLACE` of one model at once always conflict on a lake).
 """
@@ -138,8 +139,11 @@ def test_two_workers_ingest_departments_side_by_side_and_rebuilds_take_turns(
                 assert any(str(r.id) in log.read_text(encoding="utf-8") for r in ingests), tail(log)
 
             build = client.read_deployment_by_name("build-warehouse/mianyang").id
-            builds = wait_for(client, [client.create_flow_run_from_deployment(build) for _ in range(2)],
-                              300, [server_log, *worker_logs])
+            # a rebuild of one model (its seed and tests too) keeps the test short: two at once
+            # would conflict on a lake as two whole builds do (the same CREATE OR REPLACE)
+            builds = wait_for(client, [client.create_flow_run_from_deployment(build, parameters={
+                "select": "stg_forestry__forest_resources"}) for _ in range(2)], 300,
+                [server_log, *worker_logs])
             first, second = sorted(held_between(client, r) for r in builds)
             assert first[1] <= second[0], (first, second)  # the second took it once the first had built
             limit = client.read_global_concurrency_limit_by_name("carbonpeak-mianyang-build-warehouse")
@@ -162,7 +166,6 @@ def test_two_workers_ingest_departments_side_by_side_and_rebuilds_take_turns(
             for spec in mianyang_sources.department(department).datasets:
                 relation = f"raw.{spec.table_name}"
                 assert rows(con, relation) == rows(file, relation), relation
-        assert con.execute("select count(*) from kpi.kpi_status").fetchone()[0] == 41
     finally:
         file.close()
         con.close()
