@@ -16,15 +16,12 @@ import subprocess
 import sys
 import time
 
-from flows.settings import PROJECT_ROOT
-from lake.catalog import create_catalog, grant_reads
 from source_server.server import SourceServer
 from tests.helpers import small_meters
+from tests.lake.catalogs import ready_catalog
 from tests.lake.compare import rows
 from warehouse.db import connect
 from warehouse.lake import connect_lake
-from warehouse.models import ensure_declared_sources
-from warehouse.raw import ensure_meta
 
 DEPARTMENT = "buildings"
 
@@ -61,14 +58,7 @@ def kill_when_pending(process: subprocess.Popen, reader) -> str:
 
 def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
         lake, tmp_path_factory, default_warehouse, mianyang_sources):
-    written, analyst = create_catalog(lake.folder, dbname="killed_lake")
-    con = connect_lake(written.conninfo, tmp_path_factory.mktemp("killed-parquet"))
-    try:  # ready as `carbonpeak lake init` leaves a lake
-        ensure_meta(con)
-        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
-    finally:
-        con.close()
-    grant_reads(lake.folder, "killed_lake")
+    written, analyst = ready_catalog(lake.folder, "killed_lake", tmp_path_factory.mktemp("killed-parquet"))
     downloads = tmp_path_factory.mktemp("killed-downloads")
     reader = connect_lake(analyst.conninfo, read_only=True)
     try:

@@ -17,10 +17,10 @@ import time
 import duckdb
 import pytest
 
-from flows.settings import PROJECT_ROOT
-from lake.catalog import create_catalog, grant_reads
+from lake.catalog import create_catalog
 from source_server.server import SourceServer
 from tests.helpers import build, small_meters
+from tests.lake.catalogs import ready_catalog
 from tests.lake.compare import COMPARED, rows
 from tests.lake.readers import read_loop
 from warehouse import backend
@@ -28,8 +28,6 @@ from warehouse.backend import retry_on_conflict
 from warehouse.db import connect, transaction
 from warehouse.errors import WarehouseBusy
 from warehouse.lake import connect_lake
-from warehouse.models import ensure_declared_sources
-from warehouse.raw import ensure_meta
 
 READERS = 4  # the reader loops, beside the writer processes
 
@@ -45,15 +43,8 @@ def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_facto
                                                              default_warehouse, chosen):
     departments = [d for d in mianyang_sources.departments if chosen is None or d.name in chosen]
     database = "parallel_lake" if chosen is None else "parallel_lake_" + "_".join(chosen)
-    writer, analyst = create_catalog(lake.folder, dbname=database)
+    writer, analyst = ready_catalog(lake.folder, database, tmp_path_factory.mktemp("parallel-parquet"))
     downloads = tmp_path_factory.mktemp("parallel-downloads")
-    con = connect_lake(writer.conninfo, tmp_path_factory.mktemp("parallel-parquet"))
-    try:  # the bookkeeping and raw tables once, as `carbonpeak lake init` leaves a lake ready
-        ensure_meta(con)
-        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
-    finally:
-        con.close()
-    grant_reads(lake.folder, database)
 
     stop, seen, problems = threading.Event(), [], []
     readers = [threading.Thread(target=read_loop, args=(analyst.conninfo, stop, seen, problems))
@@ -101,14 +92,8 @@ def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_facto
 def test_eight_writers_and_four_readers_for_a_minute(lake, tmp_path_factory, mianyang_sources,
                                                      default_warehouse):
     departments = [d.name for d in mianyang_sources.departments][:8]
-    writer, analyst = create_catalog(lake.folder, dbname="eight_writers_lake")
-    con = connect_lake(writer.conninfo, tmp_path_factory.mktemp("eight-parquet"))
-    try:
-        ensure_meta(con)
-        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
-    finally:
-        con.close()
-    grant_reads(lake.folder, "eight_writers_lake")
+    writer, analyst = ready_catalog(lake.folder, "eight_writers_lake",
+                                    tmp_path_factory.mktemp("eight-parquet"))
     downloads = tmp_path_factory.mktemp("eight-downloads")
     stop, seen, problems = threading.Event(), [], []
     readers = [threading.Thread(target=read_loop, args=(analyst.conninfo, stop, seen, problems))

@@ -20,15 +20,13 @@ import time
 from pathlib import Path
 
 from flows.settings import PROJECT_ROOT
-from lake.catalog import create_catalog, grant_reads
 from source_server import SNAPSHOT_DATE
+from tests.lake.catalogs import ready_catalog
 from tests.lake.compare import rows
 from tests.lake.readers import read_loop
 from tests.prefect_server import free_port, stop, tail, wait_healthy
 from warehouse.db import connect
 from warehouse.lake import LakePointer, connect_lake, write_pointer
-from warehouse.models import ensure_declared_sources
-from warehouse.raw import ensure_meta
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 DEPARTMENTS = ("energy", "forestry")  # one each on the two workers, at once
@@ -79,14 +77,7 @@ def test_two_workers_ingest_departments_side_by_side_and_rebuilds_take_turns(
         lake, tmp_path, source_server, default_warehouse, mianyang_sources):
     from prefect.client.orchestration import SyncPrefectClient
 
-    writer, analyst = create_catalog(lake.folder, dbname="workers_lake")
-    con = connect_lake(writer.conninfo, tmp_path / "parquet")
-    try:  # ready as `carbonpeak lake init` leaves a lake
-        ensure_meta(con)
-        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
-    finally:
-        con.close()
-    grant_reads(lake.folder, "workers_lake")
+    writer, analyst = ready_catalog(lake.folder, "workers_lake", tmp_path / "parquet")
     pointer = write_pointer(tmp_path / "warehouse.lake", LakePointer(writer.conninfo))
 
     api = f"http://127.0.0.1:{free_port()}/api"
