@@ -20,3 +20,9 @@ def rows(con, relation: str) -> list[tuple]:
     got = con.execute(f"select {kept} from {relation}").fetchall()
     # floats to 9 significant digits: sums over Parquet and over the file may differ in the last bits
     return sorted((tuple(f"{v:.9g}" if isinstance(v, float) else v for v in r) for r in got), key=repr)
+
+
+def raw_tables(sources, departments) -> list[str]:
+    """`raw.<table>` of every dataset of the named departments, once each."""
+    return list(dict.fromkeys(f"raw.{spec.table_name}" for name in departments
+                              for spec in sources.department(name).datasets))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +22,15 @@ from flows.settings import PROJECT_ROOT
 from tests.helpers import fetch_and_check_on
 from warehouse.lake import connect_lake
 from warehouse.load import load_batches
+
+
+def start(conninfo: str, name: str, server, downloads: Path, until: float | None = None
+          ) -> subprocess.Popen:
+    """A writer process (this module) ingesting department `name` from `server`."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    args = [conninfo, name, server.url, server.token, str(downloads)] + ([str(until)] if until else [])
+    return subprocess.Popen([sys.executable, "-m", "tests.lake.parallel_worker", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def main(conninfo: str, name: str, url: str, token: str, downloads: str, until: str | None = None) -> None:

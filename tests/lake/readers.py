@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 from warehouse.db import quote_ident
 from warehouse.lake import connect_lake
@@ -41,3 +43,19 @@ def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) 
         problems.append(f"reader failed: {exc}")
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def reading(conninfo: str, loops: int) -> Iterator[tuple[list, list]]:
+    """`loops` reader threads running `read_loop` for the block; yields (seen, problems)."""
+    stop, seen, problems = threading.Event(), [], []
+    readers = [threading.Thread(target=read_loop, args=(conninfo, stop, seen, problems))
+               for _ in range(loops)]
+    for reader in readers:
+        reader.start()
+    try:
+        yield seen, problems
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=60)

@@ -10,27 +10,19 @@ rolls the dead connection's open transaction back; DuckLake's snapshots hold wha
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 
 from source_server.server import SourceServer
 from tests.helpers import small_meters
 from tests.lake.catalogs import ready_catalog
-from tests.lake.compare import rows
+from tests.lake.compare import raw_tables, rows
+from tests.lake.parallel_worker import start
 from warehouse.db import connect
 from warehouse.lake import connect_lake
 
 DEPARTMENT = "buildings"
-
-
-def writer(conninfo: str, server: SourceServer, downloads) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.Popen([sys.executable, "-m", "tests.lake.parallel_worker", conninfo, DEPARTMENT,
-                             server.url, server.token, str(downloads)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def kill_when_pending(process: subprocess.Popen, reader) -> str:
@@ -63,7 +55,7 @@ def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
     reader = connect_lake(analyst.conninfo, read_only=True)
     try:
         with SourceServer(meters=small_meters()) as server:
-            killed = kill_when_pending(writer(written.conninfo, server, downloads), reader)
+            killed = kill_when_pending(start(written.conninfo, DEPARTMENT, server, downloads), reader)
 
             # the lake as the kill left it: the load still pending with its rows in raw (not
             # committed in the instant before the kill), readable, and no reader sees the load
@@ -83,7 +75,7 @@ def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
                     from meta.partitions p""").fetchall():
                 assert held == loaded, (load_id, day)
 
-            rerun = writer(written.conninfo, server, downloads)
+            rerun = start(written.conninfo, DEPARTMENT, server, downloads)
             out, err = rerun.communicate(timeout=600)
         assert rerun.returncode == 0, err[-2000:]
         assert {status for _, status, _ in json.loads(out.strip().splitlines()[-1])} <= {
@@ -98,8 +90,7 @@ def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
         # the killed load's rows are gone, and the rerun loaded each day exactly once
         assert con.execute("select count(*) from raw.buildings__meter_readings where _load_id = ?",
                            [killed]).fetchone()[0] == 0
-        for spec in mianyang_sources.department(DEPARTMENT).datasets:
-            relation = f"raw.{spec.table_name}"
+        for relation in raw_tables(mianyang_sources, [DEPARTMENT]):
             assert rows(con, relation) == rows(file, relation), relation
     finally:
         file.close()

@@ -8,10 +8,6 @@ once, must equal the DuckDB file's row for row; readers must never see half a lo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import threading
 import time
 
 import duckdb
@@ -21,8 +17,9 @@ from lake.catalog import create_catalog
 from source_server.server import SourceServer
 from tests.helpers import build, small_meters
 from tests.lake.catalogs import ready_catalog
-from tests.lake.compare import COMPARED, rows
-from tests.lake.readers import read_loop
+from tests.lake.compare import COMPARED, raw_tables, rows
+from tests.lake.parallel_worker import start
+from tests.lake.readers import reading
 from warehouse import backend
 from warehouse.backend import retry_on_conflict
 from warehouse.db import connect, transaction
@@ -46,21 +43,10 @@ def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_facto
     writer, analyst = ready_catalog(lake.folder, database, tmp_path_factory.mktemp("parallel-parquet"))
     downloads = tmp_path_factory.mktemp("parallel-downloads")
 
-    stop, seen, problems = threading.Event(), [], []
-    readers = [threading.Thread(target=read_loop, args=(analyst.conninfo, stop, seen, problems))
-               for _ in range(READERS)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    with SourceServer(meters=small_meters()) as server:
-        for reader in readers:
-            reader.start()
-        writers = [subprocess.Popen([sys.executable, "-m", "tests.lake.parallel_worker", writer.conninfo,
-                                     d.name, server.url, server.token, str(downloads / d.name)],
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                   for d in departments]
+    with (SourceServer(meters=small_meters()) as server,
+          reading(analyst.conninfo, READERS) as (seen, problems)):
+        writers = [start(writer.conninfo, d.name, server, downloads / d.name) for d in departments]
         outputs = [w.communicate(timeout=600) for w in writers]
-        stop.set()
-        for reader in readers:
-            reader.join(timeout=60)
     assert len(writers) == (3 if chosen else len(mianyang_sources.departments))
     for w, (_, err) in zip(writers, outputs, strict=True):
         assert w.returncode == 0, err[-2000:]
@@ -72,7 +58,7 @@ def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_facto
     con = connect_lake(writer.conninfo)
     file = connect(default_warehouse, read_only=True)
     try:
-        tables = [f"raw.{spec.table_name}" for d in departments for spec in d.datasets]
+        tables = raw_tables(mianyang_sources, [d.name for d in departments])
         if chosen is None:  # every department: the whole build too
             build(con, mianyang_sources)
             tables += list(COMPARED)
@@ -95,22 +81,11 @@ def test_eight_writers_and_four_readers_for_a_minute(lake, tmp_path_factory, mia
     writer, analyst = ready_catalog(lake.folder, "eight_writers_lake",
                                     tmp_path_factory.mktemp("eight-parquet"))
     downloads = tmp_path_factory.mktemp("eight-downloads")
-    stop, seen, problems = threading.Event(), [], []
-    readers = [threading.Thread(target=read_loop, args=(analyst.conninfo, stop, seen, problems))
-               for _ in range(READERS)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     until = time.time() + 60
-    with SourceServer(meters=small_meters()) as server:
-        for reader in readers:
-            reader.start()
-        writers = [subprocess.Popen([sys.executable, "-m", "tests.lake.parallel_worker", writer.conninfo,
-                                     name, server.url, server.token, str(downloads / name), str(until)],
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                   for name in departments]
+    with (SourceServer(meters=small_meters()) as server,
+          reading(analyst.conninfo, READERS) as (seen, problems)):
+        writers = [start(writer.conninfo, name, server, downloads / name, until) for name in departments]
         outputs = [w.communicate(timeout=600) for w in writers]
-        stop.set()
-        for reader in readers:
-            reader.join(timeout=60)
     for w, (_, err) in zip(writers, outputs, strict=True):
         assert w.returncode == 0, err[-2000:]  # 0 errors
     results = [r for out, _ in outputs for r in json.loads(out.strip().splitlines()[-1])]
@@ -121,10 +96,8 @@ def test_eight_writers_and_four_readers_for_a_minute(lake, tmp_path_factory, mia
     con = connect_lake(writer.conninfo)
     file = connect(default_warehouse, read_only=True)
     try:  # 0 lost and 0 duplicate rows: every raw table as the file holds it
-        for name in departments:
-            for spec in mianyang_sources.department(name).datasets:
-                relation = f"raw.{spec.table_name}"
-                assert rows(con, relation) == rows(file, relation), relation
+        for relation in raw_tables(mianyang_sources, departments):
+            assert rows(con, relation) == rows(file, relation), relation
         assert con.execute("select count(*) - count(distinct (dataset, source_key)) from meta.source_state"
                            ).fetchone()[0] == 0
         assert con.execute("select count(*) from meta.load_log").fetchone()[0] == sum(

@@ -15,15 +15,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from flows.settings import PROJECT_ROOT
 from source_server import SNAPSHOT_DATE
 from tests.lake.catalogs import ready_catalog
-from tests.lake.compare import rows
-from tests.lake.readers import read_loop
+from tests.lake.compare import raw_tables, rows
+from tests.lake.readers import reading
 from tests.prefect_server import free_port, stop, tail, wait_healthy
 from warehouse.db import connect
 from warehouse.lake import LakePointer, connect_lake, write_pointer
@@ -92,9 +91,6 @@ def test_two_workers_ingest_departments_side_by_side_and_rebuilds_take_turns(
     server_log = tmp_path / "server.log"
     worker_logs = [tmp_path / f"{name}.log" for name in WORKERS]
     server, workers = None, []
-    stop_reading, seen, problems = threading.Event(), [], []
-    readers = [threading.Thread(target=read_loop, args=(analyst.conninfo, stop_reading, seen, problems))
-               for _ in range(READERS)]
 
     def cli(*args: str) -> None:
         done = subprocess.run([PREFECT, *args], cwd=PROJECT_ROOT, env=client_env, capture_output=True,
@@ -117,9 +113,7 @@ def test_two_workers_ingest_departments_side_by_side_and_rebuilds_take_turns(
         names = [f"ingest/mianyang-{d}" for d in DEPARTMENTS] + ["build-warehouse/mianyang"]
         cli("--no-prompt", "deploy", *[arg for name in names for arg in ("--name", name)])
 
-        for reader in readers:
-            reader.start()
-        with SyncPrefectClient(api) as client:
+        with SyncPrefectClient(api) as client, reading(analyst.conninfo, READERS) as (seen, problems):
             ingests = [client.create_flow_run_from_deployment(
                 client.read_deployment_by_name(f"ingest/mianyang-{d}").id) for d in DEPARTMENTS]
             ingests = wait_for(client, ingests, 300, [server_log, *worker_logs])
@@ -140,9 +134,6 @@ def test_two_workers_ingest_departments_side_by_side_and_rebuilds_take_turns(
             limit = client.read_global_concurrency_limit_by_name("carbonpeak-mianyang-build-warehouse")
             assert (limit.limit, limit.active_slots) == (1, 0)
     finally:
-        stop_reading.set()
-        for reader in readers:
-            reader.join(timeout=60)
         for worker in workers:  # a worker goes on after one SIGTERM: SIGINT after it
             stop(worker, (signal.SIGTERM, 2), (signal.SIGINT, 15))
         stop(server, (signal.SIGTERM, 15))
@@ -153,10 +144,8 @@ def test_two_workers_ingest_departments_side_by_side_and_rebuilds_take_turns(
     con = connect_lake(writer.conninfo)
     file = connect(default_warehouse, read_only=True)
     try:
-        for department in DEPARTMENTS:
-            for spec in mianyang_sources.department(department).datasets:
-                relation = f"raw.{spec.table_name}"
-                assert rows(con, relation) == rows(file, relation), relation
+        for relation in raw_tables(mianyang_sources, DEPARTMENTS):
+            assert rows(con, relation) == rows(file, relation), relation
     finally:
         file.close()
         con.close()
