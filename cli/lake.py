@@ -99,7 +99,7 @@ def cmd_lake_init(args: argparse.Namespace) -> int:
 
 def _write_pointers(folder: Path, warehouse: Path) -> None:
     """The writer's pointer and, beside it under analyst/, the analysts' read-only one."""
-    from lake.catalog import ANALYST, WRITER, catalog_for
+    from lake.catalog import ANALYST, WRITER, catalog_for, stored_data_path
     from lake.errors import LakeError
     from warehouse.lake import POINTER_SUFFIX, LakePointer, write_pointer
 
@@ -107,7 +107,8 @@ def _write_pointers(folder: Path, warehouse: Path) -> None:
         raise LakeError(f"--warehouse `{warehouse}`: a lake pointer's name ends in {POINTER_SUFFIX}, "
                         "e.g. data/warehouse.lake")
     readers = warehouse.parent / "analyst" / warehouse.name
-    write_pointer(warehouse, LakePointer(catalog_for(folder, WRITER).conninfo))
+    # the data path: each city's namespace keeps its files in a folder of it, made by its first writer
+    write_pointer(warehouse, LakePointer(catalog_for(folder, WRITER).conninfo, stored_data_path(folder)))
     write_pointer(readers, LakePointer(catalog_for(folder, ANALYST).conninfo, read_only=True))
     print(f"\nEvery command on the lake: export CARBONPEAK_WAREHOUSE={warehouse}  (then `carbonpeak run`;"
           f" read commands use {readers}, read-only)")
@@ -158,4 +159,6 @@ def _describe(folder: Path) -> None:
         print(f"  LOAD {quote_literal(str(find_extension(package, name)))};")
     print(f"  {attach_sql(analyst.conninfo, read_only=True)};")
     print("  USE lake;")
+    print("  -- each city is a namespace of the lake: add METADATA_SCHEMA 'city_<code>' to the ATTACH's "
+          "options (e.g. city_510700, from city.yml), or METADATA_SCHEMA 'province' for the province")
     print(f"  (password file {analyst.passfile}; give analysts on other accounts their own copy, mode 0600)")

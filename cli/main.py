@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from cli import lake, pipeline, publish, quarantine, read, schedule, source
+from cli import lake, pipeline, province, publish, quarantine, read, schedule, source
 from cli.common import UsageError, epilog
 from flows.settings import prefect_defaults
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         "CARBONPEAK_CONFIG_DIR (default config/mianyang); see .env.example.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for group in (pipeline, read, quarantine, publish, schedule, source, lake):
+    for group in (pipeline, read, quarantine, publish, schedule, source, lake, province):
         group.add_parsers(sub, fmt)
     return parser
 

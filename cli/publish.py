@@ -67,11 +67,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     from connectors.spec import load_sources
     from publishing.dictionary import build_dictionary
-    from warehouse.db import connect
 
     settings = Settings.from_env()
     sources = load_sources(settings.sources_file)
-    con = connect(read_path(args, settings), read_only=True)
+    con = settings.open_warehouse(read_only=True, path=read_path(args, settings))
     try:
         site = build_dictionary(con, Path(args.out), settings.sql_dir, sources, settings.kpis_file)
     finally:
@@ -88,6 +87,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     out = Path(args.out) if args.out else settings.warehouse.parent / "report.html"
-    write_report(read_path(args, settings), out, kpis_file=settings.kpis_file)
+    con = settings.open_warehouse(read_only=True, path=read_path(args, settings))
+    try:
+        write_report(con, out, kpis_file=settings.kpis_file)
+    finally:
+        con.close()
     print(f"KPI report written: {out} (one file, opens offline in any browser)")
     return 0

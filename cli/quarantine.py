@@ -15,6 +15,7 @@ from cli.common import (
     show_usage,
 )
 from core.text import clip
+from flows.settings import Settings
 from publishing.clock import city_time
 
 
@@ -53,10 +54,9 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     from cli.table import render
-    from warehouse.db import connect
     from warehouse.quarantine import read_quarantine
 
-    con = connect(read_path(args), read_only=True)
+    con = Settings.from_env().open_warehouse(read_only=True, path=read_path(args))
     try:
         rows = read_quarantine(con, args.dataset, include_replayed=args.all)
     finally:

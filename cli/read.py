@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cli.common import UsageError, epilog, read_path, reads_warehouse, show_usage
 from core.text import clip
+from flows.settings import Settings
 from publishing.clock import city_time
 from publishing.status_words import QUALIFIER_WORDS, STATUS_ZH, WARNING_SHORT, warning_label
 
@@ -75,10 +76,9 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
 def render_kpi_status(warehouse: Path, kpi: str | None = None, status: str | None = None,
                       show_all: bool = True) -> str:
     from cli.table import render
-    from warehouse.db import connect
     from warehouse.kpi import read_kpi_status
 
-    con = connect(warehouse, read_only=True)
+    con = Settings.from_env().open_warehouse(read_only=True, path=warehouse)
     try:
         rows = read_kpi_status(con, kpi, status)
     finally:
@@ -122,10 +122,9 @@ def render_kpi_warnings(warehouse: Path, kpi: str | None = None, year: int | Non
     from publishing.report_chart import fmt
     from publishing.report_text import unit_text
     from publishing.report_warning import months_zh, no_warning_reason, required_label
-    from warehouse.db import connect
     from warehouse.kpi import read_early_warnings
 
-    con = connect(warehouse, read_only=True)
+    con = Settings.from_env().open_warehouse(read_only=True, path=warehouse)
     try:
         rows = read_early_warnings(con)
     finally:
@@ -170,9 +169,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
     from cli.table import render
-    from warehouse.db import connect
 
-    con = connect(read_path(args), read_only=True)
+    con = Settings.from_env().open_warehouse(read_only=True, path=read_path(args))
     try:
         cursor = con.execute(args.query)
         if cursor.description is None:
@@ -196,9 +194,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_alerts_list(args: argparse.Namespace) -> int:
     from alerts.state import read_alerts
     from cli.table import render
-    from warehouse.db import connect
 
-    con = connect(read_path(args), read_only=True)
+    con = Settings.from_env().open_warehouse(read_only=True, path=read_path(args))
     try:
         rows = read_alerts(con, args.limit)
     finally:

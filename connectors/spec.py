@@ -8,6 +8,7 @@ mistake is one line naming the file, the source and the key; split, the checks w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -410,4 +411,11 @@ def load_city(path: Path) -> dict:
         raise ConfigError(str(path), None, "-", f"not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("counties"), list):
         raise ConfigError(str(path), None, "counties", "expected a list of county names")
+    code = doc.get("code")
+    if code is not None:
+        # a lake names the city's namespace after it (warehouse/lake.city_namespace): digits only
+        if isinstance(code, bool) or not re.fullmatch(r"[0-9]{6}", str(code)):
+            raise ConfigError(str(path), None, "code", f"`{code}` is not a six-digit administrative "
+                              "division code; write it quoted, e.g. code: \"510700\" (Mianyang)")
+        doc["code"] = str(code)
     return doc

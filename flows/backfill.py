@@ -7,7 +7,6 @@ from prefect.states import Failed
 
 from core.errors import CarbonpeakError
 from flows.settings import Settings
-from warehouse.db import connect
 from warehouse.kpi import STATUSES, check_kpi_status, read_kpi_status_through
 
 
@@ -19,7 +18,7 @@ class BackfillError(CarbonpeakError):
 def evaluate_kpis_through(year: int) -> list[dict]:
     """The status of every checkpoint as it stood with the figures up to `year`."""
     settings = Settings.from_env()
-    con = connect(settings.warehouse, read_only=True)
+    con = settings.open_warehouse(read_only=True)
     try:
         rows = read_kpi_status_through(con, settings.sql_dir, year)
     finally:

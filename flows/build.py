@@ -13,7 +13,6 @@ from flows.settings import Settings
 from flows.writing import writing
 from publishing.clock import city_today
 from warehouse.catalogue import load_catalogue, read_catalogue
-from warehouse.db import connect
 from warehouse.freshness import seed_data_age
 from warehouse.kpi_views import GeneratedModel, generated_models
 from warehouse.lake import is_pointer
@@ -59,7 +58,7 @@ def build_warehouse(select: str | None = None) -> list[str]:
     settings = Settings.from_env()
     inputs = build_inputs(settings)
     with writing("build-warehouse"):
-        con = connect(settings.warehouse)
+        con = settings.open_warehouse()
         try:
             built = build_models(con, settings.sql_dir, select, seed=inputs.seed,
                                  generated=inputs.generated)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from flows.settings import Settings
-from warehouse.db import connect
 from warehouse.kpi import check_kpi_status, read_kpi_status
 
 
@@ -13,7 +12,7 @@ from warehouse.kpi import check_kpi_status, read_kpi_status
 def evaluate_kpis() -> list[dict]:
     """Read `kpi.kpi_status` and report how many checkpoints are in each status."""
     logger = get_run_logger()
-    con = connect(Settings.from_env().warehouse, read_only=True)
+    con = Settings.from_env().open_warehouse(read_only=True)
     try:
         rows = read_kpi_status(con)
     finally:

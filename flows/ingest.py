@@ -30,7 +30,6 @@ from flows.settings import (
     with_http_overrides,
 )
 from flows.writing import writing
-from warehouse.db import connect
 from warehouse.errors import WarehouseError
 from warehouse.health import record_health
 from warehouse.load import LoadResult, load_batches
@@ -67,7 +66,7 @@ def validate(spec: DatasetSpec, fetched: list[FetchResult | DayFiles], city: dic
     nothing reads until the load commits it (warehouse/native.py); a failure here removes it.
     """
     settings = Settings.from_env()
-    con = connect(settings.warehouse)
+    con = settings.open_warehouse()
     try:
         # Suites may look at other raw tables (cross-dataset checks): they must exist, if empty.
         ensure_declared_sources(con, settings.sql_dir)
@@ -97,7 +96,7 @@ def check_fetched(fetched: FetchResult | DayFiles, con, city: dict, as_of) -> Ba
 def load(batches: list[Batch], department: DepartmentSpec) -> list[LoadResult]:
     from prefect.runtime import flow_run
 
-    con = connect(Settings.from_env().warehouse)
+    con = Settings.from_env().open_warehouse()
     try:
         try:
             results = load_batches(con, batches, run_id=flow_run.id)
@@ -130,7 +129,7 @@ def ingest_department(name: str) -> list[LoadResult]:
     check_contract(config, raw_tables)
     check_suite_columns(config, {t: [c for c, _ in cols] for t, cols in raw_tables.items()})
     department = config.department(name)
-    con = connect(settings.warehouse)
+    con = settings.open_warehouse()
     try:
         states = read_source_states(con)
     finally:
@@ -153,7 +152,7 @@ def _record_failure(name: str, exc: CarbonpeakError) -> None:
         department = load_sources(settings.sources_file).department(name)
     except CarbonpeakError:
         return  # the configuration itself is broken: nothing to attach the failure to
-    con = connect(settings.warehouse)
+    con = settings.open_warehouse()
     try:
         record_health(con, department, str(exc))
     finally:

@@ -9,7 +9,6 @@ from expectations.gate import dataset_facts
 from expectations.suites import load_suite
 from flows.settings import Settings
 from publishing.data_docs import build_data_docs
-from warehouse.db import connect
 from warehouse.validations import read_gx_results
 
 RUNS_PER_DATASET = 10  # the index lists each dataset's most recent validations
@@ -26,7 +25,7 @@ def build_quality_docs(settings: Settings, out: Path) -> Path:
         suites.append(load_suite(spec.table_name, params=facts).suite)
     results = []
     if settings.warehouse.exists():
-        con = connect(settings.warehouse, read_only=True)
+        con = settings.open_warehouse(read_only=True)
         try:
             results = read_gx_results(con, RUNS_PER_DATASET)
         finally:

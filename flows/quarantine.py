@@ -22,7 +22,6 @@ from expectations.gate import check_batch
 from flows.build import build_warehouse
 from flows.settings import Settings
 from flows.writing import writing
-from warehouse.db import connect
 from warehouse.load import load_batches
 from warehouse.models import ensure_declared_sources
 from warehouse.quarantine import QuarantinedRecord, current_rows, mark_replayed, read_quarantine
@@ -82,7 +81,7 @@ def replay_quarantine(dataset: str | None = None) -> list[ReplayResult]:
     config = load_sources(settings.sources_file)
     city = load_city(settings.city_file)
     with writing("replay-quarantine"):  # a writer like any other: one at a time
-        con = connect(settings.warehouse)
+        con = settings.open_warehouse()
         try:
             ensure_declared_sources(con, settings.sql_dir)
             pending: dict[str, list[QuarantinedRecord]] = {}

@@ -42,7 +42,7 @@ def run_all(departments: list[str] | None = None) -> list[dict]:
 
 
 def _run_all(departments: list[str] | None) -> list[dict]:
-    from flows.alerts import alert
+    from flows.alerting import alert
 
     logger = get_run_logger()
     config = load_sources(Settings.from_env().sources_file)

@@ -25,6 +25,8 @@ class Settings:
     # beside the warehouse (data/analyst/warehouse.duckdb), so moving the warehouse moves it too.
     snapshot: Path | None = None
     lock_wait_s: float = 60.0  # how long a run waits for another run to release the warehouse
+    # the province on a lake (warehouse/province.py): its cities and the KPIs that add up
+    province_file: Path = PROJECT_ROOT / "config" / "province.yml"
 
     def __post_init__(self) -> None:
         if self.snapshot is None:
@@ -40,6 +42,8 @@ class Settings:
             as_of=_date(env, "CARBONPEAK_AS_OF"),
             snapshot=Path(env["CARBONPEAK_SNAPSHOT"]) if env.get("CARBONPEAK_SNAPSHOT") else None,
             lock_wait_s=_seconds(env, "CARBONPEAK_LOCK_WAIT_S", 60.0),
+            province_file=Path(env.get("CARBONPEAK_PROVINCE_FILE")
+                               or PROJECT_ROOT / "config" / "province.yml"),
         )
 
     @property
@@ -53,6 +57,16 @@ class Settings:
     @property
     def city_file(self) -> Path:
         return self.config_dir / "city.yml"
+
+    def open_warehouse(self, read_only: bool = False, path: Path | None = None):
+        """The warehouse (or `path`, e.g. the analysts' copy) as this city's: on a lake, its namespace."""
+        from connectors.spec import load_city
+        from warehouse.db import connect
+        from warehouse.lake import is_pointer
+
+        path = self.warehouse if path is None else Path(path)
+        code = load_city(self.city_file).get("code") if is_pointer(path) else None
+        return connect(path, read_only, city_code=code)
 
 
 def _date(env: os._Environ, name: str) -> dt.date | None:

@@ -3,15 +3,17 @@
 A DuckDB file takes one writer: every writing flow holds the warehouse's run lock
 (flows/run_lock.py) and the outermost holder clears a killed run's stage tables.
 
-A DuckLake takes many writers (snapshot isolation; a conflicting load is rerun whole). There
-only flows that write the same things exclude each other, by `what`: one department's ingest
+A DuckLake takes many writers (snapshot isolation; a conflicting load is rerun whole), and each
+city writes a namespace of its own (warehouse/lake.city_namespace). There only one city's flows
+that write the same things exclude each other, by `what`: one department's ingest
 against another run of that department (a day's pending load must be its dataset's only one,
 warehouse/native.discard_orphans), a model rebuild against another rebuild (two `CREATE OR
 REPLACE` of one model always conflict). Each such scope is held two ways:
-- a lock file beside the pointer (`<pointer>.<what>.lock`), for runs on this machine, whatever
-  Prefect server each uses (`carbonpeak run` starts its own temporary one);
+- a lock file beside the pointer (`<pointer>.<scope>.<what>.lock`, the scope a city or
+  `province`), for runs on this machine, whatever Prefect server each uses (`carbonpeak run`
+  starts its own temporary one);
 - when a Prefect server is configured (`PREFECT_API_URL`, as on every worker), a Prefect global
-  concurrency limit of one slot, `carbonpeak-<city>-<what>`, created when missing, for workers
+  concurrency limit of one slot, `carbonpeak-<scope>-<what>`, created when missing, for workers
   on other machines.
 The stage is not cleared on a lake: another writer's batch may be in it.
 """
@@ -26,16 +28,21 @@ from prefect import get_run_logger
 
 from flows.run_lock import depth, run_lock
 from flows.settings import Settings
-from warehouse.db import clear_stage, connect, warehouse_problem
+from warehouse.db import clear_stage, warehouse_problem
 from warehouse.errors import WarehouseBusy
 from warehouse.lake import is_pointer
 
 
 @contextlib.contextmanager
-def writing(what: str) -> Iterator[None]:
-    """Hold what this flow writes (see the module docstring); a full disk is one line."""
+def writing(what: str, scope: str | None = None) -> Iterator[None]:
+    """Hold what this flow writes (see the module docstring); a full disk is one line.
+
+    `scope` is whose namespace of a lake it writes: the configured city's by default, or `province`.
+    """
     settings = Settings.from_env()
-    held = _lake_scope(settings, what) if is_pointer(settings.warehouse) else _whole_file(settings, what)
+    scope = scope or settings.config_dir.name
+    held = (_lake_scope(settings, scope, what) if is_pointer(settings.warehouse)
+            else _whole_file(settings, what))
     try:  # around the taking too: clearing a killed run's stage writes, and a disk may be full
         with held:
             yield
@@ -50,7 +57,7 @@ def writing(what: str) -> Iterator[None]:
 def _whole_file(settings: Settings, what: str) -> Iterator[None]:
     with run_lock(settings.warehouse, what, settings.lock_wait_s):
         if depth(settings.warehouse) == 1:
-            con = connect(settings.warehouse)
+            con = settings.open_warehouse()
             try:
                 left = clear_stage(con)
             finally:
@@ -61,21 +68,21 @@ def _whole_file(settings: Settings, what: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _lake_scope(settings: Settings, what: str) -> Iterator[None]:
-    pointer = settings.warehouse
-    with run_lock(pointer.with_name(f"{pointer.name}.{what}"), what, settings.lock_wait_s):
+def _lake_scope(settings: Settings, scope: str, what: str) -> Iterator[None]:
+    pointer = settings.warehouse  # another city's run of the same flow writes another namespace
+    with run_lock(pointer.with_name(f"{pointer.name}.{scope}.{what}"), what, settings.lock_wait_s):
         if not os.environ.get("PREFECT_API_URL"):
             yield
             return
-        name = concurrency_limit_name(settings, what)
+        name = concurrency_limit_name(scope, what)
         with _prefect_slot(name, settings.lock_wait_s):
             get_run_logger().info("holding the Prefect concurrency limit `%s`", name)
             yield
             get_run_logger().info("releasing the Prefect concurrency limit `%s`", name)
 
 
-def concurrency_limit_name(settings: Settings, what: str) -> str:
-    return f"carbonpeak-{settings.config_dir.name}-{what}"
+def concurrency_limit_name(scope: str, what: str) -> str:
+    return f"carbonpeak-{scope}-{what}"
 
 
 @contextlib.contextmanager

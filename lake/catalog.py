@@ -61,16 +61,23 @@ def create_catalog(folder: Path, dbname: str = DATABASE, writer: str = WRITER,
         f"(SELECT FROM pg_database WHERE datname = '{dbname}') \\gexec\n"
         f"REVOKE ALL ON DATABASE {dbname} FROM PUBLIC;\n"
         f"GRANT CONNECT ON DATABASE {dbname} TO {analyst};\n"))
+    # Not `IN SCHEMA public`: each city's lake keeps its catalog in a schema of its own, made
+    # by its first writer (warehouse/lake.city_namespace), and the analyst reads those too.
     run_sql(status.folder, f"GRANT USAGE ON SCHEMA public TO {analyst};\n"
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA public "
-            f"GRANT SELECT ON TABLES TO {analyst};\n", dbname=dbname)
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {writer} GRANT USAGE ON SCHEMAS TO {analyst};\n"
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {writer} GRANT SELECT ON TABLES TO {analyst};\n",
+            dbname=dbname)
     grant_reads(folder, dbname, analyst)
     return catalog_for(folder, writer, dbname), catalog_for(folder, analyst, dbname)
 
 
 def grant_reads(folder: Path, dbname: str = DATABASE, analyst: str = ANALYST) -> None:
-    """Let the analyst read every table there is now (later ones are covered by default privileges)."""
-    run_sql(folder, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {analyst};\n", dbname=dbname)
+    """Let the analyst read every schema and table there is now (later ones: default privileges)."""
+    run_sql(folder, "DO $$ DECLARE s text; BEGIN FOR s IN SELECT nspname FROM pg_namespace WHERE "
+            "nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP "
+            f"EXECUTE format('GRANT USAGE ON SCHEMA %I TO {analyst}', s); "
+            f"EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO {analyst}', s); "
+            "END LOOP; END $$;\n", dbname=dbname)
 
 
 def catalog_for(folder: Path, role: str, dbname: str = DATABASE) -> Catalog:

@@ -11,19 +11,25 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseError
-from warehouse.lake import connect_pointer, is_pointer
+from warehouse.lake import city_namespace, connect_pointer, is_pointer
 
 SCHEMAS = ("raw", "staging", "marts", "kpi", "meta", "config")
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, read_only: bool = False, *, city_code: str | None = None
+            ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; never downloads an extension (this must work offline).
 
-    A `.lake` path is a pointer to a DuckLake (`carbonpeak lake init` writes it): the lake it names
-    is attached instead, read-only when asked.
+    A `.lake` path is a pointer to a DuckLake (`carbonpeak lake init` writes it) that many cities
+    share: the namespace of `city_code` (city.yml's `code`) is attached instead, read-only when
+    asked. A file holds one city and ignores the code.
     """
     if is_pointer(path):
-        con = connect_pointer(path, read_only=read_only)
+        if city_code is None:
+            raise WarehouseError(f"`{path}` is a lake that many cities share, and this city's city.yml "
+                                 "has no `code:`: add its six-digit administrative division code, "
+                                 "e.g. `code: \"510700\"` for Mianyang")
+        con = connect_pointer(path, city_namespace(city_code), read_only=read_only)
     else:
         con = _connect_file(path, read_only)
     # DuckDB 1.5.5's top-N window rewrite fails `row_number() = 1` over kpi_status ("Type mismatch

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from warehouse.errors import WarehouseError
 # made 0 such errors here (docs/research/ducklake-findings.md §4). Logical conflicts (MERGE or
 # DELETE against a concurrent write of the same table) are not retried by any count.
 MAX_RETRY_COUNT = 100
+NEW_NAMESPACE_ATTEMPTS = 5
 
 # (wheel package, extension): postgres_scanner must be loaded before the ATTACH needs it.
 EXTENSIONS = (("duckdb_extension_postgres_scanner", "postgres_scanner"),
@@ -129,11 +131,20 @@ def _data_path_text(data_path: Path | str) -> str:
 
 
 def attach_sql(conninfo: str, data_path: Path | str | None = None, *, read_only: bool = False,
-               alias: str = "lake") -> str:
-    """The ATTACH statement for a lake, every part checked and quoted."""
+               alias: str = "lake", namespace: str | None = None) -> str:
+    """The ATTACH statement for a lake, every part checked and quoted.
+
+    `namespace` is the PostgreSQL schema holding this lake's catalog tables (DuckLake's
+    METADATA_SCHEMA): one per city, so many cities share one catalog database (see `city_namespace`).
+    """
     if not _IDENTIFIER.fullmatch(alias):
         raise LakeConnectError(f"lake alias `{alias}` must be a lowercase identifier, e.g. `lake`")
     options = []
+    if namespace is not None:
+        if not _IDENTIFIER.fullmatch(namespace):
+            raise LakeConnectError(f"lake namespace `{namespace}` must be a lowercase identifier, "
+                                   "e.g. `city_510700`")
+        options.append(f"METADATA_SCHEMA {quote_literal(namespace)}")
     if data_path is not None:
         if _CONTROL.search(str(data_path)):
             raise LakeConnectError("data path contains a control character (a newline?)")
@@ -145,13 +156,41 @@ def attach_sql(conninfo: str, data_path: Path | str | None = None, *, read_only:
 
 
 def connect_lake(conninfo: str, data_path: Path | str | None = None, *, read_only: bool = False,
-                 alias: str = "lake") -> duckdb.DuckDBPyConnection:
+                 alias: str = "lake", namespace: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `alias` and in use; offline.
 
     `data_path` is needed by the first writer only: DuckLake stores it in the catalog. Readers
     pass `read_only=True` (as the read-only role): a write then fails before it touches anything.
     """
-    statement = attach_sql(conninfo, data_path, read_only=read_only, alias=alias)
+    statement = attach_sql(conninfo, data_path, read_only=read_only, alias=alias, namespace=namespace)
+    con = lake_engine()
+    try:
+        _attach(con, statement)
+        con.execute(f"USE {alias}")
+    except duckdb.Error as exc:
+        con.close()
+        raise LakeConnectError(_attach_problem(exc, namespace, read_only)) from None
+    return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, statement: str) -> None:
+    """Run the ATTACH; again, after a pause, when another writer was creating the same new namespace.
+
+    The first writers of a city that never wrote (two departments started at once) all create its
+    catalog schema; all but one fail on PostgreSQL's unique name, and then find it made.
+    """
+    for attempt in range(1, NEW_NAMESPACE_ATTEMPTS + 1):
+        try:
+            con.execute(statement)
+            return
+        except duckdb.Error as exc:
+            if "duplicate key value" not in str(exc) or attempt == NEW_NAMESPACE_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+
+
+def lake_engine() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that can attach lakes: extensions loaded by path, retries raised."""
     files = [find_extension(package, name) for package, name in EXTENSIONS]
     con = duckdb.connect(config={"autoinstall_known_extensions": "false",
                                  "autoload_known_extensions": "false"})
@@ -159,12 +198,49 @@ def connect_lake(conninfo: str, data_path: Path | str | None = None, *, read_onl
         for file in files:
             con.execute(f"LOAD {quote_literal(str(file))}")
         con.execute(f"SET ducklake_max_retry_count = {MAX_RETRY_COUNT}")
-        con.execute(statement)
-        con.execute(f"USE {alias}")
     except duckdb.Error as exc:
         con.close()
-        raise LakeConnectError(f"cannot attach the lake: {redact(_first_line(exc))}") from None
+        raise LakeConnectError(f"cannot load the lake's extensions: {_first_line(exc)}") from None
     return con
+
+
+def attach_namespace(con: duckdb.DuckDBPyConnection, conninfo: str, namespace: str, alias: str,
+                     data_path: Path | str | None = None, *, read_only: bool = False) -> None:
+    """Attach one more namespace of the lake to `con` as `alias` (the province reads every city's)."""
+    try:
+        _attach(con, attach_sql(conninfo, data_path, read_only=read_only, alias=alias, namespace=namespace))
+    except duckdb.Error as exc:
+        raise LakeConnectError(_attach_problem(exc, namespace, read_only)) from None
+
+
+def _attach_problem(exc: duckdb.Error, namespace: str | None, read_only: bool) -> str:
+    text = redact(_first_line(exc))
+    if namespace and ("data_path is not set" in text or (read_only and "does not exist" in text)):
+        return (f"the lake has no `{namespace}` yet: nothing of it was ever written. Run that city's "
+                "ingest first (with a writer's pointer that names `data_path:`, as `carbonpeak lake "
+                "init` writes it)")
+    return f"cannot attach the lake: {text}"
+
+
+# --- cities: one namespace each in the one catalog database ---------------------------------------
+
+_CITY_CODE = re.compile(r"[0-9]{6}")
+
+
+def city_namespace(city_code: str) -> str:
+    """Where a city's tables live in the lake: `city_<code>`, its own DuckLake catalog schema.
+
+    Each city is a DuckLake of its own in the shared PostgreSQL database and data path, so the same
+    models and tables serve every city, and two cities' writers never conflict (DuckLake detects
+    conflicts per table within one lake). The province's tables (warehouse/province.py) read them all.
+    """
+    if not _CITY_CODE.fullmatch(str(city_code)):
+        raise LakeConnectError(f"city code `{city_code}` is not a six-digit administrative division "
+                               "code (e.g. 510700 for Mianyang); set `code:` in the city's city.yml")
+    return f"city_{city_code}"
+
+
+PROVINCE_NAMESPACE = "province"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -186,8 +262,16 @@ class LakePointer:
     """
 
     catalog: str  # libpq conninfo of the catalog database, with a passfile (never a password)
-    data_path: str | None = None
+    data_path: str | None = None  # the lake's root: each namespace keeps its files in a folder of it
     read_only: bool = False
+
+    def namespace_data_path(self, namespace: str) -> str | None:
+        """Where `namespace` keeps its Parquet files: `<data_path>/<namespace>`; None for a reader."""
+        if self.data_path is None or self.read_only:
+            return None
+        if re.match(r"[a-z][a-z0-9+.-]*://", self.data_path):
+            return self.data_path.rstrip("/") + "/" + namespace + "/"
+        return str(Path(self.data_path) / namespace)
 
 
 def is_pointer(path: Path) -> bool:
@@ -224,7 +308,11 @@ def read_pointer(path: Path) -> LakePointer:
                        bool(body.get("read_only", False)))
 
 
-def connect_pointer(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """The lake a pointer file names; read-only when asked or when the pointer says so."""
+def connect_pointer(path: Path, namespace: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """`namespace` (a city's, or the province's) of the lake a pointer file names, attached as `lake`.
+
+    Read-only when asked or when the pointer says so.
+    """
     pointer = read_pointer(path)
-    return connect_lake(pointer.catalog, pointer.data_path, read_only=read_only or pointer.read_only)
+    return connect_lake(pointer.catalog, pointer.namespace_data_path(namespace),
+                        read_only=read_only or pointer.read_only, namespace=namespace)

@@ -319,7 +319,7 @@ def test_alert_flow_emits_prefect_events(prefect_harness, warehouse_copy, receiv
     from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 
     off_track = scenario["off_track"]
-    from flows.alerts import alert
+    from flows.alerting import alert
 
     monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(warehouse_copy))
     start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)

@@ -30,9 +30,10 @@ def half_loads(con) -> tuple[int, list[str]]:
                          for load_id, dataset, loaded in logged if held.get(load_id, 0) != loaded]
 
 
-def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) -> None:
+def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list,
+              namespace: str | None = None) -> None:
     """Check `half_loads` again and again through the read-only role until `stop` is set."""
-    con = connect_lake(conninfo, read_only=True)
+    con = connect_lake(conninfo, read_only=True, namespace=namespace)
     try:
         while not stop.is_set():
             loads, half = half_loads(con)
@@ -46,11 +47,16 @@ def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list) 
 
 
 @contextlib.contextmanager
-def reading(conninfo: str, loops: int) -> Iterator[tuple[list, list]]:
-    """`loops` reader threads running `read_loop` for the block; yields (seen, problems)."""
+def reading(conninfo: str, loops: int, namespaces: tuple[str | None, ...] = (None,)
+            ) -> Iterator[tuple[list, list]]:
+    """`loops` reader threads running `read_loop` for the block; yields (seen, problems).
+
+    Each loop reads one of `namespaces` (the lake's cities), in turn.
+    """
     stop, seen, problems = threading.Event(), [], []
-    readers = [threading.Thread(target=read_loop, args=(conninfo, stop, seen, problems))
-               for _ in range(loops)]
+    readers = [threading.Thread(target=read_loop, args=(conninfo, stop, seen, problems,
+                                                        namespaces[i % len(namespaces)]))
+               for i in range(loops)]
     for reader in readers:
         reader.start()
     try:

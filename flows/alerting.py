@@ -1,4 +1,8 @@
-"""The `send-alerts` flow: send what the alert rules decide after `evaluate-kpis` (alerts/)."""
+"""The `send-alerts` flow: send what the alert rules decide after `evaluate-kpis` (alerts/).
+
+Not named `flows/alerts.py`: a process worker loads `flows/run_all.py` by path with `flows/` on
+`sys.path`, where a module `alerts` would hide the `alerts` package from every import.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from alerts.send import AlertResult, send_alerts
 from connectors.spec import load_sources
 from core.errors import ConfigError
 from flows.settings import Settings
-from warehouse.db import connect
 
 
 @flow(name="send-alerts")
@@ -25,7 +28,7 @@ def alert() -> list[AlertResult]:
         names = {d.name: d.name_zh for d in load_sources(settings.sources_file).departments}
     except ConfigError:
         names = {}  # the messages then name departments by their code only
-    con = connect(settings.warehouse)
+    con = settings.open_warehouse()
     try:
         results = send_alerts(con, config, departments=names)
     finally:
