@@ -13,6 +13,7 @@ from alerts.send import AlertResult, send_alerts
 from connectors.spec import load_sources
 from core.errors import ConfigError
 from flows.settings import Settings
+from flows.writing import writing
 
 
 @flow(name="send-alerts")
@@ -28,11 +29,13 @@ def alert() -> list[AlertResult]:
         names = {d.name: d.name_zh for d in load_sources(settings.sources_file).departments}
     except ConfigError:
         names = {}  # the messages then name departments by their code only
-    con = settings.open_warehouse()
-    try:
-        results = send_alerts(con, config, departments=names)
-    finally:
-        con.close()
+    # one sender per city at a time: two runs deciding at once would both page for the same change
+    with writing("send-alerts"):
+        con = settings.open_warehouse()
+        try:
+            results = send_alerts(con, config, departments=names)
+        finally:
+            con.close()
     suppressed = sum(any(d.status == "suppressed" for d in r.deliveries) for r in results)
     sent = sum(r.sent for r in results)
     logger.info("%d alerts: %d sent, %d recorded only (strive), %d not delivered", len(results),

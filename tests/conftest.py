@@ -117,3 +117,33 @@ def warehouse_copy(default_warehouse, tmp_path) -> Path:
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(default_warehouse, copy)
     return copy
+
+
+# The minute-long tests, longest first (as `bash bootstrap.sh test` lists them). They start first,
+# taking turns between the two halves of the list: with `--dist worksteal` (bootstrap.sh) each
+# xdist worker gets one half and an idle worker takes the other's last tests, so neither worker
+# is left at the end running a minute-long test alone.
+LONG_TESTS = (
+    "tests/lake/test_lake_workers.py::",
+    "tests/flows/test_cli.py::test_main_job_end_to_end",
+    "tests/flows/test_pipeline.py::test_one_failing_department",
+    "tests/flows/test_pipeline.py::test_run_all_ingests_builds_and_evaluates",
+    "tests/warehouse/test_snapshot.py::test_analyst_queries_never_fail",
+    "tests/flows/test_schedules.py::test_a_deployment_scheduled_every_minute",
+    "tests/lake/test_lake_kill.py::",
+    "tests/lake/test_lake_pipeline.py::",  # whole modules where a module fixture is the cost
+    "tests/flows/test_pipeline.py::test_source_dying_mid_run",
+    "tests/warehouse/test_energy_reconciliation.py::",
+)
+
+
+def _long_rank(item: pytest.Item) -> int | None:
+    return next((rank for rank, prefix in enumerate(LONG_TESTS) if item.nodeid.startswith(prefix)), None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    long = sorted((i for i in items if _long_rank(i) is not None), key=_long_rank)
+    rest = [i for i in items if _long_rank(i) is None]
+    first = long[0::2]
+    cut = max(len(items) // 2 - len(first), 0)  # worksteal's first worker takes items[:len // 2]
+    items[:] = first + rest[:cut] + long[1::2] + rest[cut:]

@@ -26,7 +26,7 @@ from warehouse.errors import WarehouseError
 # made 0 such errors here (docs/research/ducklake-findings.md §4). Logical conflicts (MERGE or
 # DELETE against a concurrent write of the same table) are not retried by any count.
 MAX_RETRY_COUNT = 100
-NEW_NAMESPACE_ATTEMPTS = 5
+NEW_NAMESPACE_ATTEMPTS = 8  # about 7 s in all: a new namespace's catalog takes ~1 s to create
 
 # (wheel package, extension): postgres_scanner must be loaded before the ATTACH needs it.
 EXTENSIONS = (("duckdb_extension_postgres_scanner", "postgres_scanner"),
@@ -177,16 +177,18 @@ def _attach(con: duckdb.DuckDBPyConnection, statement: str) -> None:
     """Run the ATTACH; again, after a pause, when another writer was creating the same new namespace.
 
     The first writers of a city that never wrote (two departments started at once) all create its
-    catalog schema; all but one fail on PostgreSQL's unique name, and then find it made.
+    catalog schema and tables, one statement at a time; all but one fail on a name another has
+    just taken (a duplicate key, a relation that already exists), and then find the catalog made.
     """
     for attempt in range(1, NEW_NAMESPACE_ATTEMPTS + 1):
         try:
             con.execute(statement)
             return
         except duckdb.Error as exc:
-            if "duplicate key value" not in str(exc) or attempt == NEW_NAMESPACE_ATTEMPTS:
+            racing = any(text in str(exc) for text in ("duplicate key value", "already exists"))
+            if not racing or attempt == NEW_NAMESPACE_ATTEMPTS:
                 raise
-            time.sleep(0.2 * attempt)
+            time.sleep(0.25 * attempt)
 
 
 def lake_engine() -> duckdb.DuckDBPyConnection:
