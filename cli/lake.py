@@ -62,6 +62,24 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
                             epilog=epilog("carbonpeak lake status"))
     _folder(p)
     p.set_defaults(func=cmd_lake_status)
+    p = lake_sub.add_parser(
+        "maintain", formatter_class=fmt,
+        help="expire old snapshots, merge small files, delete unreferenced ones",
+        description="The `maintain-lake` flow on the lake CARBONPEAK_WAREHOUSE names, namespace by namespace "
+        "(every city's and the province's): snapshots older than --keep-days expire, small files are "
+        "merged, files no kept snapshot references are deleted after --grace-hours, and files no "
+        "snapshot ever referenced (a killed writer's) after --orphan-hours, which must exceed the "
+        "longest load. Run it weekly, e.g. from a Prefect schedule or cron.",
+        epilog=epilog("CARBONPEAK_WAREHOUSE=data/warehouse.lake carbonpeak lake maintain",
+                      "carbonpeak lake maintain --keep-days 30 --orphan-hours 48"))
+    p.add_argument("--keep-days", type=float, default=7.0,
+                   help="how far back time travel reaches (default: 7)")
+    p.add_argument("--grace-hours", type=float, default=24.0,
+                   help="how long a replaced file stays for readers still in an older snapshot (default: 24)")
+    p.add_argument("--orphan-hours", type=float, default=24.0,
+                   help="how old an unreferenced file must be to go: more than the longest load "
+                        "(default: 24)")
+    p.set_defaults(func=cmd_lake_maintain)
     lake.set_defaults(func=lambda args: show_usage(lake))
 
 
@@ -162,3 +180,15 @@ def _describe(folder: Path) -> None:
     print("  -- each city is a namespace of the lake: add METADATA_SCHEMA 'city_<code>' to the ATTACH's "
           "options (e.g. city_510700, from city.yml), or METADATA_SCHEMA 'province' for the province")
     print(f"  (password file {analyst.passfile}; give analysts on other accounts their own copy, mode 0600)")
+
+
+def cmd_lake_maintain(args: argparse.Namespace) -> int:
+    from cli.table import render
+    from flows.maintenance import maintain_lake
+
+    done = maintain_lake(keep_days=args.keep_days, grace_hours=args.grace_hours,
+                         orphan_hours=args.orphan_hours, return_state=True).result()
+    print(render(["namespace", "snapshots expired", "files merged", "old files deleted", "orphans deleted"],
+                 [[d["namespace"], d["snapshots_expired"], d["files_merged"], d["files_deleted"],
+                   d["orphans_deleted"]] for d in done]))
+    return 0

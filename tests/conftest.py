@@ -119,31 +119,41 @@ def warehouse_copy(default_warehouse, tmp_path) -> Path:
     return copy
 
 
-# The minute-long tests, longest first (as `bash bootstrap.sh test` lists them). They start first,
-# taking turns between the two halves of the list: with `--dist worksteal` (bootstrap.sh) each
-# xdist worker gets one half and an idle worker takes the other's last tests, so neither worker
-# is left at the end running a minute-long test alone.
+# The minute-long tests with their seconds alone on this machine (as `bash bootstrap.sh test`
+# lists them). They start first, dealt out between the two halves of the list so that the halves
+# carry about the same long work: with `--dist worksteal` (bootstrap.sh) each xdist worker gets
+# one half and an idle worker takes the other's last tests, so neither worker is left at the end
+# running a minute-long test alone. A prefix ending in `::` keeps a module (and its module
+# fixture, set up once) in one half.
 LONG_TESTS = (
-    "tests/lake/test_lake_workers.py::",
-    "tests/flows/test_cli.py::test_main_job_end_to_end",
-    "tests/flows/test_pipeline.py::test_one_failing_department",
-    "tests/flows/test_pipeline.py::test_run_all_ingests_builds_and_evaluates",
-    "tests/warehouse/test_snapshot.py::test_analyst_queries_never_fail",
-    "tests/flows/test_schedules.py::test_a_deployment_scheduled_every_minute",
-    "tests/lake/test_lake_kill.py::",
-    "tests/lake/test_lake_pipeline.py::",  # whole modules where a module fixture is the cost
-    "tests/flows/test_pipeline.py::test_source_dying_mid_run",
-    "tests/warehouse/test_energy_reconciliation.py::",
+    ("tests/lake/test_lake_workers.py::", 180),
+    ("tests/lake/test_lake_parallel.py::test_eight_writers_and_four_readers", 85),
+    ("tests/flows/test_cli.py::test_main_job_end_to_end", 82),
+    ("tests/lake/test_lake_pipeline.py::", 80),
+    ("tests/warehouse/test_energy_reconciliation.py::", 75),
+    ("tests/flows/test_pipeline.py::test_one_failing_department", 57),
+    ("tests/flows/test_pipeline.py::test_run_all_ingests_builds_and_evaluates", 51),
+    ("tests/warehouse/test_snapshot.py::test_analyst_queries_never_fail", 46),
+    ("tests/flows/test_schedules.py::test_a_deployment_scheduled_every_minute", 46),
+    ("tests/lake/test_lake_kill.py::", 46),
+    ("tests/flows/test_pipeline.py::test_source_dying_mid_run", 38),
 )
 
 
 def _long_rank(item: pytest.Item) -> int | None:
-    return next((rank for rank, prefix in enumerate(LONG_TESTS) if item.nodeid.startswith(prefix)), None)
+    return next((rank for rank, (prefix, _) in enumerate(LONG_TESTS) if item.nodeid.startswith(prefix)),
+                None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    long = sorted((i for i in items if _long_rank(i) is not None), key=_long_rank)
+    halves: tuple[list, list] = ([], [])
+    load = [0, 0]
+    for rank, (_, seconds) in enumerate(LONG_TESTS):  # longest first, each to the lighter half
+        group = [i for i in items if _long_rank(i) == rank]
+        if group:
+            half = 0 if load[0] <= load[1] else 1
+            halves[half].extend(group)
+            load[half] += seconds
     rest = [i for i in items if _long_rank(i) is None]
-    first = long[0::2]
-    cut = max(len(items) // 2 - len(first), 0)  # worksteal's first worker takes items[:len // 2]
-    items[:] = first + rest[:cut] + long[1::2] + rest[cut:]
+    cut = max(len(items) // 2 - len(halves[0]), 0)  # worksteal's first worker takes items[:len // 2]
+    items[:] = halves[0] + rest[:cut] + halves[1] + rest[cut:]

@@ -34,6 +34,9 @@ from warehouse.lake import (
 )
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
+# kpi.kpi_status_by_city's own columns; each city's is named after the city
+_SIDE_BY_SIDE_COLUMNS = ("kpi_id", "name_zh", "name_en", "checkpoint_year", "unit", "cities_on_track",
+                         "cities_off_track", "cities_with_checkpoint")
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,10 @@ def read_province(path: Path) -> Province:
         name, code = str(city.get("name", "")), city.get("code")
         if code is None:
             raise ConfigError(file, folder, "code", f"`{folder}/city.yml` has no `code:`; the lake keeps "
-                              "each city under its six-digit administrative division code")
-        if not _NAME.fullmatch(name):
-            raise ConfigError(file, folder, "name", f"`{name}` must be a lowercase identifier, e.g. mianyang")
+                              "each city under its six-digit administrative division code", kind="city")
+        if not _NAME.fullmatch(name) or name in _SIDE_BY_SIDE_COLUMNS:
+            raise ConfigError(file, folder, "name", f"`{name}` must be a lowercase identifier, e.g. "
+                              "mianyang, and not one of " + ", ".join(_SIDE_BY_SIDE_COLUMNS), kind="city")
         cities.append(City(code, name, str(city.get("name_zh") or name)))
     for key, value in (("code", [c.code for c in cities]), ("name", [c.name for c in cities])):
         if len(set(value)) != len(value):

@@ -107,8 +107,9 @@ def test_a_wrong_province_file_is_one_line_naming_the_key(tmp_path, body, proble
     assert problem in str(err.value) and ".yml`" in str(err.value)  # the file at fault
 
 
-def test_a_city_name_that_is_not_an_identifier_is_refused(tmp_path):
-    city_yml(tmp_path / "a", name="'x\"; drop table y; --'")
+@pytest.mark.parametrize("name", ["'x\"; drop table y; --'", "kpi_id", "Mianyang"])
+def test_a_city_name_that_cannot_be_a_column_is_refused(tmp_path, name):
+    city_yml(tmp_path / "a", name=name)  # its status column in kpi.kpi_status_by_city
     (tmp_path / "province.yml").write_text("cities: [a]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="lowercase identifier"):
         read_province(tmp_path / "province.yml")

@@ -1,0 +1,74 @@
+"""`maintain-lake`: old snapshots expire, small files merge, unreferenced files go; no row moves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from lake.catalog import create_catalog
+from warehouse.db import connect
+from warehouse.errors import WarehouseError
+from warehouse.lake import LakePointer, write_pointer
+
+CODES = ("510700", "519901")
+
+
+def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path, prefect_harness,
+                                                                 monkeypatch):
+    from flows.maintenance import maintain_lake
+
+    writer, _ = create_catalog(lake.folder, dbname="maintained_lake")
+    files = tmp_path / "files"
+    pointer = write_pointer(tmp_path / "warehouse.lake", LakePointer(writer.conninfo, str(files)))
+    held = {}
+    for code in CODES:
+        con = connect(pointer, city_code=code)
+        con.execute("create schema raw")
+        con.execute("create table raw.t (x integer)")
+        for load in range(5):  # five loads: five small files, five snapshots
+            con.execute(f"insert into raw.t select range + {load * 100} from range(100)")
+        for rows in (40, 50):  # a model rebuilt: the first table's file is no longer referenced
+            con.execute(f"create or replace table raw.u as select range as a from range({rows})")
+        held[code] = con.execute("select (select count(*) || ':' || sum(x) from raw.t), "
+                                 "(select count(*) from raw.u)").fetchone()
+        con.close()
+    table = files / "city_510700" / "raw" / "t"
+    some = next(table.glob("*.parquet"))
+    killed, running = table / "ducklake-killed-writer.parquet", table / "ducklake-running-writer.parquet"
+    shutil.copy(some, killed)  # a file no snapshot references: a writer killed three days ago
+    os.utime(killed, (time.time() - 3 * 86400,) * 2)
+    shutil.copy(some, running)  # and one a writer that has not committed yet just wrote
+
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(pointer))
+    done = {d["namespace"]: d for d in maintain_lake(keep_days=0, grace_hours=0, orphan_hours=24)}
+
+    assert set(done) == {f"city_{code}" for code in CODES}  # every city's namespace, and only those
+    for code in CODES:
+        result = done[f"city_{code}"]
+        assert result["snapshots_expired"] >= 8 and result["files_merged"] == 5
+        assert result["files_deleted"] >= 6  # the five merged away, the replaced table's
+        assert result["orphans_deleted"] == (1 if code == "510700" else 0)
+        con = connect(pointer, city_code=code, read_only=True)
+        try:  # no row lost, none doubled
+            assert con.execute("select (select count(*) || ':' || sum(x) from raw.t), "
+                               "(select count(*) from raw.u)").fetchone() == held[code] == ("500:124750", 50)
+            assert con.execute("select count(*) from ducklake_snapshots('lake')").fetchone()[0] <= 2
+        finally:
+            con.close()
+    assert not killed.exists() and running.exists()  # the running writer's file is left alone
+    assert len(list(table.glob("*.parquet"))) == 2  # the merged file, and the running writer's
+
+    # asked wrongly: one line each, nothing done
+    for kwargs, problem in (({"orphan_hours": 0.5}, "at least 1"), ({"keep_days": -1}, "0 or more")):
+        with pytest.raises(WarehouseError, match=problem):
+            maintain_lake(**kwargs)
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(write_pointer(
+        tmp_path / "analyst" / "warehouse.lake", LakePointer(writer.conninfo, read_only=True))))
+    with pytest.raises(WarehouseError, match="read-only pointer"):
+        maintain_lake()
+    monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    with pytest.raises(WarehouseError, match="not a lake"):
+        maintain_lake()
