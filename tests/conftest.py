@@ -127,7 +127,6 @@ def warehouse_copy(default_warehouse, tmp_path) -> Path:
 # fixture, set up once) in one half.
 LONG_TESTS = (
     ("tests/lake/test_lake_workers.py::", 180),
-    ("tests/lake/test_lake_parallel.py::test_eight_writers_and_four_readers", 85),
     ("tests/flows/test_cli.py::test_main_job_end_to_end", 82),
     ("tests/lake/test_lake_pipeline.py::", 80),
     ("tests/warehouse/test_energy_reconciliation.py::", 75),
