@@ -87,7 +87,6 @@ else
   fi
   # two workers by default (CARBONPEAK_TEST_WORKERS=0 runs in one process): the slow tests are
   # end-to-end runs that mostly wait on Prefect and subprocesses
-  # the slowest tests are listed at the end: the suite is kept under ten minutes; worksteal and
-  # the order of tests/conftest.py (LONG_TESTS) keep both workers busy to the end
-  exec .venv/bin/python -m pytest -n "${CARBONPEAK_TEST_WORKERS:-2}" --dist worksteal --durations=15 "${@:2}"
+  # the slowest tests are listed at the end: the suite is kept under ten minutes
+  exec .venv/bin/python -m pytest -n "${CARBONPEAK_TEST_WORKERS:-2}" --durations=15 "${@:2}"
 fi

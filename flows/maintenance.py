@@ -13,9 +13,10 @@ from warehouse.errors import WarehouseError
 from warehouse.lake import connect_lake, is_pointer, read_pointer
 from warehouse.maintenance import list_namespaces, maintain
 
-# A writer that has not committed yet has files just like a killed writer's: the youngest orphan
-# that may be deleted is older than any load could take.
-MIN_ORPHAN_HOURS = 1.0
+# A writer that has not committed yet has files just like a killed writer's, and a city's build
+# writes every model in one transaction: the youngest orphan that may be deleted must be older
+# than any load or build could take.
+MIN_ORPHAN_HOURS = 6.0
 
 
 @flow(name="maintain-lake")

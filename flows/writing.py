@@ -9,9 +9,9 @@ that write the same things exclude each other, by `what`: one department's inges
 against another run of that department (a day's pending load must be its dataset's only one,
 warehouse/native.discard_orphans), a model rebuild against another rebuild (two `CREATE OR
 REPLACE` of one model always conflict). Each such scope is held two ways:
-- a lock file beside the pointer (`<pointer>.<scope>.<what>.lock`, the scope a city or
-  `province`), for runs on this machine, whatever Prefect server each uses (`carbonpeak run`
-  starts its own temporary one);
+- a lock file beside the pointer (`<pointer>.<scope>.<what>.lock`, the scope a city's
+  namespace `city_<code>` or `province`), for runs on this machine, whatever Prefect server
+  each uses (`carbonpeak run` starts its own temporary one);
 - when a Prefect server is configured (`PREFECT_API_URL`, as on every worker), a Prefect global
   concurrency limit of one slot, `carbonpeak-<scope>-<what>`, created when missing, for workers
   on other machines.
@@ -37,12 +37,14 @@ from warehouse.lake import is_pointer
 def writing(what: str, scope: str | None = None) -> Iterator[None]:
     """Hold what this flow writes (see the module docstring); a full disk is one line.
 
-    `scope` is whose namespace of a lake it writes: the configured city's by default, or `province`.
+    `scope` is which namespace of a lake it writes: the configured city's by default
+    (`city_<code>`, so two config folders of one city exclude each other), or `province`.
     """
     settings = Settings.from_env()
-    scope = scope or settings.config_dir.name
-    held = (_lake_scope(settings, scope, what) if is_pointer(settings.warehouse)
-            else _whole_file(settings, what))
+    if is_pointer(settings.warehouse):
+        held = _lake_scope(settings, scope or _city_scope(settings), what)
+    else:
+        held = _whole_file(settings, what)
     try:  # around the taking too: clearing a killed run's stage writes, and a disk may be full
         with held:
             yield
@@ -79,6 +81,14 @@ def _lake_scope(settings: Settings, scope: str, what: str) -> Iterator[None]:
             get_run_logger().info("holding the Prefect concurrency limit `%s`", name)
             yield
             get_run_logger().info("releasing the Prefect concurrency limit `%s`", name)
+
+
+def _city_scope(settings: Settings) -> str:
+    from connectors.spec import load_city
+    from warehouse.lake import city_namespace
+
+    code = load_city(settings.city_file).get("code")
+    return city_namespace(code) if code else settings.config_dir.name  # no code: connect says so
 
 
 def concurrency_limit_name(scope: str, what: str) -> str:

@@ -185,7 +185,9 @@ def _attach(con: duckdb.DuckDBPyConnection, statement: str) -> None:
             con.execute(statement)
             return
         except duckdb.Error as exc:
-            racing = any(text in str(exc) for text in ("duplicate key value", "already exists"))
+            text = str(exc)
+            racing = "Failed to initialize DuckLake" in text and (
+                "duplicate key value" in text or "already exists" in text)
             if not racing or attempt == NEW_NAMESPACE_ATTEMPTS:
                 raise
             time.sleep(0.25 * attempt)

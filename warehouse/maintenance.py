@@ -16,12 +16,16 @@ them; a killed writer leaves files that no snapshot references (docs/research/du
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import duckdb
 
 from warehouse.backend import retry_on_conflict
 from warehouse.lake import check_conninfo, lake_engine, quote_literal
+
+_NAMESPACE = re.compile(r"city_[0-9]{6}|province")
 
 
 @dataclass(frozen=True)
@@ -34,14 +38,29 @@ class Maintained:
 
 
 def list_namespaces(conninfo: str) -> list[str]:
-    """The lake's namespaces: every PostgreSQL schema of the catalog database holding a DuckLake."""
+    """The namespaces maintenance may touch: every city's (`city_<code>`) and the province's.
+
+    Only those whose data path is their own folder, `<root>/<namespace>`: orphans are found by
+    listing the data path recursively, and a lake whose data path holds other lakes' folders (the
+    catalog's `public` one that `carbonpeak lake init` makes at the root) would take every other
+    namespace's files for its orphans and delete them.
+    """
     con = lake_engine()
     try:
         con.execute(f"ATTACH {quote_literal(check_conninfo(conninfo))} AS catalog_db "
                     "(TYPE postgres, READ_ONLY)")
-        return [r[0] for r in con.execute(
+        schemas = [r[0] for r in con.execute(
             "select distinct schema_name from duckdb_tables() where database_name = 'catalog_db' "
             "and table_name = 'ducklake_metadata' order by 1").fetchall()]
+        found = []
+        for schema in schemas:
+            if not _NAMESPACE.fullmatch(schema):
+                continue
+            path = con.execute(f'select value from catalog_db."{schema}".ducklake_metadata '
+                               "where key = 'data_path'").fetchone()
+            if path and PurePath(path[0].rstrip("/")).name == schema:
+                found.append(schema)
+        return found
     finally:
         con.close()
 

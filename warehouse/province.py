@@ -130,8 +130,13 @@ def build_province(con: duckdb.DuckDBPyConnection, province: Province) -> Provin
             f"ducklake_snapshots({sql_literal(ns[c.code])})) as snapshot_id, now() as built_at"
             for c in cities))
         _union(con, "kpi.kpi_status", [(c, f"{ns[c.code]}.kpi.kpi_status") for c in cities], names=True)
-        _union(con, "kpi.kpi_series", [(c, f"{ns[c.code]}.kpi.kpi_series") for c in cities
-                                       if _has(con, ns[c.code], "kpi", "kpi_series")])
+        series = [(c, f"{ns[c.code]}.kpi.kpi_series") for c in cities
+                  if _has(con, ns[c.code], "kpi", "kpi_series")]
+        if series:
+            _union(con, "kpi.kpi_series", series)
+        else:  # no city has a series yet: an empty table, so the roll-up has nothing to add
+            con.execute("create or replace table kpi.kpi_series (city_code varchar, kpi_id varchar, "
+                        "year integer, value double)")
         for mart in marts:
             _union(con, f"marts.{quote_ident(mart)}",
                    [(c, f"{ns[c.code]}.marts.{quote_ident(mart)}") for c in cities

@@ -11,7 +11,7 @@ import pytest
 from lake.catalog import create_catalog
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
-from warehouse.lake import LakePointer, write_pointer
+from warehouse.lake import LakePointer, connect_lake, write_pointer
 
 CODES = ("510700", "519901")
 
@@ -22,6 +22,7 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
 
     writer, _ = create_catalog(lake.folder, dbname="maintained_lake")
     files = tmp_path / "files"
+    connect_lake(writer.conninfo, files).close()  # as `lake init` does: a lake at the root, in `public`
     pointer = write_pointer(tmp_path / "warehouse.lake", LakePointer(writer.conninfo, str(files)))
     held = {}
     for code in CODES:
@@ -40,12 +41,15 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
     killed, running = table / "ducklake-killed-writer.parquet", table / "ducklake-running-writer.parquet"
     shutil.copy(some, killed)  # a file no snapshot references: a writer killed three days ago
     os.utime(killed, (time.time() - 3 * 86400,) * 2)
+    for file in files.rglob("*.parquet"):  # every city's files are days old: none is an orphan
+        os.utime(file, (time.time() - 3 * 86400,) * 2)
     shutil.copy(some, running)  # and one a writer that has not committed yet just wrote
 
     monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(pointer))
     done = {d["namespace"]: d for d in maintain_lake(keep_days=0, grace_hours=0, orphan_hours=24)}
 
-    assert set(done) == {f"city_{code}" for code in CODES}  # every city's namespace, and only those
+    # every city's namespace, and not the root's: its data path holds theirs, all "orphans" to it
+    assert set(done) == {f"city_{code}" for code in CODES}
     for code in CODES:
         result = done[f"city_{code}"]
         assert result["snapshots_expired"] >= 8 and result["files_merged"] == 5
@@ -62,7 +66,7 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
     assert len(list(table.glob("*.parquet"))) == 2  # the merged file, and the running writer's
 
     # asked wrongly: one line each, nothing done
-    for kwargs, problem in (({"orphan_hours": 0.5}, "at least 1"), ({"keep_days": -1}, "0 or more")):
+    for kwargs, problem in (({"orphan_hours": 5}, "at least 6"), ({"keep_days": -1}, "0 or more")):
         with pytest.raises(WarehouseError, match=problem):
             maintain_lake(**kwargs)
     monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(write_pointer(

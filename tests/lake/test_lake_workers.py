@@ -8,7 +8,7 @@ whole pipeline on its forestry department (a GB18030 landing file; ingest, build
 alerts on the lake). Reader loops on the analysts' role check meanwhile, one city each, that
 every committed load is whole. Then Mianyang's and Qingshui's builds run with a second Mianyang
 rebuild beside them: the two Mianyang runs hold the Prefect global concurrency limit
-`carbonpeak-mianyang-build-warehouse` one after the other (two `CREATE OR REPLACE` of one model
+`carbonpeak-city_510700-build-warehouse` one after the other (two `CREATE OR REPLACE` of one model
 always conflict on a lake), while Qingshui builds on its own. Then the province is built from
 the three namespaces, and read back through the CLI on the analysts' role.
 
@@ -221,7 +221,7 @@ def test_three_cities_on_two_workers_equal_three_single_files_and_rebuilds_take_
                 builds = wait_for(client, builds, 420, [server_log, *worker_logs])
             first, second = sorted(held_between(client, r) for r in (builds[0], builds[-1]))
             assert first[1] <= second[0], (first, second)  # the second took it once the first had built
-            limit = client.read_global_concurrency_limit_by_name("carbonpeak-mianyang-build-warehouse")
+            limit = client.read_global_concurrency_limit_by_name("carbonpeak-city_510700-build-warehouse")
             assert (limit.limit, limit.active_slots) == (1, 0)
         # other cities built meanwhile: a city's limit holds back its own rebuilds only
         assert overlap([(r.start_time, r.end_time) for r in builds])
