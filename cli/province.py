@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import epilog, show_usage
+from cli.common import epilog, read_path, show_usage
 
 
 def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
@@ -53,8 +53,7 @@ def cmd_province_status(args: argparse.Namespace) -> int:
         print("the province lives on a lake: set CARBONPEAK_WAREHOUSE=data/warehouse.lake "
               "(`carbonpeak lake init`)")
         return 1
-    reader = settings.snapshot if settings.snapshot.exists() else settings.warehouse
-    con = connect_pointer(reader, PROVINCE_NAMESPACE, read_only=True)
+    con = connect_pointer(read_path(args, settings), PROVINCE_NAMESPACE, read_only=True)
     try:
         cities, rows, rollup = read_side_by_side(con)
     finally:

@@ -58,15 +58,20 @@ class Settings:
     def city_file(self) -> Path:
         return self.config_dir / "city.yml"
 
+    @property
+    def city_code(self) -> str | None:
+        """The city's administrative code (city.yml `code:`): its namespace on a lake."""
+        from connectors.spec import load_city
+
+        return load_city(self.city_file).get("code")
+
     def open_warehouse(self, read_only: bool = False, path: Path | None = None):
         """The warehouse (or `path`, e.g. the analysts' copy) as this city's: on a lake, its namespace."""
-        from connectors.spec import load_city
         from warehouse.db import connect
         from warehouse.lake import is_pointer
 
         path = self.warehouse if path is None else Path(path)
-        code = load_city(self.city_file).get("code") if is_pointer(path) else None
-        return connect(path, read_only, city_code=code)
+        return connect(path, read_only, city_code=self.city_code if is_pointer(path) else None)
 
 
 def _date(env: os._Environ, name: str) -> dt.date | None:

@@ -84,10 +84,9 @@ def _lake_scope(settings: Settings, scope: str, what: str) -> Iterator[None]:
 
 
 def _city_scope(settings: Settings) -> str:
-    from connectors.spec import load_city
     from warehouse.lake import city_namespace
 
-    code = load_city(settings.city_file).get("code")
+    code = settings.city_code
     return city_namespace(code) if code else settings.config_dir.name  # no code: connect says so
 
 

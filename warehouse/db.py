@@ -103,14 +103,21 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether `schema.table` (a table or a view) exists in the warehouse `con` is open on."""
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
-                            "table_name = ? and database_name = current_database()",
-                            [schema, table]).fetchone()[0]
-                or con.execute("select count(*) from duckdb_views() where schema_name = ? and "
-                               "view_name = ? and database_name = current_database()",
-                               [schema, table]).fetchone()[0])
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None) -> bool:
+    """Whether `schema.table` (a table or a view) exists in the warehouse `con` is open on.
+
+    `database` names another attached one (the province reads its cities' lakes).
+    """
+    return table in relations(con, schema, database)
+
+
+def relations(con: duckdb.DuckDBPyConnection, schema: str, database: str | None = None) -> list[str]:
+    """The tables and views of `schema` in the warehouse `con` is open on (or in `database`)."""
+    return [r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where schema_name = $schema and database_name = "
+        "coalesce($database, current_database()) union select view_name from duckdb_views() where "
+        "schema_name = $schema and database_name = coalesce($database, current_database())",
+        {"schema": schema, "database": database}).fetchall()]
 
 
 @contextlib.contextmanager

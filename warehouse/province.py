@@ -23,7 +23,7 @@ import duckdb
 import yaml
 
 from core.errors import ConfigError
-from warehouse.db import quote_ident, sql_literal, transaction
+from warehouse.db import has_table, quote_ident, relations, sql_literal, transaction
 from warehouse.lake import (
     PROVINCE_NAMESPACE,
     LakeConnectError,
@@ -116,11 +116,11 @@ def build_province(con: duckdb.DuckDBPyConnection, province: Province) -> Provin
     """Write the province's tables (see the module docstring) in one transaction."""
     cities = province.cities
     ns = {c.code: city_namespace(c.code) for c in cities}
-    missing = [c.name for c in cities if not _has(con, ns[c.code], "kpi", "kpi_status")]
+    missing = [c.name for c in cities if not has_table(con, "kpi", "kpi_status", ns[c.code])]
     if missing:
         raise LakeConnectError(f"no `kpi.kpi_status` yet for {', '.join(missing)}: run each city's "
                                "build (`carbonpeak build` with its CARBONPEAK_CONFIG_DIR) first")
-    marts = sorted({t for c in cities for t in _tables(con, ns[c.code], "marts")})
+    marts = sorted({t for c in cities for t in relations(con, "marts", ns[c.code])})
     with transaction(con):
         for schema in ("meta", "kpi", "marts"):
             con.execute(f"create schema if not exists {schema}")
@@ -131,7 +131,7 @@ def build_province(con: duckdb.DuckDBPyConnection, province: Province) -> Provin
             for c in cities))
         _union(con, "kpi.kpi_status", [(c, f"{ns[c.code]}.kpi.kpi_status") for c in cities], names=True)
         series = [(c, f"{ns[c.code]}.kpi.kpi_series") for c in cities
-                  if _has(con, ns[c.code], "kpi", "kpi_series")]
+                  if has_table(con, "kpi", "kpi_series", ns[c.code])]
         if series:
             _union(con, "kpi.kpi_series", series)
         else:  # no city has a series yet: an empty table, so the roll-up has nothing to add
@@ -140,7 +140,7 @@ def build_province(con: duckdb.DuckDBPyConnection, province: Province) -> Provin
         for mart in marts:
             _union(con, f"marts.{quote_ident(mart)}",
                    [(c, f"{ns[c.code]}.marts.{quote_ident(mart)}") for c in cities
-                    if _has(con, ns[c.code], "marts", mart)])
+                    if has_table(con, "marts", mart, ns[c.code])])
         _side_by_side(con, cities)
         _rollup(con, province.adds_up)
         counts = con.execute("select (select count(*) from kpi.kpi_status), "
@@ -211,31 +211,3 @@ def _rollup(con: duckdb.DuckDBPyConnection, adds_up: tuple[str, ...]) -> None:
         )
         select * from final order by kpi_id, year
     """)
-
-
-def _has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from (select table_name as name from duckdb_tables() where database_name = ? "
-        "and schema_name = ? union all select view_name from duckdb_views() where database_name = ? "
-        "and schema_name = ?) where name = ?", [database, schema, database, schema, table]).fetchone()[0])
-
-
-def _tables(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where database_name = ? and schema_name = ? "
-        "union select view_name from duckdb_views() where database_name = ? and schema_name = ?",
-        [database, schema, database, schema]).fetchall()]
-
-
-def read_side_by_side(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[dict], list[dict]]:
-    """The cities (by name), `kpi.kpi_status_by_city` and `kpi.kpi_rollup`, from the province's namespace."""
-    from warehouse.db import as_dicts
-
-    try:
-        cities = [r[0] for r in con.execute("select city_name from meta.cities").fetchall()]
-        rows = as_dicts(con.execute("select * from kpi.kpi_status_by_city"))
-        rollup = as_dicts(con.execute("select * from kpi.kpi_rollup"))
-    except duckdb.CatalogException:
-        raise LakeConnectError("the province has not been built yet: run `carbonpeak province build`"
-                               ) from None
-    return cities, rows, rollup
