@@ -211,3 +211,17 @@ def _rollup(con: duckdb.DuckDBPyConnection, adds_up: tuple[str, ...]) -> None:
         )
         select * from final order by kpi_id, year
     """)
+
+
+def read_side_by_side(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[dict], list[dict]]:
+    """The cities (by name), `kpi.kpi_status_by_city` and `kpi.kpi_rollup`, from the province's namespace."""
+    from warehouse.db import as_dicts
+
+    try:
+        cities = [r[0] for r in con.execute("select city_name from meta.cities").fetchall()]
+        rows = as_dicts(con.execute("select * from kpi.kpi_status_by_city"))
+        rollup = as_dicts(con.execute("select * from kpi.kpi_rollup"))
+    except duckdb.CatalogException:
+        raise LakeConnectError("the province has not been built yet: run `carbonpeak province build`"
+                               ) from None
+    return cities, rows, rollup
