@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import duckdb
 from prefect import flow, get_run_logger
 
-from connectors.spec import load_sources
+from connectors.spec import load_city, load_sources
 from flows.settings import Settings
 from flows.writing import writing
 from publishing.clock import city_today
 from warehouse.catalogue import load_catalogue, read_catalogue
+from warehouse.city import seed_city
 from warehouse.freshness import seed_data_age
 from warehouse.kpi_views import GeneratedModel, generated_models
 from warehouse.lake import is_pointer
@@ -24,9 +25,9 @@ from warehouse.snapshot import publish_snapshot
 class BuildInputs:
     """What every build takes from the city's configuration, read before the build starts.
 
-    `seed` writes the KPI catalogue and what the age of the data is judged on; `generated` are
-    the KPI views kpis.yml declares (and kpi_series). A broken kpis.yml or sources.yml stops the
-    build with one line, before anything is written.
+    `seed` writes the KPI catalogue, the city (its code) and what the age of the data is judged
+    on; `generated` are the KPI views kpis.yml declares (and kpi_series). A broken kpis.yml,
+    sources.yml or city.yml stops the build with one line, before anything is written.
     """
 
     seed: Callable[[duckdb.DuckDBPyConnection], None]
@@ -36,10 +37,12 @@ class BuildInputs:
 def build_inputs(settings: Settings) -> BuildInputs:
     catalogue = read_catalogue(settings.kpis_file)
     sources = load_sources(settings.sources_file)
+    city = load_city(settings.city_file)
     as_of = settings.as_of or city_today()
 
     def seed(con: duckdb.DuckDBPyConnection) -> None:
         load_catalogue(con, catalogue)
+        seed_city(con, city)
         seed_data_age(con, sources, as_of)
 
     return BuildInputs(seed, generated_models(catalogue, settings.kpis_file.name))

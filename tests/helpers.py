@@ -16,6 +16,7 @@ from source_server import SNAPSHOT_DATE
 from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
 from warehouse.catalogue import load_catalogue, read_catalogue
+from warehouse.city import seed_city
 from warehouse.db import connect
 from warehouse.freshness import seed_data_age
 from warehouse.kpi_views import generated_models
@@ -81,11 +82,12 @@ def ingest_and_build(config: SourcesConfig, url: str, token: str, warehouse: Pat
 
 
 def build(con, config: SourcesConfig, as_of=SNAPSHOT_DATE) -> None:
-    """Build every model as the build flow does: Mianyang's catalogue, the age judged on `as_of`."""
+    """Build every model as the build flow does: Mianyang's catalogue and city, the age judged on `as_of`."""
     catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
 
     def seed(c):
         load_catalogue(c, catalogue)
+        seed_city(c, MIANYANG_CITY)
         seed_data_age(c, config, as_of)
 
     build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed, generated=generated_models(catalogue))

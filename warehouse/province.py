@@ -150,11 +150,17 @@ def build_province(con: duckdb.DuckDBPyConnection, province: Province) -> Provin
 
 def _union(con: duckdb.DuckDBPyConnection, target: str, parts: list[tuple[City, str]],
            names: bool = False) -> None:
-    """`target` := every part's rows, `city_code` (and the city's names) first; by column name."""
+    """`target` := every part's rows, `city_code` (and the city's names) first; by column name.
+
+    A city's marts and kpi_status carry its own `city_code` (config.city) already; the province
+    writes the code of province.yml, the one its namespace is named after, in its place (a city
+    built before the column existed has none).
+    """
     def select(city: City, relation: str) -> str:
         extra = (f", {sql_literal(city.name)} as city_name, {sql_literal(city.name_zh)} as city_name_zh"
                  if names else "")
-        return f"select {sql_literal(city.code)} as city_code{extra}, * from {relation}"
+        return (f"select {sql_literal(city.code)} as city_code{extra}, "
+                f"columns(lambda c: c <> 'city_code') from {relation}")
 
     con.execute(f"create or replace table {target} as "
                 + " union all by name ".join(select(c, r) for c, r in parts))

@@ -714,5 +714,6 @@ final as (
     from warned
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' statuses on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by catalogue_position, checkpoint_year

@@ -77,5 +77,6 @@ final as (
     inner join buildings as b on d.building_id = b.building_id
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by building_id, energy_date

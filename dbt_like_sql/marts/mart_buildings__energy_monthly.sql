@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 with daily as (
-    select * from {{ ref('mart_buildings__energy_daily') }}
+    select * exclude (city_code) from {{ ref('mart_buildings__energy_daily') }}
 ),
 
 final as (
@@ -26,5 +26,6 @@ final as (
     group by building_id, year(energy_date), month(energy_date)
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by building_id, year, month

@@ -41,5 +41,6 @@ final as (
     left join gdp as p on e.year = p.year + 1
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by year, month

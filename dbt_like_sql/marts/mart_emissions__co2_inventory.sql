@@ -22,11 +22,11 @@ coal_sectors as (
 ),
 
 electricity as (
-    select * from {{ ref('mart_emissions__net_imported_electricity_yearly') }}
+    select * exclude (city_code) from {{ ref('mart_emissions__net_imported_electricity_yearly') }}
 ),
 
 factors as (
-    select * from {{ ref('mart_emissions__emission_factors') }}
+    select * exclude (city_code) from {{ ref('mart_emissions__emission_factors') }}
     where is_current
 ),
 
@@ -110,5 +110,6 @@ final as (
     from indirect
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by year, emission_scope, sector_code, fuel_code

@@ -1,11 +1,11 @@
 {{ config(materialized='table') }}
 
 with inventory as (
-    select * from {{ ref('mart_emissions__co2_inventory') }}
+    select * exclude (city_code) from {{ ref('mart_emissions__co2_inventory') }}
 ),
 
 electricity as (
-    select * from {{ ref('mart_emissions__net_imported_electricity_yearly') }}
+    select * exclude (city_code) from {{ ref('mart_emissions__net_imported_electricity_yearly') }}
 ),
 
 gdp as (
@@ -50,5 +50,6 @@ final as (
     left join gdp as g using (year)
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by year

@@ -148,5 +148,6 @@ final as (
     from grid
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by factor_kind, factor_set, fuel_code, valid_from_year

@@ -97,5 +97,6 @@ final as (
     left join estimated as e using (year)
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by year

@@ -37,5 +37,6 @@ final as (
     group by m.year, c.capacity_tpd, c.benchmark_capacity_tpd
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by year

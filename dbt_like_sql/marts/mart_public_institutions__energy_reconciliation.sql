@@ -3,7 +3,7 @@
 -- Metered public-institution energy per m² against the yearly statistics, one row per year with
 -- meter data. Method and its limits: meta.method in the .yml beside this file.
 with daily as (
-    select * from {{ ref('mart_buildings__energy_daily') }}
+    select * exclude (city_code) from {{ ref('mart_buildings__energy_daily') }}
 ),
 
 statistics as (
@@ -170,5 +170,6 @@ final as (
     from words
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by year

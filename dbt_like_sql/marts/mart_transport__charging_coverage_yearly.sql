@@ -26,5 +26,6 @@ final as (
     inner join year_end as e on c.year = e.year and c.facility_type = e.facility_type and c.month = e.month
 )
 
-select * from final
+-- the city the warehouse is about (config.city): a province unions its cities' marts on it
+select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
 order by year, facility_type

@@ -93,7 +93,12 @@ def test_second_city_runs_on_configuration_alone(prefect_harness, static_site, t
     land_ha = con.execute("select sum(land_area_ha) from raw.forestry__forest_resources "
                           "where year = 2025").fetchone()[0]
     empty = con.execute("select count(*) from raw.energy__balance").fetchone()[0]
+    # its own code (city.yml) on its statuses and marts, not Mianyang's
+    codes = con.execute("select list(distinct city_code) from (select city_code from kpi.kpi_status "
+                        "union all select city_code from marts.mart_power__capacity_yearly "
+                        "union all select city_code from marts.mart_forestry__forest_yearly)").fetchone()[0]
     con.close()
+    assert codes == ["519901"]
     assert land_ha == pytest.approx(270 * 666.6667, rel=1e-6)  # 万亩 converted to ha
     assert empty == 0  # Mianyang-only datasets exist, empty, so every model still builds
 

@@ -14,6 +14,7 @@ import pytest
 from flows.settings import PROJECT_ROOT
 from warehouse.catalogue import load_catalogue, read_catalogue
 from warehouse.db import connect
+from warehouse.db import relations as db_relations
 from warehouse.errors import ModelError
 from warehouse.kpi_views import generated_models
 from warehouse.models import build_models, build_order, discover
@@ -432,6 +433,22 @@ def test_every_test_of_the_project_passes_on_the_default_warehouse(warehouse_cop
     assert declared == {(r[0], r[1]) for r in rows}
     assert [r for r in rows if r[2] != "pass"] == []
     assert len(declared) > 300
+
+
+def test_every_mart_and_the_kpi_status_carry_the_city_code(default_warehouse):
+    """Rows of several cities stay apart where they meet (a province's lake, an analyst's union)."""
+    con = connect(default_warehouse, read_only=True)
+    try:
+        relations = [f"marts.{t}" for t in db_relations(con, "marts")] + ["kpi.kpi_status"]
+        codes = {r: con.execute(f"select list(distinct city_code), count(*) from {r}").fetchone()
+                 for r in relations}
+        first = {r: con.execute(f"select * from {r} limit 0").description[0][0] for r in relations}
+    finally:
+        con.close()
+    assert len(relations) > 20
+    assert {r: c for r, (c, n) in codes.items() if n and c != ["510700"]} == {}
+    assert sum(n for _, n in codes.values()) > 1000
+    assert set(first.values()) == {"city_code"}  # first, as in the province's tables
 
 
 def test_every_model_has_its_yml_in_dbt_layout_and_reads_only_refs_and_sources():
