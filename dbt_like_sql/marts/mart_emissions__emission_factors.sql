@@ -149,5 +149,5 @@ final as (
 )
 
 -- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
-order by factor_kind, factor_set, fuel_code, valid_from_year
+select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
+order by final.factor_kind, final.factor_set, final.fuel_code, final.valid_from_year

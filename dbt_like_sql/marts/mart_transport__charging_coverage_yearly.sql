@@ -27,5 +27,5 @@ final as (
 )
 
 -- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select city_code from {{ source('config', 'city') }}) as city_code, * from final
-order by year, facility_type
+select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
+order by final.year, final.facility_type

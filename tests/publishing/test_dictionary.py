@@ -109,9 +109,10 @@ def test_a_kpi_page_shows_its_clause_checkpoints_models_and_raw_sources(site, fa
     assert f" {facts['forest_rows']:,} " in sources
     # the drawn lineage: one box per relation, linked, and the KPI itself
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
-    for relation in (*FOREST_MODELS, "raw.forestry__forest_resources"):
+    for relation in (*FOREST_MODELS, "raw.forestry__forest_resources", "config.city"):
         assert f'<a href="../tables/{relation}.html"><g class="node {relation.split(".")[0]}">' in svg
-    assert svg.count('class="edge"') == 4 and ">KPI forest_coverage<" in svg
+    # raw → staging → mart → view → KPI, and the city's code into the mart
+    assert svg.count('class="edge"') == 5 and ">KPI forest_coverage<" in svg
 
 
 def test_a_kpi_with_a_cut_target_and_one_without_a_view(site, catalog):
@@ -146,8 +147,10 @@ def test_table_pages_have_columns_types_units_descriptions_and_row_counts(site, 
     assert "City forest resources per year, summed over the counties." in mart  # COMMENT ON TABLE
     assert "forest_coverage_pct DOUBLE % Σ forest area / Σ land area × 100 (KPI forest_coverage)" in mart
     assert "dbt_like_sql/marts/mart_forestry__forest_yearly.sql" in mart
-    assert ("reads staging.stg_forestry__forest_resources 被读取 read by kpi.kpi_forestry__forest_coverage, "
-            "kpi.kpi_forestry__forest_stock_volume 源表 sources, transitively raw.forestry__forest_resources"
+    assert ("reads staging.stg_forestry__forest_resources, config.city 被读取 read by "
+            "kpi.kpi_forestry__forest_coverage, "
+            "kpi.kpi_forestry__forest_stock_volume 源表 sources, transitively config.city, "
+            "raw.forestry__forest_resources"
             ) in mart
     view = text_of((root / "tables/kpi.kpi_forestry__forest_coverage.html").read_text(encoding="utf-8"))
     assert "value DOUBLE % Σ forest area / Σ land area × 100, percent" in view  # the KPI's unit

@@ -118,7 +118,7 @@ def rows(warehouse: Path) -> dict[int, dict]:
     try:
         cursor = con.execute(f"select * from marts.{MODEL} order by year")
         names = [d[0] for d in cursor.description]
-        return {r[0]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
+        return {r[names.index("year")]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
     finally:
         con.close()
 
