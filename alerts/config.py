@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from alerts.channels import SMTP_PORTS, Channel
+from core import yamlio
 from core.errors import ConfigError
 from core.redact import Secret
 
@@ -53,7 +54,7 @@ def read_alerts_config(path: Path, env: Mapping[str, str] = os.environ) -> Alert
     """Read `alerts.yml`; None when the city has none (then nothing is ever sent)."""
     file = str(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         return None
     except yaml.YAMLError as exc:

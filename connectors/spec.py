@@ -18,6 +18,7 @@ from connectors.derive import KINDS as DERIVED_KEYS
 from connectors.derive import Derivation, read_derivation
 from connectors.safety import check_identifier, check_landing_pattern, check_url_path
 from connectors.units import CONVERSIONS, known_units
+from core import yamlio
 from core.errors import ConfigError
 
 FORMATS = ("json_api", "csv", "xlsx", "parquet")
@@ -184,7 +185,7 @@ def load_sources(path: Path) -> SourcesConfig:
     """Read and check a `sources.yml`."""
     file = str(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(file, None, "-", "file not found; set CARBONPEAK_CONFIG_DIR to the folder "
                           "holding sources.yml") from None
@@ -403,7 +404,7 @@ def _options(file: str, source: str, body: dict, key: str, kind: type) -> dict:
 def load_city(path: Path) -> dict:
     """The city's facts (`city.yml`: name, counties, ...) that suites refer to as `$name`."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(str(path), None, "-", "city file not found; every city folder needs "
                           "a city.yml with at least `name` and `counties`") from None

@@ -13,6 +13,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
+from prefect.utilities.annotations import quote
 
 from connectors.day_files import DayFiles
 from connectors.fetch import fetch_dataset
@@ -135,9 +136,12 @@ def ingest_department(name: str) -> list[LoadResult]:
     finally:
         con.close()
     batches = []
+    # quote(): Prefect would otherwise walk every field of these specs, results and batches at each
+    # task call, looking for futures to wait on (there are none: each task is called in turn)
     for spec in department.datasets:
-        batches += validate(spec, extract(spec, department, states_of(states, spec.table_name)), city)
-    results = load(batches, department)
+        fetched = extract(quote(spec), quote(department), quote(states_of(states, spec.table_name)))
+        batches += validate(quote(spec), quote(fetched), quote(city))
+    results = load(quote(batches), quote(department))
     for r in results:
         logger.info("%s: %s, %d in = %d loaded + %d quarantined + %d unchanged + %d duplicate + "
                     "%d rejected", r.dataset, r.status, r.rows_in, r.rows_loaded, r.rows_quarantined,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import yaml
 
+from core import yamlio
 from publishing.clock import city_time
 from publishing.report_assets import CSS
 from publishing.report_chart import STATUS_COLOURS, Chart, Target, fmt, render_chart
@@ -236,7 +236,7 @@ the target, coloured by status; dotted: the five-year trend projected to the che
 def _plan(kpis_file: Path | None) -> tuple[str, str]:
     if kpis_file is None or not kpis_file.is_file():
         return "", ""
-    doc = yaml.safe_load(kpis_file.read_text(encoding="utf-8")) or {}
+    doc = yamlio.safe_load(kpis_file.read_text(encoding="utf-8")) or {}
     return str(doc.get("plan") or ""), str(doc.get("city_zh") or "")
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from connectors.safety import IDENTIFIER
+from core import yamlio
 from core.errors import ConfigError
 from warehouse.db import replace_table
 from warehouse.measures import Measure, YearToDate, read_measure, read_year_to_date
@@ -155,7 +156,7 @@ def read_catalogue(path: Path) -> Catalogue:
     """Read and check `kpis.yml`; errors name the file, the KPI and the key."""
     file = str(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise _error(file, None, "-", "KPI catalogue not found; set CARBONPEAK_CONFIG_DIR") from None
     except yaml.YAMLError as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from core import yamlio
 from core.redact import redact
 from warehouse.errors import WarehouseError
 
@@ -296,7 +297,7 @@ def write_pointer(path: Path, pointer: LakePointer) -> Path:
 def read_pointer(path: Path) -> LakePointer:
     """The lake a pointer file names; one clear line when it is not one."""
     try:
-        body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        body = yamlio.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LakeConnectError(f"`{path}` does not exist; `carbonpeak lake init` writes it") from None
     except OSError as exc:  # a folder, no permission

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from core import yamlio
 from warehouse.errors import ModelError
 
 
@@ -20,7 +21,7 @@ def _read_yaml(path: Path, model: str) -> dict | None:
     if not path.exists():
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yamlio.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ModelError(model, f"`{path}` is not valid YAML: {str(exc).splitlines()[0]} "
                          f"(quote text that contains ': ')") from None

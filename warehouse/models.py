@@ -27,7 +27,7 @@ import duckdb
 
 from warehouse import model_tests
 from warehouse.backend import is_lake
-from warehouse.db import has_table, sql_literal
+from warehouse.db import relations, sql_literal
 from warehouse.errors import ModelError
 from warehouse.model_properties import (
     columns_of,
@@ -79,9 +79,12 @@ def ensure_declared_sources(con: duckdb.DuckDBPyConnection, project: Path) -> li
     """
     ensure_meta(con)  # bookkeeping tables are ours (keys, checks), never made from a declaration
     created = []
-    for source in read_declared_sources(project).values():
+    declared = read_declared_sources(project).values()
+    # one listing per schema, not a lookup per source: every task of an ingest run asks again
+    held = {schema: set(relations(con, schema)) for schema in {s.relation.split(".")[0] for s in declared}}
+    for source in declared:
         schema, table = source.relation.split(".")
-        if has_table(con, schema, table) or not source.columns:
+        if table in held[schema] or not source.columns:
             continue
         columns = [f'"{name}" {data_type}' for name, data_type in source.columns]
         if not any(name == "_load_id" for name, _ in source.columns):  # a partitioned table

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from core import yamlio
 from core.errors import ConfigError
 from warehouse.db import has_table, quote_ident, relations, sql_literal, transaction
 from warehouse.lake import (
@@ -59,7 +60,7 @@ def read_province(path: Path) -> Province:
 
     file = str(path)
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(file, None, "-", "province file not found; see config/province.yml") from None
     except yaml.YAMLError as exc:

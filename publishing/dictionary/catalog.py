@@ -21,6 +21,7 @@ import yaml
 
 from connectors.spec import SourcesConfig
 from connectors.units import CONVERSIONS
+from core import yamlio
 from publishing.dictionary.units import SUFFIXES, infer_unit
 from warehouse.catalogue import read_catalogue
 from warehouse.db import SCHEMAS, as_dicts
@@ -279,7 +280,7 @@ def _declared_descriptions(path: Path) -> dict[str, tuple[str, dict[str, str]]]:
     """schema.table -> (description, {column: description}) from `dbt_like_sql/sources.yml`."""
     if not path.exists():
         return {}
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     found = {}
     for source in doc.get("sources", []):
         schema = source.get("schema", source["name"])
@@ -317,7 +318,7 @@ def _origins(con: duckdb.DuckDBPyConnection, sources: SourcesConfig | None) -> d
 def _department_names_en(path: Path) -> dict[str, str]:
     # DepartmentSpec keeps only the Chinese name; the English one is beside it in the file.
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return {}
     return {name: str(body.get("name_en", "")) for name, body in (doc.get("departments") or {}).items()
@@ -327,7 +328,7 @@ def _department_names_en(path: Path) -> dict[str, str]:
 def _plan(kpis_file: Path | None) -> dict:
     if kpis_file is None or not kpis_file.exists():
         return {}
-    doc = yaml.safe_load(kpis_file.read_text(encoding="utf-8")) or {}
+    doc = yamlio.safe_load(kpis_file.read_text(encoding="utf-8")) or {}
     return {key: str(doc[key]) for key in ("plan", "city_zh") if doc.get(key)}
 
 
