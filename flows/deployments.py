@@ -43,6 +43,11 @@ BUILD_CRON = ("0 7 * * *", "build the models and the analysts' snapshot at 07:00
               "after the ingests (which run one at a time), with whatever came in, by schedule or by hand")
 EVALUATE_CRON = ("30 7 * * *", "log the status of every checkpoint of the plan at 07:30 every day, "
                  "after the build")
+# a lake's own two, once per lake however many cities write it (`--province`)
+PROVINCE_CRON = ("0 8 * * *", "read every city's namespace and write the province's at 08:00 every "
+                 "day, an hour after the cities' 07:00 builds")
+MAINTAIN_CRON = ("0 3 * * 0", "expire week-old snapshots, merge small files, delete replaced and "
+                 "orphaned ones at 03:00 on Sundays, when no department's ingest is scheduled")
 
 
 class ScheduleError(CarbonpeakError):
@@ -92,6 +97,31 @@ def build_deployments(settings: Settings | None = None) -> list[Deployment]:
     ]
 
 
+def province_deployments(settings: Settings | None = None) -> list[Deployment]:
+    """The lake's own deployments: the province's roll-up daily and the lake's upkeep weekly.
+
+    One set per lake (not per city: every city's deployments would repeat them); a DuckDB file
+    has neither, so asking for them there is refused in one line.
+    """
+    from warehouse.lake import is_pointer
+
+    settings = settings or Settings.from_env()
+    if not is_pointer(settings.warehouse):
+        raise ScheduleError(f"`{settings.warehouse}` is a DuckDB file: the province and the lake's "
+                            "upkeep need a lake; set CARBONPEAK_WAREHOUSE to the pointer `carbonpeak "
+                            "lake init` wrote (docs/province.md)")
+    return [
+        Deployment("build-province", "province", "flows/province.py:build_province_flow", *PROVINCE_CRON,
+                   ("province", "daily")),
+        Deployment("maintain-lake", "lake", "flows/maintenance.py:maintain_lake", *MAINTAIN_CRON,
+                   ("lake", "weekly")),
+    ]
+
+
+def chosen_deployments(settings: Settings, province: bool) -> list[Deployment]:
+    return province_deployments(settings) if province else build_deployments(settings)
+
+
 def load_flow(deployment: Deployment) -> Flow:
     """The flow object a deployment's entry point names (as a worker loads it)."""
     import importlib
@@ -101,15 +131,18 @@ def load_flow(deployment: Deployment) -> Flow:
 
 
 # --- prefect.yaml ---------------------------------------------------------------------------------
-def _config_path(settings: Settings) -> str:
-    folder = settings.config_dir.resolve()
-    return str(folder.relative_to(PROJECT_ROOT)) if folder.is_relative_to(PROJECT_ROOT) else str(folder)
+def _config_path(path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
-def render_prefect_yaml(settings: Settings | None = None) -> str:
-    """`prefect.yaml` for the configured city, from the same list `serve_all()` serves."""
+def render_prefect_yaml(settings: Settings | None = None, province: bool = False) -> str:
+    """`prefect.yaml` for the configured city (or the lake's own), from the list `serve_all()` serves."""
     settings = settings or Settings.from_env()
-    config_dir = _config_path(settings)
+    config_dir = _config_path(settings.config_dir)
+    # what a worker's run reads: the city's folder, or the province's file
+    config_env = (("CARBONPEAK_PROVINCE_FILE", _config_path(settings.province_file)) if province
+                  else ("CARBONPEAK_CONFIG_DIR", config_dir))
     q = json.dumps  # a JSON string is a YAML string
 
     def comment(text: str, first: str = "# ", rest: str = "# ") -> list[str]:
@@ -118,7 +151,11 @@ def render_prefect_yaml(settings: Settings | None = None) -> str:
     lines = comment(
         f"Deployments of carbonpeak's flows for {config_dir}, generated from its sources.yml by "
         "flows/deployments.py (`carbonpeak schedules --write-yaml prefect.yaml`): change a cadence "
-        "there, not here. tests/flows/test_schedules.py fails when this file and that list disagree.")
+        "there, not here. tests/flows/test_schedules.py fails when this file and that list disagree."
+        if not province else
+        f"The lake's own deployments (the province of {config_env[1]}, the lake's upkeep), generated "
+        "by flows/deployments.py (`carbonpeak schedules --province --write-yaml PATH`); deploy them "
+        "once per lake, beside each city's.")
     lines += ["#", "# When each department's ingest runs (Asia/Shanghai), by the cadence it publishes at:"]
     for cadence, (cron, _, why) in CADENCE_CRONS.items():
         lines += comment(f"{cadence}, {cron!r}: {why}.", "#   - ", "#     ")
@@ -136,7 +173,7 @@ def render_prefect_yaml(settings: Settings | None = None) -> str:
         "",
         "deployments:",
     ]
-    for d in build_deployments(settings):
+    for d in chosen_deployments(settings, province):
         lines += [f"  - name: {d.name}  # flow {d.flow_name}",
                   f"    entrypoint: {d.entrypoint}",
                   f"    description: {q(d.description, ensure_ascii=False)}",
@@ -147,20 +184,20 @@ def render_prefect_yaml(settings: Settings | None = None) -> str:
                   if d.cron else ["    schedules: []"])
         lines += ["    work_pool:",
                   f"      name: {WORK_POOL}",
-                  f"      job_variables: {{env: {{CARBONPEAK_CONFIG_DIR: {q(config_dir)}, "
+                  f"      job_variables: {{env: {{{config_env[0]}: {q(config_env[1])}, "
                   + ", ".join(f"{k}: {q(v)}" for k, v in PREFECT_DEFAULTS.items()) + "}}",
                   ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 # --- serve ------------------------------------------------------------------------------------------
-def runner_deployments(settings: Settings | None = None) -> list:
+def runner_deployments(settings: Settings | None = None, province: bool = False) -> list:
     """The same deployments as `prefect.yaml`, as `RunnerDeployment`s for `prefect.serve`."""
     from prefect.schedules import Cron
 
     settings = settings or Settings.from_env()
     built = []
-    for d in build_deployments(settings):
+    for d in chosen_deployments(settings, province):
         runner = load_flow(d).to_deployment(
             d.name, schedules=[Cron(d.cron, timezone=TIMEZONE)] if d.cron else [],
             tags=list(d.tags), description=d.description, parameters=dict(d.parameters))
@@ -171,8 +208,8 @@ def runner_deployments(settings: Settings | None = None) -> list:
     return built
 
 
-def serve_all(limit: int = 1) -> None:
-    """Serve every deployment from this process until Ctrl-C (needs a real Prefect server).
+def serve_all(limit: int = 1, province: bool = False) -> None:
+    """Serve every deployment (or the lake's own) from this process until Ctrl-C (needs a real server).
 
     At most `limit` runs at a time: the default 1 because DuckDB takes one writer.
     """
@@ -183,4 +220,4 @@ def serve_all(limit: int = 1) -> None:
         raise ScheduleError("`PREFECT_API_URL` is not set, so Prefect would use its temporary server, "
                             "which never schedules a run: start `prefect server start` and export "
                             "PREFECT_API_URL=http://127.0.0.1:4200/api")
-    serve(*runner_deployments(), limit=limit)
+    serve(*runner_deployments(province=province), limit=limit)

@@ -6,6 +6,7 @@ deploys from prefect.yaml with a schedule every minute, and waits for the schedu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -95,6 +96,32 @@ def test_prefect_yaml_is_the_deployment_list_and_agrees_with_serve(tmp_path):
     assert ("ingest", "mianyang-transport", f"{PROJECT_ROOT}/flows/ingest.py:ingest",
             (("0 6 3,12 * *", TIMEZONE),), (("department", "transport"),)) in {
         (*s[:4], s[6]) for s in served}
+
+
+def test_the_lakes_own_deployments_are_the_province_daily_and_upkeep_weekly(tmp_path):
+    from prefect.flows import load_flow_from_entrypoint
+
+    from flows.deployments import province_deployments
+
+    lake = dataclasses.replace(_settings("qingshui", tmp_path), warehouse=tmp_path / "warehouse.lake")
+    doc = yaml.safe_load(render_prefect_yaml(lake, province=True))
+    got = {(load_flow_from_entrypoint(str(PROJECT_ROOT / d["entrypoint"])).name, d["name"]):
+           (d["schedules"][0]["cron"], d["schedules"][0]["timezone"], d["work_pool"]["name"],
+            d["work_pool"]["job_variables"]["env"]["CARBONPEAK_PROVINCE_FILE"])
+           for d in doc["deployments"]}
+    province = "config/province.yml"
+    assert got == {("build-province", "province"): ("0 8 * * *", TIMEZONE, "carbonpeak", province),
+                   ("maintain-lake", "lake"): ("0 3 * * 0", TIMEZONE, "carbonpeak", province)}
+    served = {(r.flow_name, r.name, r.schedules[0].schedule.cron) for r in runner_deployments(lake, True)}
+    assert served == {(f, n, cron) for (f, n), (cron, *_) in got.items()}
+    assert "build-province" not in {d.flow_name for d in build_deployments(lake)}  # once per lake
+    # a DuckDB file has no province: refused in one line, by the function and by the CLI
+    with pytest.raises(ScheduleError, match="is a DuckDB file"):
+        province_deployments(_settings("mianyang", tmp_path))
+    env = {**os.environ, "CARBONPEAK_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
+    done = subprocess.run([sys.executable, "-m", "cli.main", "schedules", "--province"], cwd=PROJECT_ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "need a lake" in done.stderr, done.stderr
 
 
 def test_backfill_evaluates_each_year_from_the_figures_up_to_it(prefect_harness, default_warehouse,

@@ -40,6 +40,7 @@ from tests.lake.compare import raw_tables, rows
 from tests.lake.readers import reading
 from tests.prefect_server import free_port, stop, tail, wait_healthy
 from warehouse.db import connect
+from warehouse.db import relations as db_relations
 from warehouse.lake import LakePointer, city_namespace, write_pointer
 
 BIN = Path(sys.executable).parent
@@ -148,8 +149,6 @@ def test_three_cities_on_two_workers_equal_three_single_files_and_rebuilds_take_
         lake, tmp_path, city_sources, prefect_harness, monkeypatch):
     from prefect.client.orchestration import SyncPrefectClient
 
-    from flows.province import build_province_flow
-
     codes = {city: load_city(folder / "city.yml")["code"] for city, (folder, _) in CITIES.items()}
     namespaces = tuple(city_namespace(code) for code in codes.values())
     writer, analyst = ready_catalog(lake.folder, "cities_lake", tmp_path / "parquet", namespaces)
@@ -191,15 +190,18 @@ def test_three_cities_on_two_workers_equal_three_single_files_and_rebuilds_take_
                     cwd=PROJECT_ROOT, env=worker_env, stdout=out, stderr=subprocess.STDOUT,
                     start_new_session=True))
         # each city's prefect.yaml as rendered, their deployments in one file: one `prefect deploy`
+        # and the lake's own (`carbonpeak schedules --province`): the province's build
         merged: dict = {}
-        for folder, _ in CITIES.values():
-            doc = yaml.safe_load(render_prefect_yaml(dataclasses.replace(Settings.from_env(),
-                                                                         config_dir=folder)))
+        settings = dataclasses.replace(Settings.from_env(), warehouse=pointer, province_file=province_file)
+        for folder, province in [(folder, False) for folder, _ in CITIES.values()] + [(None, True)]:
+            doc = yaml.safe_load(render_prefect_yaml(
+                dataclasses.replace(settings, config_dir=folder or settings.config_dir), province))
             merged.setdefault("deployments", []).extend(doc.pop("deployments"))
             merged.update(doc)
         rendered = tmp_path / "prefect.yaml"
         rendered.write_text(yaml.safe_dump(merged, allow_unicode=True), encoding="utf-8")
-        names = [name for name, _ in INGESTS] + [f"build-warehouse/{city}" for city in BUILT]
+        names = ([name for name, _ in INGESTS] + [f"build-warehouse/{city}" for city in BUILT]
+                 + ["build-province/province"])
         cli("prefect", "--no-prompt", "deploy", "--prefect-file", str(rendered),
             *[arg for name in names for arg in ("--name", name)])
 
@@ -223,13 +225,13 @@ def test_three_cities_on_two_workers_equal_three_single_files_and_rebuilds_take_
             assert first[1] <= second[0], (first, second)  # the second took it once the first had built
             limit = client.read_global_concurrency_limit_by_name("carbonpeak-city_510700-build-warehouse")
             assert (limit.limit, limit.active_slots) == (1, 0)
+            # the province, built by its deployment on a worker (its file from the job's env)
+            wait_for(client, [client.create_flow_run_from_deployment(
+                client.read_deployment_by_name("build-province/province").id)], 300,
+                [server_log, *worker_logs])
         # other cities built meanwhile: a city's limit holds back its own rebuilds only
         assert overlap([(r.start_time, r.end_time) for r in builds])
 
-        monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(pointer))
-        built = build_province_flow(province_file=str(province_file))
-        assert built == {"cities": 3, "status_rows": built["status_rows"], "marts": built["marts"],
-                         "rollup_rows": built["rollup_rows"]} and built["marts"] > 10
         shown = cli("carbonpeak", "province", "status").stdout
         # a city's read commands read its namespace through the analysts' role
         client_env["CARBONPEAK_CONFIG_DIR"] = str(CITIES["lanxi"][0])
@@ -252,6 +254,9 @@ def test_three_cities_on_two_workers_equal_three_single_files_and_rebuilds_take_
     files = single_file_runs(tmp_path, city_sources, monkeypatch)
     province = connect_province_reader(pointer, province_file)
     try:
+        cities = province.execute("select city_code from meta.cities order by 1").fetchall()
+        assert cities == sorted((code,) for code in codes.values())
+        assert len(db_relations(province, "marts")) > 10
         for city, (folder, departments) in CITIES.items():
             lake_con = connect(pointer, read_only=True, city_code=codes[city])
             file = connect(files[city], read_only=True)
