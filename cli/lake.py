@@ -188,7 +188,8 @@ def cmd_lake_maintain(args: argparse.Namespace) -> int:
 
     done = maintain_lake(keep_days=args.keep_days, grace_hours=args.grace_hours,
                          orphan_hours=args.orphan_hours, return_state=True).result()
-    print(render(["namespace", "snapshots expired", "files merged", "old files deleted", "orphans deleted"],
+    print(render(["namespace", "snapshots expired", "files merged", "old files deleted", "orphans deleted",
+                  "stage leftovers dropped"],
                  [[d["namespace"], d["snapshots_expired"], d["files_merged"], d["files_deleted"],
-                   d["orphans_deleted"]] for d in done]))
+                   d["orphans_deleted"], d["stage_dropped"]] for d in done]))
     return 0

@@ -43,8 +43,8 @@ def maintain_lake(keep_days: float = 7.0, grace_hours: float = 24.0, orphan_hour
                                 dt.timedelta(hours=orphan_hours))
             finally:
                 con.close()
-        logger.info("%s: %d snapshots expired, %d small files merged, %d old files and %d orphans deleted",
-                    namespace, done.snapshots_expired, done.files_merged, done.files_deleted,
-                    done.orphans_deleted)
+        logger.info("%s: %d snapshots expired, %d small files merged, %d old files and %d orphans "
+                    "deleted, %d stage leftovers of killed runs dropped", namespace, done.snapshots_expired,
+                    done.files_merged, done.files_deleted, done.orphans_deleted, done.stage_dropped)
         results.append(dataclasses.asdict(done))
     return results

@@ -11,6 +11,11 @@ them; a killed writer leaves files that no snapshot references (docs/research/du
 4. `ducklake_delete_orphaned_files`: files no snapshot ever referenced, older than `orphan_age`.
    Never younger: a writer that has not committed yet has files just like these, and deleting
    one breaks its table for good (§5, tried). So `orphan_age` must exceed the longest load.
+Before them, the `stage` tables and views a killed run left (validation's scratch, dropped by the
+run itself when it lives) are dropped once they were created more than `orphan_age` ago. On a
+DuckDB file the next writer clears the stage (flows/writing.py); on a lake another writer's batch
+may be in it, so only age tells a leftover from a running check, as with orphaned files. This step
+goes first, while the snapshots that say when each was created are still kept.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from pathlib import PurePath
 
 import duckdb
 
+from connectors.safety import IDENTIFIER
 from warehouse.backend import retry_on_conflict
+from warehouse.db import quote_ident, relations
 from warehouse.lake import check_conninfo, lake_engine, quote_literal
 
 _NAMESPACE = re.compile(r"city_[0-9]{6}|province")
@@ -35,6 +42,7 @@ class Maintained:
     files_merged: int  # small files read into larger ones
     files_deleted: int  # no longer referenced by a kept snapshot
     orphans_deleted: int  # never referenced (a killed writer's)
+    stage_dropped: int = 0  # a killed run's stage tables and views
 
 
 def list_namespaces(conninfo: str) -> list[str]:
@@ -72,6 +80,7 @@ def maintain(con: duckdb.DuckDBPyConnection, namespace: str, keep: dt.timedelta,
         return f"now() - to_microseconds({int(age.total_seconds() * 1_000_000)})"
 
     lake = quote_literal(alias)
+    dropped = _drop_stage_leftovers(con, lake, before(orphan_age), namespace)
     expired = con.execute(f"call ducklake_expire_snapshots({lake}, older_than => {before(keep)})"
                           ).fetchall()
     merged = retry_on_conflict(  # a rewrite of a table conflicts with a writer appending to it: again
@@ -81,4 +90,24 @@ def maintain(con: duckdb.DuckDBPyConnection, namespace: str, keep: dt.timedelta,
                           ).fetchall()
     orphans = con.execute(f"call ducklake_delete_orphaned_files({lake}, older_than => {before(orphan_age)})"
                           ).fetchall()
-    return Maintained(namespace, len(expired), sum(r[2] for r in merged), len(deleted), len(orphans))
+    return Maintained(namespace, len(expired), sum(r[2] for r in merged), len(deleted), len(orphans),
+                      dropped)
+
+
+def _drop_stage_leftovers(con: duckdb.DuckDBPyConnection, lake: str, cutoff: str, namespace: str) -> int:
+    """Drop the stage tables and views created before `cutoff` that are still there; how many."""
+    created = con.execute(f"""
+        select kind, name from (
+            select 'table' as kind, unnest(changes['tables_created']) as name, snapshot_time
+            from ducklake_snapshots({lake})
+            union all
+            select 'view', unnest(changes['views_created']), snapshot_time from ducklake_snapshots({lake}))
+        where snapshot_time < {cutoff} and starts_with(name, 'stage.')""").fetchall()
+    there = set(relations(con, "stage"))
+    # our own names only (`<dataset>__<id>`): nothing read from the catalog is spliced in unchecked
+    old = [(kind, name[len("stage."):]) for kind, name in created
+           if name[len("stage."):] in there and IDENTIFIER.fullmatch(name[len("stage."):])]
+    for kind, name in old:
+        retry_on_conflict(con, lambda kind=kind, name=name: con.execute(
+            f"drop {kind} if exists stage.{quote_ident(name)}"), f"dropping `stage.{name}` of `{namespace}`")
+    return len(old)

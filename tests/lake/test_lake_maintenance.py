@@ -1,4 +1,4 @@
-"""`maintain-lake`: old snapshots expire, small files merge, unreferenced files go; no row moves."""
+"""`maintain-lake`: old snapshots expire, small files merge, what nobody needs goes; no row moves."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 
 from lake.catalog import create_catalog
 from warehouse.db import connect
+from warehouse.db import relations as db_relations
 from warehouse.errors import WarehouseError
-from warehouse.lake import LakePointer, connect_lake, write_pointer
+from warehouse.lake import LakePointer, connect_lake, lake_engine, write_pointer
 
 CODES = ("510700", "519901")
 
@@ -36,6 +37,25 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
         held[code] = con.execute("select (select count(*) || ':' || sum(x) from raw.t), "
                                  "(select count(*) from raw.u)").fetchone()
         con.close()
+    # a killed run's stage table and view, three days old, and a running check's, just made
+    con = connect(pointer, city_code=CODES[0])
+    con.execute("create schema stage")
+    for made in ("table stage.energy__monthly__0badc0de (x integer)",
+                 "view stage.meters__readings__deadbeef as select 1 as x",
+                 "table stage.energy__monthly__feedf00d (x integer)"):
+        con.execute(f"create {made}")
+    leftovers = [r[0] for r in con.execute(
+        "select snapshot_id from ducklake_snapshots('lake') where list_contains(changes['tables_created'], "
+        "'stage.energy__monthly__0badc0de') or list_contains(changes['views_created'], "
+        "'stage.meters__readings__deadbeef')").fetchall()]
+    con.close()
+    assert len(leftovers) == 2
+    catalog = lake_engine()
+    catalog.execute(f"attach '{writer.conninfo}' as pg (type postgres)")
+    catalog.execute("call postgres_execute('pg', 'update city_510700.ducklake_snapshot set "
+                    "snapshot_time = snapshot_time - interval ''3 days'' where snapshot_id in "
+                    f"({', '.join(map(str, leftovers))})')")
+    catalog.close()
     table = files / "city_510700" / "raw" / "t"
     some = next(table.glob("*.parquet"))
     killed, running = table / "ducklake-killed-writer.parquet", table / "ducklake-running-writer.parquet"
@@ -55,11 +75,14 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
         assert result["snapshots_expired"] >= 8 and result["files_merged"] == 5
         assert result["files_deleted"] >= 6  # the five merged away, the replaced table's
         assert result["orphans_deleted"] == (1 if code == "510700" else 0)
+        assert result["stage_dropped"] == (2 if code == "510700" else 0)
         con = connect(pointer, city_code=code, read_only=True)
         try:  # no row lost, none doubled
             assert con.execute("select (select count(*) || ':' || sum(x) from raw.t), "
                                "(select count(*) from raw.u)").fetchone() == held[code] == ("500:124750", 50)
             assert con.execute("select count(*) from ducklake_snapshots('lake')").fetchone()[0] <= 2
+            stage = db_relations(con, "stage")
+            assert stage == (["energy__monthly__feedf00d"] if code == "510700" else [])  # the running one
         finally:
             con.close()
     assert not killed.exists() and running.exists()  # the running writer's file is left alone
