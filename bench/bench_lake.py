@@ -71,18 +71,15 @@ def ingest(con, config, server, downloads: Path) -> dict:
 
 
 def build(con, config) -> float:
+    from connectors.spec import load_city
     from source_server import SNAPSHOT_DATE
-    from warehouse.catalogue import load_catalogue, read_catalogue
-    from warehouse.freshness import seed_data_age
+    from warehouse.catalogue import read_catalogue
     from warehouse.kpi_views import generated_models
     from warehouse.models import build_models
+    from warehouse.seed import build_seed
 
     catalogue = read_catalogue(ROOT / "config" / "mianyang" / "kpis.yml")
-
-    def seed(c):
-        load_catalogue(c, catalogue)
-        seed_data_age(c, config, SNAPSHOT_DATE)
-
+    seed = build_seed(catalogue, load_city(ROOT / "config" / "mianyang" / "city.yml"), config, SNAPSHOT_DATE)
     started = time.perf_counter()
     build_models(con, ROOT / "dbt_like_sql", seed=seed, generated=generated_models(catalogue))
     return time.perf_counter() - started

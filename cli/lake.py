@@ -69,7 +69,8 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
         "(every city's and the province's): snapshots older than --keep-days expire, small files are "
         "merged, files no kept snapshot references are deleted after --grace-hours, and files no "
         "snapshot ever referenced (a killed writer's) after --orphan-hours, which must exceed the "
-        "longest load. Run it weekly, e.g. from a Prefect schedule or cron.",
+        "longest load; a killed run's stage tables go after --orphan-hours too. Run it weekly: "
+        "`carbonpeak schedules --province` deploys it on Sundays.",
         epilog=epilog("CARBONPEAK_WAREHOUSE=data/warehouse.lake carbonpeak lake maintain",
                       "carbonpeak lake maintain --keep-days 30 --orphan-hours 48"))
     p.add_argument("--keep-days", type=float, default=7.0,
@@ -77,8 +78,8 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     p.add_argument("--grace-hours", type=float, default=24.0,
                    help="how long a replaced file stays for readers still in an older snapshot (default: 24)")
     p.add_argument("--orphan-hours", type=float, default=24.0,
-                   help="how old an unreferenced file must be to go: more than the longest load "
-                        "(default: 24)")
+                   help="how old an unreferenced file, or a killed run's stage table, must be to "
+                        "go: more than the longest load (default: 24)")
     p.set_defaults(func=cmd_lake_maintain)
     lake.set_defaults(func=lambda args: show_usage(lake))
 

@@ -12,12 +12,11 @@ from connectors.spec import load_city, load_sources
 from flows.settings import Settings
 from flows.writing import writing
 from publishing.clock import city_today
-from warehouse.catalogue import load_catalogue, read_catalogue
-from warehouse.city import seed_city
-from warehouse.freshness import seed_data_age
+from warehouse.catalogue import read_catalogue
 from warehouse.kpi_views import GeneratedModel, generated_models
 from warehouse.lake import is_pointer
 from warehouse.models import build_models
+from warehouse.seed import build_seed
 from warehouse.snapshot import publish_snapshot
 
 
@@ -40,12 +39,8 @@ def build_inputs(settings: Settings) -> BuildInputs:
     city = load_city(settings.city_file)
     as_of = settings.as_of or city_today()
 
-    def seed(con: duckdb.DuckDBPyConnection) -> None:
-        load_catalogue(con, catalogue)
-        seed_city(con, city)
-        seed_data_age(con, sources, as_of)
-
-    return BuildInputs(seed, generated_models(catalogue, settings.kpis_file.name))
+    return BuildInputs(build_seed(catalogue, city, sources, as_of),
+                       generated_models(catalogue, settings.kpis_file.name))
 
 
 @flow(name="build-warehouse")

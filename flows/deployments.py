@@ -140,34 +140,41 @@ def render_prefect_yaml(settings: Settings | None = None, province: bool = False
     """`prefect.yaml` for the configured city (or the lake's own), from the list `serve_all()` serves."""
     settings = settings or Settings.from_env()
     config_dir = _config_path(settings.config_dir)
-    # what a worker's run reads: the city's folder, or the province's file
-    config_env = (("CARBONPEAK_PROVINCE_FILE", _config_path(settings.province_file)) if province
-                  else ("CARBONPEAK_CONFIG_DIR", config_dir))
+    # what a worker's run reads: the city's folder; or the province's file and the lake itself,
+    # which rendering has checked (a worker left on the default DuckDB file would fail every day)
+    env = ([("CARBONPEAK_PROVINCE_FILE", _config_path(settings.province_file)),
+            ("CARBONPEAK_WAREHOUSE", _config_path(settings.warehouse))] if province
+           else [("CARBONPEAK_CONFIG_DIR", config_dir)]) + list(PREFECT_DEFAULTS.items())
     q = json.dumps  # a JSON string is a YAML string
 
     def comment(text: str, first: str = "# ", rest: str = "# ") -> list[str]:
         return textwrap.wrap(text, 100, initial_indent=first, subsequent_indent=rest)
 
-    lines = comment(
-        f"Deployments of carbonpeak's flows for {config_dir}, generated from its sources.yml by "
-        "flows/deployments.py (`carbonpeak schedules --write-yaml prefect.yaml`): change a cadence "
-        "there, not here. tests/flows/test_schedules.py fails when this file and that list disagree."
-        if not province else
-        f"The lake's own deployments (the province of {config_env[1]}, the lake's upkeep), generated "
-        "by flows/deployments.py (`carbonpeak schedules --province --write-yaml PATH`); deploy them "
-        "once per lake, beside each city's.")
-    lines += ["#", "# When each department's ingest runs (Asia/Shanghai), by the cadence it publishes at:"]
-    for cadence, (cron, _, why) in CADENCE_CRONS.items():
-        lines += comment(f"{cadence}, {cron!r}: {why}.", "#   - ", "#     ")
+    if province:
+        lines = comment(
+            f"The lake's own deployments (the province of {env[0][1]}, the lake's upkeep), generated "
+            "by flows/deployments.py (`carbonpeak schedules --province --write-yaml PATH`): deploy "
+            "them once per lake, beside each city's, from the repository root:")
+        lines += ["#   prefect --no-prompt deploy --all --prefect-file PATH"]
+    else:
+        lines = comment(
+            f"Deployments of carbonpeak's flows for {config_dir}, generated from its sources.yml by "
+            "flows/deployments.py (`carbonpeak schedules --write-yaml prefect.yaml`): change a cadence "
+            "there, not here. tests/flows/test_schedules.py fails when this file and that list disagree.")
+        lines += ["#",
+                  "# When each department's ingest runs (Asia/Shanghai), by the cadence it publishes at:"]
+        for cadence, (cron, _, why) in CADENCE_CRONS.items():
+            lines += comment(f"{cadence}, {cron!r}: {why}.", "#   - ", "#     ")
+        lines += [
+            "#",
+            "# docs/prefect.md says how to run them; in short, from the repository root:",
+            "#   prefect server start                              # not the temporary one: no scheduler",
+            f"#   prefect work-pool create {WORK_POOL} --type process",
+            "#   prefect --no-prompt deploy --all",
+            f"#   prefect worker start --pool {WORK_POOL} --limit 1  # DuckDB takes one writer at a time",
+            "# No pull step: `prefect deploy` records the directory it runs in as the flows' working",
+            "# directory, so run it from the repository root on the worker's machine."]
     lines += [
-        "#",
-        "# docs/prefect.md says how to run them; in short, from the repository root:",
-        "#   prefect server start                              # not the temporary one: no scheduler",
-        f"#   prefect work-pool create {WORK_POOL} --type process",
-        "#   prefect --no-prompt deploy --all",
-        f"#   prefect worker start --pool {WORK_POOL} --limit 1  # DuckDB takes one writer at a time",
-        "# No pull step: `prefect deploy` records the directory it runs in as the flows' working",
-        "# directory, so run it from the repository root on the worker's machine.",
         "name: carbonpeak",
         "prefect-version: 3.8.8",
         "",
@@ -184,8 +191,7 @@ def render_prefect_yaml(settings: Settings | None = None, province: bool = False
                   if d.cron else ["    schedules: []"])
         lines += ["    work_pool:",
                   f"      name: {WORK_POOL}",
-                  f"      job_variables: {{env: {{{config_env[0]}: {q(config_env[1])}, "
-                  + ", ".join(f"{k}: {q(v)}" for k, v in PREFECT_DEFAULTS.items()) + "}}",
+                  "      job_variables: {env: {" + ", ".join(f"{k}: {q(v)}" for k, v in env) + "}}",
                   ""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -137,7 +137,8 @@ def ingest_department(name: str) -> list[LoadResult]:
         con.close()
     batches = []
     # quote(): Prefect would otherwise walk every field of these specs, results and batches at each
-    # task call, looking for futures to wait on (there are none: each task is called in turn)
+    # task call, looking for futures to wait on (there are none: each task is called in turn); the
+    # tasks get the same objects, and the UI no longer draws extract -> validate -> load links
     for spec in department.datasets:
         fetched = extract(quote(spec), quote(department), quote(states_of(states, spec.table_name)))
         batches += validate(quote(spec), quote(fetched), quote(city))

@@ -15,13 +15,12 @@ from flows.settings import PROJECT_ROOT
 from source_server import SNAPSHOT_DATE
 from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
-from warehouse.catalogue import load_catalogue, read_catalogue
-from warehouse.city import seed_city
+from warehouse.catalogue import read_catalogue
 from warehouse.db import connect
-from warehouse.freshness import seed_data_age
 from warehouse.kpi_views import generated_models
 from warehouse.load import LoadResult, load_batches
 from warehouse.models import build_models, ensure_declared_sources
+from warehouse.seed import build_seed
 from warehouse.state import read_source_states, states_of
 
 MIANYANG_CITY = load_city(PROJECT_ROOT / "config" / "mianyang" / "city.yml")
@@ -85,12 +84,8 @@ def build(con, config: SourcesConfig, as_of=SNAPSHOT_DATE) -> None:
     """Build every model as the build flow does: Mianyang's catalogue and city, the age judged on `as_of`."""
     catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
 
-    def seed(c):
-        load_catalogue(c, catalogue)
-        seed_city(c, MIANYANG_CITY)
-        seed_data_age(c, config, as_of)
-
-    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed, generated=generated_models(catalogue))
+    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=build_seed(catalogue, MIANYANG_CITY, config, as_of),
+                 generated=generated_models(catalogue))
 
 
 def fingerprint(warehouse: Path) -> dict[str, str]:

@@ -14,8 +14,9 @@ them; a killed writer leaves files that no snapshot references (docs/research/du
 Before them, the `stage` tables and views a killed run left (validation's scratch, dropped by the
 run itself when it lives) are dropped once they were created more than `orphan_age` ago. On a
 DuckDB file the next writer clears the stage (flows/writing.py); on a lake another writer's batch
-may be in it, so only age tells a leftover from a running check, as with orphaned files. This step
-goes first, while the snapshots that say when each was created are still kept.
+may be in it, so only age tells a leftover from a running check, as with orphaned files. The
+snapshot that created one says when; once that snapshot has expired, the oldest snapshot kept
+bounds it (made before it). This step goes first, while the snapshots are still there.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def list_namespaces(conninfo: str) -> list[str]:
 
 def maintain(con: duckdb.DuckDBPyConnection, namespace: str, keep: dt.timedelta, grace: dt.timedelta,
              orphan_age: dt.timedelta, alias: str = "lake") -> Maintained:
-    """Run the four steps (see the module docstring) on the lake attached to `con` as `alias`."""
+    """Run the steps of the module docstring on the lake attached to `con` as `alias`."""
     def before(age: dt.timedelta) -> str:  # a number only: nothing from outside reaches the SQL
         return f"now() - to_microseconds({int(age.total_seconds() * 1_000_000)})"
 
@@ -96,18 +97,23 @@ def maintain(con: duckdb.DuckDBPyConnection, namespace: str, keep: dt.timedelta,
 
 def _drop_stage_leftovers(con: duckdb.DuckDBPyConnection, lake: str, cutoff: str, namespace: str) -> int:
     """Drop the stage tables and views created before `cutoff` that are still there; how many."""
-    created = con.execute(f"""
-        select kind, name from (
-            select 'table' as kind, unnest(changes['tables_created']) as name, snapshot_time
-            from ducklake_snapshots({lake})
+    created = {name.removeprefix("stage."): when for name, when in con.execute(f"""
+        select name, max(snapshot_time) from (
+            select unnest(changes['tables_created']) as name, snapshot_time from ducklake_snapshots({lake})
             union all
-            select 'view', unnest(changes['views_created']), snapshot_time from ducklake_snapshots({lake}))
-        where snapshot_time < {cutoff} and starts_with(name, 'stage.')""").fetchall()
-    there = set(relations(con, "stage"))
-    # our own names only (`<dataset>__<id>`): nothing read from the catalog is spliced in unchecked
-    old = [(kind, name[len("stage."):]) for kind, name in created
-           if name[len("stage."):] in there and IDENTIFIER.fullmatch(name[len("stage."):])]
-    for kind, name in old:
+            select unnest(changes['views_created']), snapshot_time from ducklake_snapshots({lake}))
+        where starts_with(name, 'stage.') group by name""").fetchall()}
+    oldest, cutoff_at = con.execute(f"select min(snapshot_time), {cutoff} from ducklake_snapshots({lake})"
+                                    ).fetchone()
+    views = {r[0] for r in con.execute("select view_name from duckdb_views() where schema_name = 'stage' "
+                                       "and database_name = current_database()").fetchall()}
+    # made before the cutoff; or before the oldest snapshot kept (its record expired), when that
+    # one is itself older than the cutoff. Our own names only (`<dataset>__<id>`): nothing read
+    # from the catalog is spliced in unchecked.
+    old = sorted(name for name in set(relations(con, "stage"))
+                 if IDENTIFIER.fullmatch(name) and created.get(name, oldest) < cutoff_at)
+    for name in old:
+        kind = "view" if name in views else "table"
         retry_on_conflict(con, lambda kind=kind, name=name: con.execute(
             f"drop {kind} if exists stage.{quote_ident(name)}"), f"dropping `stage.{name}` of `{namespace}`")
     return len(old)

@@ -53,7 +53,12 @@
 -- are written in Chinese and English side by side; splitting them further would repeat the
 -- same columns in two more models.
 
-with kpis as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' statuses on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+kpis as (
     select
         *,
         case when direction = 'higher_is_better' then 1 else -1 end as sense,
@@ -670,7 +675,7 @@ warned as (
     left join early_warnings as e on w.kpi_id = e.kpi_id and w.checkpoint_year = e.checkpoint_year
 ),
 
-final as (
+computed as (
     select
         kpi_id,
         name_zh,
@@ -712,8 +717,14 @@ final as (
         early_warning_reason_zh,
         early_warning_reason_en
     from warned
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' statuses on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.catalogue_position, final.checkpoint_year
+select * from final
+order by catalogue_position, checkpoint_year

@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
 
-with monthly as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+monthly as (
     select * from {{ ref('stg_buildings__construction_waste') }}
 ),
 
-final as (
+computed as (
     select
         year,
         count(distinct month) as months_reported,
@@ -13,8 +18,14 @@ final as (
         100 * sum(recycled_t) / nullif(sum(generated_t), 0) as recycling_rate_pct
     from monthly
     group by year
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -8,7 +8,12 @@
 -- (missing or set-aside readings) the energy of the gap lands on the day readings resume.
 -- Standard-coal coefficients (GB/T 2589-2020): electricity 0.1229 kgce/kWh (equivalent
 -- value), natural gas 1.2143 kgce/m³, heat 34.12 kgce/GJ; water carries no energy.
-with readings as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+readings as (
     select * from {{ ref('stg_buildings__meter_readings') }}
 ),
 
@@ -58,7 +63,7 @@ daily as (
     group by building_id, energy_date
 ),
 
-final as (
+computed as (
     select
         d.building_id,
         d.energy_date,
@@ -75,8 +80,14 @@ final as (
         d.intervals
     from daily as d
     inner join buildings as b on d.building_id = b.building_id
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.building_id, final.energy_date
+select * from final
+order by building_id, energy_date

@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
 
-with daily as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+daily as (
     select * exclude (city_code) from {{ ref('mart_buildings__energy_daily') }}
 ),
 
-final as (
+computed as (
     select
         building_id,
         cast(year(energy_date) as integer) as year,
@@ -24,8 +29,14 @@ final as (
         sum(energy_kgce) / any_value(floor_area_m2) as energy_kgce_per_m2
     from daily
     group by building_id, year(energy_date), month(energy_date)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.building_id, final.year, final.month
+select * from final
+order by building_id, year, month

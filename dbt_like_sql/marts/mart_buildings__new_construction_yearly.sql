@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
 
-with projects as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+projects as (
     select * from {{ ref('stg_buildings__building_projects') }}
 ),
 
-final as (
+computed as (
     select
         permit_year as year,
         count(*) as projects,
@@ -27,8 +32,14 @@ final as (
         ) as large_public_monitored_m2
     from projects
     group by permit_year
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

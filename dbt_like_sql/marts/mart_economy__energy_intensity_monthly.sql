@@ -6,7 +6,12 @@
 -- (the assumption, stated in the README). Summed from January on, the value is the energy so far
 -- per unit of the year's GDP; only its change on the same months of last year is used.
 
-with energy as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+energy as (
     select
         year,
         month,
@@ -23,7 +28,7 @@ gdp as (
     from {{ ref('stg_energy__gdp') }}
 ),
 
-final as (
+computed as (
     select
         e.year,
         e.month,
@@ -39,8 +44,14 @@ final as (
     from energy as e
     left join gdp as g on e.year = g.year
     left join gdp as p on e.year = p.year + 1
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year, final.month
+select * from final
+order by year, month

@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with energy as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+energy as (
     select
         year,
         total_tce
@@ -14,7 +19,7 @@ gdp as (
     from {{ ref('stg_energy__gdp') }}
 ),
 
-final as (
+computed as (
     select
         year,
         energy.total_tce,
@@ -23,8 +28,14 @@ final as (
         energy.total_tce / (gdp.gdp_2020_prices_cny / 1e4) as energy_intensity_tce_per_10k_cny
     from energy
     inner join gdp using (year)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

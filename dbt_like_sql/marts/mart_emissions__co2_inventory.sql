@@ -4,7 +4,12 @@
 -- balance × combustion factors (direct, inside the city, local power plants included), plus net
 -- imported electricity × grid factor (indirect). Method, boundary and calibration: the .yml.
 
-with balance as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+balance as (
     select
         year,
         fuel_code,
@@ -79,7 +84,7 @@ indirect as (
         and e.year between f.valid_from_year and coalesce(f.valid_to_year, 9999)
 ),
 
-final as (
+computed as (
     select
         year,
         sector_code,
@@ -108,8 +113,14 @@ final as (
         is_factor_assumed,
         round(co2_t, 3) as co2_t
     from indirect
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year, final.emission_scope, final.sector_code, final.fuel_code
+select * from final
+order by year, emission_scope, sector_code, fuel_code

@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with inventory as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+inventory as (
     select * exclude (city_code) from {{ ref('mart_emissions__co2_inventory') }}
 ),
 
@@ -29,7 +34,7 @@ by_year as (
     group by year
 ),
 
-final as (
+computed as (
     select
         b.year,
         b.direct_co2_t,
@@ -48,8 +53,14 @@ final as (
     from by_year as b
     left join electricity as e using (year)
     left join gdp as g using (year)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -6,7 +6,12 @@
 -- Fuels are converted to energy with the standard-coal definition of GB/T 2589
 -- (1 kgce = 29,307.6 kJ), because the energy balance gives every fuel in tce.
 
-with combustion (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+combustion (
     factor_id, factor_set, version, is_current, fuel_code, carbon_t_per_tj,
     oxidation_fraction, valid_from_year, valid_to_year, is_assumption, source
 ) as (
@@ -109,7 +114,7 @@ grid (
     )
 ),
 
-final as (
+computed as (
     select
         factor_id,
         factor_set,
@@ -146,8 +151,14 @@ final as (
         is_assumption,
         source
     from grid
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.factor_kind, final.factor_set, final.fuel_code, final.valid_from_year
+select * from final
+order by factor_kind, factor_set, fuel_code, valid_from_year

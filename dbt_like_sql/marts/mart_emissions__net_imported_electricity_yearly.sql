@@ -7,7 +7,12 @@
 -- grid is mostly hydro). Local thermal power is not in those rows: its coal and gas are.
 -- So: net imported electricity = balance primary electricity − local clean generation.
 
-with balance as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+balance as (
     select
         year,
         sum(physical_amount) * 1e5 as nonfossil_electricity_mwh  -- 亿kWh → MWh
@@ -76,7 +81,7 @@ estimated as (
     group by c.year
 ),
 
-final as (
+computed as (
     select
         b.year,
         b.nonfossil_electricity_mwh,
@@ -95,8 +100,14 @@ final as (
     from balance as b
     left join observed as o using (year)
     left join estimated as e using (year)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

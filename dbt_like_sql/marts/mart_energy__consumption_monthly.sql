@@ -4,7 +4,12 @@
 -- KPIs adds up from January on (kpis.yml `year_to_date:`). 一次电力及其他 (primary electricity and
 -- other) is the non-fossil part; the other five varieties are fossil fuels.
 
-with monthly as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+monthly as (
     select * from {{ ref('stg_energy__monthly') }}
 ),
 
@@ -21,7 +26,7 @@ by_month as (
     group by year, month
 ),
 
-final as (
+computed as (
     select
         year,
         month,
@@ -34,8 +39,14 @@ final as (
         -- must not make every earlier month incomplete)
         varieties_reported = max(varieties_reported) over (partition by year) as is_complete
     from by_month
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year, final.month
+select * from final
+order by year, month

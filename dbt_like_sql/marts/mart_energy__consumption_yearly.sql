@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with balance as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+balance as (
     select * from {{ ref('stg_energy__balance') }}
 ),
 
@@ -23,7 +28,7 @@ by_year as (
     group by year
 ),
 
-final as (
+computed as (
     select
         b.year,
         b.total_tce,
@@ -34,8 +39,14 @@ final as (
         b.fuel_count
     from by_year as b
     left join raw_coal as c using (year)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

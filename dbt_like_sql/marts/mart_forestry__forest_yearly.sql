@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
 
-with counties as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+counties as (
     select * from {{ ref('stg_forestry__forest_resources') }}
 ),
 
-final as (
+computed as (
     select
         year,
         sum(land_area_ha) as land_area_ha,
@@ -14,8 +19,14 @@ final as (
         count(*) as counties_reporting
     from counties
     group by year
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with monthly as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+monthly as (
     select * from {{ ref('stg_industry__cement_clinker') }}
 ),
 
@@ -22,7 +27,7 @@ capacity as (
     group by m.year
 ),
 
-final as (
+computed as (
     select
         m.year,
         count(distinct m.month) as months_reported,
@@ -35,8 +40,14 @@ final as (
     from monthly as m
     inner join capacity as c using (year)
     group by m.year, c.capacity_tpd, c.benchmark_capacity_tpd
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
 
-with capacity as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+capacity as (
     select * from {{ ref('stg_energy__power_capacity') }}
 ),
 
-final as (
+computed as (
     select
         year,
         sum(capacity_mw) as total_capacity_mw,
@@ -17,8 +22,14 @@ final as (
         sum(capacity_mw) filter (where plant_type = 'gas') as gas_mw
     from capacity
     group by year
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

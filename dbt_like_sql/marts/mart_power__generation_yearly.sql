@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with monthly as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+monthly as (
     select * from {{ ref('stg_power__generation') }}
 ),
 
@@ -23,7 +28,7 @@ yearly as (
     group by year
 ),
 
-final as (
+computed as (
     select
         y.*,
         100 * y.clean_generation_mwh / nullif(y.generation_mwh, 0) as clean_generation_share_pct,
@@ -31,8 +36,14 @@ final as (
         y.generation_mwh / nullif(c.total_capacity_mw * 8760, 0) as fleet_capacity_factor
     from yearly as y
     left join capacity as c using (year)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

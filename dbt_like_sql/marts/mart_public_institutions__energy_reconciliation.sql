@@ -2,7 +2,12 @@
 
 -- Metered public-institution energy per m² against the yearly statistics, one row per year with
 -- meter data. Method and its limits: meta.method in the .yml beside this file.
-with daily as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+daily as (
     select * exclude (city_code) from {{ ref('mart_buildings__energy_daily') }}
 ),
 
@@ -111,7 +116,7 @@ words as (
     from gaps
 ),
 
-final as (
+computed as (
     select
         year,
         buildings_metered,
@@ -168,8 +173,14 @@ final as (
             || ' metered for part of the year left out', ''
         ) as reconciliation_reason_en
     from words
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

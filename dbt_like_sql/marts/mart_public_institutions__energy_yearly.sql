@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
 
-with rows as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+rows as (
     select * from {{ ref('stg_public_institutions__energy_use') }}
 ),
 
-final as (
+computed as (
     select
         year,
         sum(floor_area_m2) as floor_area_m2,
@@ -16,8 +21,14 @@ final as (
         sum(co2_t) * 1000 / sum(floor_area_m2) as co2_kg_per_m2
     from rows
     group by year
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with monthly as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+monthly as (
     select * from {{ ref('stg_transport__turnover_energy') }}
 ),
 
@@ -29,7 +34,7 @@ yearly as (
     group by year
 ),
 
-final as (
+computed as (
     select
         y.*,
         (
@@ -42,8 +47,14 @@ final as (
         ) / y.converted_turnover_tkm * 1e4 as co2_kg_per_10_tkm
     from yearly as y
     cross join factors as f
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with coverage as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+coverage as (
     select * from {{ ref('stg_transport__charging_coverage') }}
 ),
 
@@ -14,7 +19,7 @@ year_end as (
     group by year, facility_type
 ),
 
-final as (
+computed as (
     select
         c.year,
         c.facility_type,
@@ -24,8 +29,14 @@ final as (
         100.0 * c.facilities_with_fast_charging / nullif(c.facilities_total, 0) as fast_charging_coverage_pct
     from coverage as c
     inner join year_end as e on c.year = e.year and c.facility_type = e.facility_type and c.month = e.month
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year, final.facility_type
+select * from final
+order by year, facility_type

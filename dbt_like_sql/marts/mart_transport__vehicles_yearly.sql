@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with vehicles as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+vehicles as (
     select * from {{ ref('stg_transport__vehicles') }}
 ),
 
@@ -49,7 +54,7 @@ points as (
     group by c.year
 ),
 
-final as (
+computed as (
     select
         e.year,
         e.months_reported,
@@ -62,8 +67,14 @@ final as (
     inner join stock as s using (year)
     inner join registrations as r using (year)
     left join points as p using (year)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
 
-with ledger as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+ledger as (
     select * from {{ ref('stg_waste__industrial_waste') }}
 ),
 
-final as (
+computed as (
     select
         year,
         count(distinct month) as months_reported,
@@ -16,8 +21,14 @@ final as (
         100 * sum(hazardous_utilized_t) / nullif(sum(hazardous_generated_t), 0) as hazardous_utilization_pct
     from ledger
     group by year
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -1,6 +1,11 @@
 {{ config(materialized='table') }}
 
-with domestic as (
+with city as (
+    -- the city the warehouse is about (config.city): a province unions its cities' marts on it
+    select city_code from {{ source('config', 'city') }}
+),
+
+domestic as (
     select
         year,
         count(distinct month) as months_reported,
@@ -50,7 +55,7 @@ years as (
     select year from parks
 ),
 
-final as (
+computed as (
     select
         y.year,
         d.months_reported,
@@ -65,8 +70,14 @@ final as (
     left join sorting as s using (year)
     left join sludge as g using (year)
     left join parks as p using (year)
+),
+
+final as (
+    select
+        (select city.city_code from city) as city_code,
+        computed.*
+    from computed
 )
 
--- the city the warehouse is about (config.city): a province unions its cities' marts on it
-select (select c.city_code from {{ source('config', 'city') }} as c) as city_code, final.* from final
-order by final.year
+select * from final
+order by year

@@ -232,10 +232,11 @@ channels:
 def test_a_strive_warning_is_recorded_never_sent(warehouse, receiver, tmp_path, mianyang_sources):
     """No 力争 KPI has monthly data in Mianyang: a catalogue where the raw-coal target is strived for."""
     from source_server import SNAPSHOT_DATE
-    from warehouse.catalogue import load_catalogue, read_catalogue
-    from warehouse.freshness import seed_data_age
+    from tests.helpers import MIANYANG_CITY
+    from warehouse.catalogue import read_catalogue
     from warehouse.kpi_views import generated_models
     from warehouse.models import build_models
+    from warehouse.seed import build_seed
 
     text = (PROJECT_ROOT / "config" / "mianyang" / "kpis.yml").read_text(encoding="utf-8")
     at_most = "target_value: 660\n        qualifier: at_most"
@@ -245,12 +246,9 @@ def test_a_strive_warning_is_recorded_never_sent(warehouse, receiver, tmp_path, 
                        encoding="utf-8")
     catalogue = read_catalogue(variant)
 
-    def seed(c):
-        load_catalogue(c, catalogue)
-        seed_data_age(c, mianyang_sources, SNAPSHOT_DATE)
-
     con = connect(warehouse)
-    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=seed, generated=generated_models(catalogue))
+    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=build_seed(
+        catalogue, MIANYANG_CITY, mianyang_sources, SNAPSHOT_DATE), generated=generated_models(catalogue))
     assert con.execute("select warning_level, is_pageable from kpi.kpi_early_warning where "
                        "kpi_id = 'raw_coal_consumption' and is_current").fetchone() == (1, False)
 

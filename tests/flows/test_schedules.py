@@ -114,6 +114,8 @@ def test_the_lakes_own_deployments_are_the_province_daily_and_upkeep_weekly(tmp_
                    ("maintain-lake", "lake"): ("0 3 * * 0", TIMEZONE, "carbonpeak", province)}
     served = {(r.flow_name, r.name, r.schedules[0].schedule.cron) for r in runner_deployments(lake, True)}
     assert served == {(f, n, cron) for (f, n), (cron, *_) in got.items()}
+    assert {d["work_pool"]["job_variables"]["env"]["CARBONPEAK_WAREHOUSE"] for d in doc["deployments"]} == {
+        str(tmp_path / "warehouse.lake")}  # the lake itself: a worker left on the default file would fail
     assert "build-province" not in {d.flow_name for d in build_deployments(lake)}  # once per lake
     # a DuckDB file has no province: refused in one line, by the function and by the CLI
     with pytest.raises(ScheduleError, match="is a DuckDB file"):

@@ -17,8 +17,11 @@ def rows(con, relation: str) -> list[tuple]:
         columns = [d[0] for d in con.execute(f"select * from {relation} limit 0").description]
     # lineage differs by run (load ids, times, the server's port); the hash of the values does not
     kept = ", ".join(f'"{c}"' for c in columns if not c.startswith("_") or c == "_row_hash")
-    got = con.execute(f"select {kept} from {relation}").fetchall()
-    # floats to 9 significant digits: sums over Parquet and over the file may differ in the last bits
+    return comparable(con.execute(f"select {kept} from {relation}").fetchall())
+
+
+def comparable(got: list[tuple]) -> list[tuple]:
+    """Rows in a fixed order, floats to 9 significant digits (sums over Parquet and the file differ)."""
     return sorted((tuple(f"{v:.9g}" if isinstance(v, float) else v for v in r) for r in got), key=repr)
 
 

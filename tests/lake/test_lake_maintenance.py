@@ -50,12 +50,7 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
         "'stage.meters__readings__deadbeef')").fetchall()]
     con.close()
     assert len(leftovers) == 2
-    catalog = lake_engine()
-    catalog.execute(f"attach '{writer.conninfo}' as pg (type postgres)")
-    catalog.execute("call postgres_execute('pg', 'update city_510700.ducklake_snapshot set "
-                    "snapshot_time = snapshot_time - interval ''3 days'' where snapshot_id in "
-                    f"({', '.join(map(str, leftovers))})')")
-    catalog.close()
+    age_snapshots(writer.conninfo, f"snapshot_id in ({', '.join(map(str, leftovers))})")
     table = files / "city_510700" / "raw" / "t"
     some = next(table.glob("*.parquet"))
     killed, running = table / "ducklake-killed-writer.parquet", table / "ducklake-running-writer.parquet"
@@ -88,6 +83,19 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
     assert not killed.exists() and running.exists()  # the running writer's file is left alone
     assert len(list(table.glob("*.parquet"))) == 2  # the merged file, and the running writer's
 
+    # the running check was killed too, and the snapshot that made its table has expired since:
+    # once the oldest snapshot kept is three days old, the table is older still, and goes
+    con = connect(pointer, city_code=CODES[0], read_only=True)
+    assert con.execute("select count(*) from ducklake_snapshots('lake') where list_contains("
+                       "changes['tables_created'], 'stage.energy__monthly__feedf00d')").fetchone()[0] == 0
+    con.close()
+    age_snapshots(writer.conninfo, "true")
+    again = {d["namespace"]: d["stage_dropped"] for d in maintain_lake(orphan_hours=24)}
+    assert again == {"city_510700": 1, "city_519901": 0}
+    con = connect(pointer, city_code=CODES[0], read_only=True)
+    assert db_relations(con, "stage") == []
+    con.close()
+
     # asked wrongly: one line each, nothing done
     for kwargs, problem in (({"orphan_hours": 5}, "at least 6"), ({"keep_days": -1}, "0 or more")):
         with pytest.raises(WarehouseError, match=problem):
@@ -99,3 +107,14 @@ def test_maintenance_deletes_only_what_no_reader_or_writer_needs(lake, tmp_path,
     monkeypatch.setenv("CARBONPEAK_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     with pytest.raises(WarehouseError, match="not a lake"):
         maintain_lake()
+
+
+def age_snapshots(conninfo: str, which: str) -> None:
+    """Move Mianyang's snapshots `which` (SQL over ducklake_snapshot) three days back."""
+    catalog = lake_engine()
+    try:
+        catalog.execute(f"attach '{conninfo}' as pg (type postgres)")
+        catalog.execute("call postgres_execute('pg', 'update city_510700.ducklake_snapshot set "
+                        f"snapshot_time = snapshot_time - interval ''3 days'' where {which}')")
+    finally:
+        catalog.close()
