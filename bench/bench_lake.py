@@ -43,7 +43,7 @@ REPEATS = 5
 def ingest(con, config, server, downloads: Path) -> dict:
     """Every department fetched, checked and loaded on `con`; seconds per phase, rows loaded."""
     from connectors.fetch import fetch_dataset
-    from flows.ingest import check_fetched
+    from expectations.gate import check_fetched
     from source_server import SNAPSHOT_DATE
     from warehouse.load import load_batches
     from warehouse.models import ensure_declared_sources

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
+from connectors.day_files import DayFiles
 from connectors.parse import ROW_NUMBER
 from connectors.result import FetchResult, Provenance
 from connectors.spec import DatasetSpec
@@ -175,3 +176,24 @@ def check_staged(staged: Staged, con: duckdb.DuckDBPyConnection, suites_dir: Pat
     for rejected, reasons in batch.rejected_days.items():
         log.error("%s: the %s file is refused: %s", spec.source_name, rejected, "; ".join(reasons))
     return batch
+
+
+def check_fetched(fetched: FetchResult | DayFiles, con: duckdb.DuckDBPyConnection, city: dict,
+                  as_of: dt.date | None) -> Batch:
+    """One fetched batch through the gate, as the ingest's validate task checks it.
+
+    Day files are staged natively first (DuckDB reads them straight into raw as a pending load,
+    warehouse/native.py); if the check fails, their pending rows are removed.
+    """
+    if not isinstance(fetched, DayFiles):
+        return check_batch(fetched, con, params=city, as_of=as_of)
+    if not fetched.files:  # every listed day is loaded already: nothing moves
+        return Batch(fetched.dataset, fetched.provenance, pd.DataFrame())
+    from warehouse.native import discard_staged, stage_day_files  # the warehouse's side of day files
+
+    staged = stage_day_files(con, fetched)
+    try:
+        return check_staged(staged, con, params=city, as_of=as_of)
+    except BaseException:
+        discard_staged(con, staged)
+        raise

@@ -9,7 +9,6 @@ whose source fails ends as a Failed state with one clear message, recorded in me
 
 from __future__ import annotations
 
-import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
@@ -20,7 +19,7 @@ from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult, SourceState
 from connectors.spec import DatasetSpec, DepartmentSpec, load_city, load_sources
 from core.errors import CarbonpeakError, ConfigError
-from expectations.gate import Batch, check_batch, check_staged
+from expectations.gate import Batch, check_fetched
 from expectations.suites import check_suite_columns
 from flows.settings import (
     Settings,
@@ -36,7 +35,7 @@ from warehouse.health import record_health
 from warehouse.load import LoadResult, load_batches
 from warehouse.model_properties import read_declared_sources
 from warehouse.models import ensure_declared_sources
-from warehouse.native import discard_staged, stage_day_files
+from warehouse.native import discard_staged
 from warehouse.raw import check_contract
 from warehouse.state import read_source_states, states_of
 
@@ -74,23 +73,6 @@ def validate(spec: DatasetSpec, fetched: list[FetchResult | DayFiles], city: dic
         return [check_fetched(f, con, city, settings.as_of) for f in fetched]
     finally:
         con.close()
-
-
-def check_fetched(fetched: FetchResult | DayFiles, con, city: dict, as_of) -> Batch:
-    """One fetched batch through the gate, as the validate task checks it (tests call it too).
-
-    Day files are staged natively first; if the check fails, their pending rows are removed.
-    """
-    if not isinstance(fetched, DayFiles):
-        return check_batch(fetched, con, params=city, as_of=as_of)
-    if not fetched.files:  # every listed day is loaded already: nothing moves
-        return Batch(fetched.dataset, fetched.provenance, pd.DataFrame())
-    staged = stage_day_files(con, fetched)
-    try:
-        return check_staged(staged, con, params=city, as_of=as_of)
-    except BaseException:
-        discard_staged(con, staged)
-        raise
 
 
 @task(name="load", cache_policy=NO_CACHE)

@@ -9,8 +9,7 @@ from pathlib import Path
 from connectors.fetch import fetch_dataset
 from connectors.result import FetchResult
 from connectors.spec import SourcesConfig, load_city
-from expectations.gate import Batch, check_batch
-from flows.ingest import check_fetched
+from expectations.gate import Batch, check_batch, check_fetched
 from flows.settings import PROJECT_ROOT
 from source_server import SNAPSHOT_DATE
 from source_server import meters_data as md

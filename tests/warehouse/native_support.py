@@ -9,8 +9,7 @@ from pathlib import Path
 from connectors.day_files import DayFiles, fetch_day_files, landing_day_files
 from connectors.fetch import retry_policy
 from connectors.spec import DepartmentSpec, load_sources
-from expectations.gate import Batch
-from flows.ingest import check_fetched
+from expectations.gate import Batch, check_fetched
 from flows.settings import PROJECT_ROOT
 from source_server import meters_data as md
 from source_server.meters_feed import revise

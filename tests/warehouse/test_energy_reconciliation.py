@@ -22,7 +22,7 @@ import pytest
 
 from connectors.fetch import fetch_dataset
 from connectors.spec import DepartmentSpec, SourcesConfig, load_sources
-from flows.ingest import check_fetched
+from expectations.gate import check_fetched
 from flows.settings import PROJECT_ROOT
 from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
