@@ -22,6 +22,8 @@ from core import yamlio
 from core.errors import ConfigError
 
 FORMATS = ("json_api", "csv", "xlsx", "parquet")
+# city.yml `code`: the six-digit administrative division code (GB/T 2260), e.g. 510700 for Mianyang
+CITY_CODE = re.compile(r"[0-9]{6}")
 FILE_FORMATS = ("csv", "parquet")  # what a dataset published as day files (`partitions:`) may be
 # ... or one day's records so far as a paged JSON API (connectors/json_pages.py)
 PARTITIONED_FORMATS = (*FILE_FORMATS, "json_api")
@@ -415,7 +417,7 @@ def load_city(path: Path) -> dict:
     code = doc.get("code")
     if code is not None:
         # a lake names the city's namespace after it (warehouse/lake.city_namespace): digits only
-        if isinstance(code, bool) or not re.fullmatch(r"[0-9]{6}", str(code)):
+        if isinstance(code, bool) or not CITY_CODE.fullmatch(str(code)):
             raise ConfigError(str(path), None, "code", f"`{code}` is not a six-digit administrative "
                               "division code; write it quoted, e.g. code: \"510700\" (Mianyang)")
         doc["code"] = str(code)

@@ -16,7 +16,6 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -29,9 +28,7 @@ from expectations.rejection import explain_rejection
 from expectations.suites import SUITES_DIR, load_suite
 from expectations.validate import CheckRecord, Finding, validate_table
 from publishing.clock import city_today
-
-if TYPE_CHECKING:
-    from warehouse.native import Staged
+from warehouse.native import Staged, discard_staged, stage_day_files
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +186,6 @@ def check_fetched(fetched: FetchResult | DayFiles, con: duckdb.DuckDBPyConnectio
         return check_batch(fetched, con, params=city, as_of=as_of)
     if not fetched.files:  # every listed day is loaded already: nothing moves
         return Batch(fetched.dataset, fetched.provenance, pd.DataFrame())
-    from warehouse.native import discard_staged, stage_day_files  # the warehouse's side of day files
-
     staged = stage_day_files(con, fetched)
     try:
         return check_staged(staged, con, params=city, as_of=as_of)

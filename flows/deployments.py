@@ -103,13 +103,10 @@ def province_deployments(settings: Settings | None = None) -> list[Deployment]:
     One set per lake (not per city: every city's deployments would repeat them); a DuckDB file
     has neither, so asking for them there is refused in one line.
     """
-    from warehouse.lake import is_pointer
+    from warehouse.lake import require_lake
 
     settings = settings or Settings.from_env()
-    if not is_pointer(settings.warehouse):
-        raise ScheduleError(f"`{settings.warehouse}` is a DuckDB file: the province and the lake's "
-                            "upkeep need a lake; set CARBONPEAK_WAREHOUSE to the pointer `carbonpeak "
-                            "lake init` wrote (docs/province.md)")
+    require_lake(settings.warehouse, "the province and the lake's upkeep", ScheduleError)
     return [
         Deployment("build-province", "province", "flows/province.py:build_province_flow", *PROVINCE_CRON,
                    ("province", "daily")),

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 from flows.settings import Settings
 from flows.writing import writing
 from warehouse.errors import WarehouseError
-from warehouse.lake import connect_lake, is_pointer, read_pointer
+from warehouse.lake import connect_lake, read_pointer, require_lake
 from warehouse.maintenance import list_namespaces, maintain
 
 # A writer that has not committed yet has files just like a killed writer's, and a city's build
@@ -24,9 +24,7 @@ def maintain_lake(keep_days: float = 7.0, grace_hours: float = 24.0, orphan_hour
                   ) -> list[dict]:
     """Expire snapshots older than `keep_days`, merge small files, delete unreferenced ones."""
     settings = Settings.from_env()
-    if not is_pointer(settings.warehouse):
-        raise WarehouseError(f"`{settings.warehouse}` is a DuckDB file, not a lake: it needs no maintenance "
-                             "job (DuckDB checkpoints it itself)")
+    require_lake(settings.warehouse, "maintenance runs")  # a DuckDB file checkpoints itself
     if min(keep_days, grace_hours) < 0 or orphan_hours < MIN_ORPHAN_HOURS:
         raise WarehouseError(f"keep_days and grace_hours must be 0 or more, and orphan_hours at least "
                              f"{MIN_ORPHAN_HOURS:g} (files younger than that may be a running load's)")

@@ -8,8 +8,7 @@ from prefect import flow, get_run_logger
 
 from flows.settings import Settings
 from flows.writing import writing
-from warehouse.errors import WarehouseError
-from warehouse.lake import is_pointer
+from warehouse.lake import require_lake
 from warehouse.province import build_province, connect_province, read_province
 
 
@@ -17,9 +16,7 @@ from warehouse.province import build_province, connect_province, read_province
 def build_province_flow(province_file: str | None = None) -> dict:
     """Build the province's namespace of the lake from its cities' (see warehouse/province.py)."""
     settings = Settings.from_env()
-    if not is_pointer(settings.warehouse):
-        raise WarehouseError(f"`{settings.warehouse}` is one city's DuckDB file; a province needs a lake: "
-                             "`carbonpeak lake init`, then CARBONPEAK_WAREHOUSE=data/warehouse.lake")
+    require_lake(settings.warehouse, "the province's builds")
     province = read_province(Path(province_file) if province_file else settings.province_file)
     with writing("build-province", scope="province"):
         con = connect_province(settings.warehouse, province)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from connectors.spec import CITY_CODE
 from core import yamlio
 from core.redact import redact
 from warehouse.errors import WarehouseError
@@ -229,9 +230,6 @@ def _attach_problem(exc: duckdb.Error, namespace: str | None, read_only: bool) -
 
 # --- cities: one namespace each in the one catalog database ---------------------------------------
 
-_CITY_CODE = re.compile(r"[0-9]{6}")
-
-
 def city_namespace(city_code: str) -> str:
     """Where a city's tables live in the lake: `city_<code>`, its own DuckLake catalog schema.
 
@@ -239,13 +237,18 @@ def city_namespace(city_code: str) -> str:
     models and tables serve every city, and two cities' writers never conflict (DuckLake detects
     conflicts per table within one lake). The province's tables (warehouse/province.py) read them all.
     """
-    if not _CITY_CODE.fullmatch(str(city_code)):
+    if not CITY_CODE.fullmatch(str(city_code)):
         raise LakeConnectError(f"city code `{city_code}` is not a six-digit administrative division "
                                "code (e.g. 510700 for Mianyang); set `code:` in the city's city.yml")
     return f"city_{city_code}"
 
 
 PROVINCE_NAMESPACE = "province"
+
+
+def is_namespace(name: str) -> bool:
+    """Whether `name` is one of ours: a city's (`city_<code>`) or the province's."""
+    return name == PROVINCE_NAMESPACE or (name.startswith("city_") and bool(CITY_CODE.fullmatch(name[5:])))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -281,6 +284,13 @@ class LakePointer:
 
 def is_pointer(path: Path) -> bool:
     return Path(path).suffix == POINTER_SUFFIX
+
+
+def require_lake(path: Path, what: str, error: type[Exception] = WarehouseError) -> None:
+    """Refuse in one line when `path` (CARBONPEAK_WAREHOUSE) is a DuckDB file: `what` needs a lake."""
+    if not is_pointer(path):
+        raise error(f"`{path}` is a DuckDB file, not a lake: {what} need a lake; run `carbonpeak lake "
+                    "init`, then set CARBONPEAK_WAREHOUSE to the pointer it wrote (data/warehouse.lake)")
 
 
 def write_pointer(path: Path, pointer: LakePointer) -> Path:

@@ -22,7 +22,6 @@ bounds it (made before it). This step goes first, while the snapshots are still 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -31,9 +30,7 @@ import duckdb
 from connectors.safety import IDENTIFIER
 from warehouse.backend import retry_on_conflict
 from warehouse.db import quote_ident, relations
-from warehouse.lake import check_conninfo, lake_engine, quote_literal
-
-_NAMESPACE = re.compile(r"city_[0-9]{6}|province")
+from warehouse.lake import check_conninfo, is_namespace, lake_engine, quote_literal
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ class Maintained:
     files_merged: int  # small files read into larger ones
     files_deleted: int  # no longer referenced by a kept snapshot
     orphans_deleted: int  # never referenced (a killed writer's)
-    stage_dropped: int = 0  # a killed run's stage tables and views
+    stage_dropped: int  # a killed run's stage tables and views
 
 
 def list_namespaces(conninfo: str) -> list[str]:
@@ -63,7 +60,7 @@ def list_namespaces(conninfo: str) -> list[str]:
             "and table_name = 'ducklake_metadata' order by 1").fetchall()]
         found = []
         for schema in schemas:
-            if not _NAMESPACE.fullmatch(schema):
+            if not is_namespace(schema):
                 continue
             path = con.execute(f'select value from catalog_db."{schema}".ducklake_metadata '
                                "where key = 'data_path'").fetchone()

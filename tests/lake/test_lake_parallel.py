@@ -76,7 +76,7 @@ def test_parallel_department_writers_give_the_file_s_result(lake, tmp_path_facto
 # The bounded run: 8 writer processes for a minute beside 4 reader loops (~2.5 min), the
 # rounds after the first writing bookkeeping beside the other writers. `-m slow` only: one round
 # alone took 53 s, and 67 s beside the rest of the suite, whose other tests it slowed (eight
-# processes loading Prefect, GX and pandas on two cores) by as much again (650 s in all).
+# processes loading GX and pandas on two cores) by as much again (650 s in all).
 @pytest.mark.slow
 def test_eight_writers_and_four_readers_for_a_minute(lake, tmp_path_factory, mianyang_sources,
                                                      default_warehouse):
@@ -92,7 +92,7 @@ def test_eight_writers_and_four_readers_for_a_minute(lake, tmp_path_factory, mia
     for w, (_, err) in zip(writers, outputs, strict=True):
         assert w.returncode == 0, err[-2000:]  # 0 errors
     results = [r for out, _ in outputs for r in json.loads(out.strip().splitlines()[-1])]
-    # every department loaded once; rounds after the first find nothing new
+    # every dataset of the eight departments loaded; rounds after the first find nothing new
     assert {status for _, status, _ in results} == {"loaded", "unchanged"}
     assert {dataset for dataset, status, _ in results if status == "loaded"} == {
         spec.table_name for name in departments for spec in mianyang_sources.department(name).datasets}

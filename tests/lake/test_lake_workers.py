@@ -193,9 +193,10 @@ def test_three_cities_on_two_workers_equal_three_single_files_and_rebuilds_take_
         # and the lake's own (`carbonpeak schedules --province`): the province's build
         merged: dict = {}
         settings = dataclasses.replace(Settings.from_env(), warehouse=pointer, province_file=province_file)
-        for folder, province in [(folder, False) for folder, _ in CITIES.values()] + [(None, True)]:
-            doc = yaml.safe_load(render_prefect_yaml(
-                dataclasses.replace(settings, config_dir=folder or settings.config_dir), province))
+        texts = [render_prefect_yaml(dataclasses.replace(settings, config_dir=folder))
+                 for folder, _ in CITIES.values()] + [render_prefect_yaml(settings, province=True)]
+        for text in texts:
+            doc = yaml.safe_load(text)
             merged.setdefault("deployments", []).extend(doc.pop("deployments"))
             merged.update(doc)
         rendered = tmp_path / "prefect.yaml"
