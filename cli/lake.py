@@ -80,7 +80,7 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     p.add_argument("--orphan-hours", type=float, default=24.0,
                    help="how old an unreferenced file, or a killed run's stage table, must be to "
                         "go: more than the longest load (default: 24)")
-    p.set_defaults(func=cmd_lake_maintain)
+    p.set_defaults(func=cmd_lake_maintain, runs_flows=True)
     lake.set_defaults(func=lambda args: show_usage(lake))
 
 

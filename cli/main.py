@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from core.errors import CarbonpeakError
 
-    if args.command in ("run", "ingest", "build", "backfill", "quarantine"):
+    if getattr(args, "runs_flows", False):  # set by each command that runs a flow (its parser)
         _quiet_console_tracebacks()
         _terminate_like_ctrl_c()
     try:

@@ -19,7 +19,7 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
                        "server is started on 127.0.0.1 for the run.",
                        epilog=epilog("carbonpeak run",
                                       "CARBONPEAK_WAREHOUSE=/tmp/w.duckdb carbonpeak run"))
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, runs_flows=True)
 
     p = sub.add_parser("ingest", formatter_class=fmt, help="ingest one department",
                        description="Run the `ingest` flow for one department (the run is named e.g. "
@@ -30,14 +30,14 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     p.add_argument("department", help="department name from sources.yml, e.g. energy")
     p.add_argument("--embedded", action="store_true",
                    help="start the embedded demo source for departments with no URL set")
-    p.set_defaults(func=cmd_ingest)
+    p.set_defaults(func=cmd_ingest, runs_flows=True)
 
     p = sub.add_parser("build", formatter_class=fmt, help="build the SQL models",
                        description="Load the KPI catalogue and build the models of dbt_like_sql/ "
                        "in dependency order (Prefect flow `build-warehouse`).",
                        epilog=epilog("carbonpeak build", "carbonpeak build --select stg_energy__gdp+"))
     p.add_argument("--select", help="`model` builds just it; `model+` builds it and its children")
-    p.set_defaults(func=cmd_build)
+    p.set_defaults(func=cmd_build, runs_flows=True)
 
     p = sub.add_parser("backfill", formatter_class=fmt, help="the KPI status as of each year of a range",
                        description="Re-run the status evaluation for each year of a range (Prefect flow "
@@ -46,7 +46,7 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
                        epilog=epilog("carbonpeak backfill --from 2015 --to 2024"))
     p.add_argument("--from", dest="from_year", type=int, required=True, help="first year")
     p.add_argument("--to", dest="to_year", type=int, required=True, help="last year")
-    p.set_defaults(func=cmd_backfill)
+    p.set_defaults(func=cmd_backfill, runs_flows=True)
     p = sub.add_parser("dbt-project", formatter_class=fmt,
                        help="write dbt_like_sql/ with the generated KPI views, for dbt",
                        description="Write a copy of dbt_like_sql/ into FOLDER with the KPI views kpis.yml "

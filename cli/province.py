@@ -26,7 +26,7 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
         p.add_argument("--province", metavar="FILE", type=Path,
                        help="the province's cities and additive KPIs (default: config/province.yml, "
                             "or CARBONPEAK_PROVINCE_FILE)")
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, runs_flows=func is cmd_province_build)
     province.set_defaults(func=lambda args: show_usage(province))
 
 

@@ -47,7 +47,7 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
                          epilog=epilog("carbonpeak quarantine replay",
                                         "carbonpeak quarantine replay --dataset energy__power_capacity"))
     p.add_argument("--dataset", help="only this raw table")
-    p.set_defaults(func=cmd_quarantine_replay)
+    p.set_defaults(func=cmd_quarantine_replay, runs_flows=True)
     quarantine.set_defaults(func=lambda args: show_usage(quarantine))
 
 

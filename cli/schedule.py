@@ -20,7 +20,7 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
                                      "PREFECT_API_URL=http://127.0.0.1:4200/api carbonpeak serve --province"))
     p.add_argument("--limit", type=int, default=1, help="flow runs at a time (default 1)")
     p.add_argument("--province", action="store_true", help=PROVINCE_HELP)
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=cmd_serve, runs_flows=True)
 
     p = sub.add_parser("schedules", formatter_class=fmt, help="list the deployments and their schedules",
                        description="List the deployment of every flow with its cron (Asia/Shanghai), "

@@ -113,3 +113,24 @@ def test_a_city_name_that_cannot_be_a_column_is_refused(tmp_path, name):
     (tmp_path / "province.yml").write_text("cities: [a]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="lowercase identifier"):
         read_province(tmp_path / "province.yml")
+
+
+@pytest.mark.parametrize(("command", "what"), [(("province", "build"), "the province's builds"),
+                                               (("lake", "maintain"), "maintenance runs")])
+def test_a_lake_command_on_a_duckdb_file_is_one_line_without_a_traceback(tmp_path, command, what):
+    """The flow's refusal reaches the console as the one line, not Prefect's traceback of it."""
+    import os
+    import subprocess
+    import sys
+
+    from flows.settings import PROJECT_ROOT
+
+    env = {**os.environ, "CARBONPEAK_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
+    done = subprocess.run([sys.executable, "-m", "cli.main", *command], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("carbonpeak:")] == [
+        f"carbonpeak: `{tmp_path / 'warehouse.duckdb'}` is a DuckDB file, not a lake: "
+        f"{what} need a lake; run `carbonpeak lake init`, then set CARBONPEAK_WAREHOUSE to the pointer "
+        "it wrote (data/warehouse.lake)"]
