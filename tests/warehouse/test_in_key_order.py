@@ -34,6 +34,10 @@ DAY = dt.date(2026, 2, 3)
 BUILDINGS = 60
 BACKWARDS = ("MY-B0007-E01", 40)  # a counter that falls to half its value: an error, quarantined
 JUMP = ("MY-B0011-E03", 50)  # a counter that jumps by 10⁶ kWh in 15 minutes: a warning
+# the smallest building's step of 0.13 kWh per m² in 15 minutes (just over 0.5 kW/m²): a warning,
+# at the edge of what the unsorted scan keeps (steps over 0.5 kW/m² of the smallest floor area)
+SMALLEST = min(md.building_register(BUILDINGS), key=lambda b: b["floor_area_m2"])
+EDGE = (f"{SMALLEST['building_id']}-E01", 60)
 
 
 # -- the scan alone ----------------------------------------------------------------------------
@@ -69,8 +73,9 @@ def test_with_no_group_columns_the_whole_selection_is_one_group():
 def _planted_day() -> dict[str, np.ndarray]:
     """The generator's day (with its repeats, clashes, gaps, resets) plus two planted faults."""
     table = {k: v.copy() for k, v in md.day_readings(DAY, BUILDINGS).items()}
+    edge = 0.13 * SMALLEST["floor_area_m2"]
     for (meter, interval), change in ((BACKWARDS, lambda r: np.round(r * 0.5, 3)),
-                                      (JUMP, lambda r: r + 1e6)):
+                                      (JUMP, lambda r: r + 1e6), (EDGE, lambda r: r + edge)):
         rows = np.flatnonzero(table["meter_id"] == meter)
         assert len(rows) == 96 and set(table["unit"][rows]) == {"kWh"}  # a whole electric meter-day
         target = rows[interval:interval + 1] if meter == BACKWARDS[0] else rows[interval:]
@@ -167,6 +172,6 @@ def test_the_planted_backward_counter_is_quarantined_and_the_jump_warned(loads, 
     at = dt.datetime.combine(DAY, dt.time()) + dt.timedelta(minutes=15 * BACKWARDS[1])
     assert counter == [(BACKWARDS[0], at.isoformat(sep=" "))]
     assert checks["counter"] == (1, "1 row(s) failed")
-    # only the jump: the backward meter's climb back (1,200 kWh) is 0.15 kW/m² of its 31,010 m²
+    # the jump and the edge; the backward meter's climb back (1,200 kWh) is 0.15 kW/m² of 31,010 m²
     count, detail = checks["plausible_load"]
-    assert count == 1 and f"meter_id={JUMP[0]}" in detail
+    assert count == 2 and f"meter_id={JUMP[0]}" in detail and f"meter_id={EDGE[0]}" in detail
