@@ -35,8 +35,12 @@ def add_parsers(sub: argparse._SubParsersAction, fmt: type) -> None:
     p = sub.add_parser("build", formatter_class=fmt, help="build the SQL models",
                        description="Load the KPI catalogue and build the models of dbt_like_sql/ "
                        "in dependency order (Prefect flow `build-warehouse`).",
-                       epilog=epilog("carbonpeak build", "carbonpeak build --select stg_energy__gdp+"))
+                       epilog=epilog("carbonpeak build", "carbonpeak build --select stg_energy__gdp+",
+                                     "carbonpeak build --full-refresh"))
     p.add_argument("--select", help="`model` builds just it; `model+` builds it and its children")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="build incremental models (the meters' energy per day) whole again, as "
+                   "`dbt build --full-refresh`; otherwise each build adds only the days loaded since")
     p.set_defaults(func=cmd_build, runs_flows=True)
 
     p = sub.add_parser("backfill", formatter_class=fmt, help="the KPI status as of each year of a range",
@@ -96,7 +100,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     judge_demo_on_its_date()
     with fast_prefect():
-        state = build_warehouse(select=args.select, return_state=True)
+        state = build_warehouse(select=args.select, full_refresh=args.full_refresh, return_state=True)
     if not state.is_failed():
         print("\n".join(state.result()))
     return finish(state, "build-warehouse")

@@ -44,11 +44,12 @@ def build_inputs(settings: Settings) -> BuildInputs:
 
 
 @flow(name="build-warehouse")
-def build_warehouse(select: str | None = None) -> list[str]:
+def build_warehouse(select: str | None = None, full_refresh: bool = False) -> list[str]:
     """Build the SQL models, then publish the analysts' read-only snapshot of the warehouse.
 
     The KPI catalogue and every model (staging → marts → kpi) are built in one transaction; the
-    snapshot is published only once that transaction has committed.
+    snapshot is published only once that transaction has committed. Incremental models add
+    only what was loaded since the last build, unless `full_refresh`.
     """
     from prefect.runtime import flow_run
 
@@ -59,7 +60,7 @@ def build_warehouse(select: str | None = None) -> list[str]:
         con = settings.open_warehouse()
         try:
             built = build_models(con, settings.sql_dir, select, seed=inputs.seed,
-                                 generated=inputs.generated)
+                                 generated=inputs.generated, full_refresh=full_refresh)
         finally:
             con.close()
         logger.info("built %d models", len(built))

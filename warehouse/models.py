@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import incremental as incremental_sql
 from warehouse import model_tests
 from warehouse.backend import is_lake
 from warehouse.db import relations, sql_literal
@@ -45,7 +46,7 @@ LAYERS = ("staging", "marts", "kpi")
 _REF = re.compile(r"\{\{\s*ref\(\s*['\"]([\w]+)['\"]\s*\)\s*\}\}")
 _SOURCE = re.compile(r"\{\{\s*source\(\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 _CONFIG = re.compile(r"\{\{\s*config\((.*?)\)\s*\}\}", re.S)
-_MATERIALIZED = re.compile(r"materialized\s*=\s*['\"](view|table)['\"]")
+_MATERIALIZED = re.compile(r"materialized\s*=\s*['\"](view|table|incremental)['\"]")
 _LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 # relationships tests name their parent as in dbt, without the braces
 _YML_REF = re.compile(r"\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*")
@@ -65,10 +66,16 @@ class Model:
     columns: tuple[tuple[str, str], ...] = ()  # (column, description)
     grain: tuple[str, ...] = ()  # the columns that identify a row
     tests: tuple[ModelTest, ...] = ()
+    unique_key: tuple[str, ...] = ()  # an incremental model's (warehouse/incremental.py)
 
     @property
     def relation(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def kind(self) -> str:
+        """What the database holds: a view, or a table (an incremental model is a table)."""
+        return "view" if self.materialized == "view" else "table"
 
 
 def ensure_declared_sources(con: duckdb.DuckDBPyConnection, project: Path) -> list[str]:
@@ -139,12 +146,17 @@ def _add(models: dict[str, Model], model: Model) -> None:
 
 def _model(name: str, layer: str, path: Path, sql: str, entry: dict, yml: Path) -> Model:
     config = _CONFIG.search(sql)
-    materialized = "view"
+    materialized, key = "view", ()
     if config:
         match = _MATERIALIZED.search(config.group(1))
         if not match:
-            raise ModelError(name, f"`{path}`: config() needs materialized='view' or 'table'")
+            raise ModelError(name, f"`{path}`: config() needs materialized='view', 'table' or "
+                             "'incremental'")
         materialized = match.group(1)
+        if materialized == "incremental":
+            key = incremental_sql.unique_key(config.group(1))
+            if isinstance(key, str):
+                raise ModelError(name, f"`{path}`: an incremental model's config() {key}")
     return Model(
         name=name, schema=layer, path=path, sql=sql, materialized=materialized,
         refs=tuple(dict.fromkeys(_REF.findall(sql))),
@@ -153,6 +165,7 @@ def _model(name: str, layer: str, path: Path, sql: str, entry: dict, yml: Path) 
         columns=columns_of(yml, name, entry),
         grain=grain_of(yml, name, entry),
         tests=model_tests.parse_tests(name, yml, entry),
+        unique_key=key,
     )
 
 
@@ -206,8 +219,13 @@ def graph_order(graph: dict[str, set[str]]) -> list[str]:
     return order
 
 
-def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str, str], str]) -> str:
-    """Replace refs and sources with relations, drop config(); refuse any other Jinja."""
+def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str, str], str],
+                incremental: bool = False) -> str:
+    """Replace refs and sources with relations, drop config(); refuse any other Jinja.
+
+    `{% if is_incremental() %}` blocks and `{{ this }}` are rendered for a whole build, or for an
+    incremental one (`incremental`).
+    """
     def source(match: re.Match) -> str:
         key = (match.group(1), match.group(2))
         if key not in sources:
@@ -216,7 +234,7 @@ def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str,
                              f"sources.yml; declared: {known}")
         return sources[key]
 
-    sql = _CONFIG.sub("", model.sql)
+    sql = incremental_sql.render(_CONFIG.sub("", model.sql), model.relation, incremental)
     sql = _REF.sub(lambda m: models[m.group(1)].relation, sql)
     sql = _SOURCE.sub(source, sql)
     leftover = _LEFTOVER.search(sql)
@@ -228,7 +246,7 @@ def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str,
 
 def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | None = None,
                  seed: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-                 generated: Sequence = ()) -> list[Model]:
+                 generated: Sequence = (), full_refresh: bool = False) -> list[Model]:
     """Build the selected models (default all) and run their tests in one transaction.
 
     Returns what was built. `seed` runs first inside the same transaction (e.g. loading the KPI
@@ -236,11 +254,14 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
     everything back and raises ModelError; a failing `warn` test is logged. Either way the results
     of the selected models' tests are kept in `meta.model_test_results`. `generated` are the
     models made from configuration (the KPI views of kpis.yml), built with the others.
+    `full_refresh` builds incremental models whole, as `dbt build --full-refresh` does.
     """
     models = discover(project, generated)
     sources = read_sources(project)
     order = build_order(models, select)
-    compiled = [(m, compile_sql(m, models, sources)) for m in order]
+    compiled = [(m, compile_sql(m, models, sources),
+                 compile_sql(m, models, sources, incremental=True)
+                 if m.materialized == "incremental" and not full_refresh else None) for m in order]
     planned = [(t, m.relation, model_tests.compile_test(t, m.relation, m.grain,
                                                         lambda to, m=m: _resolve(to, m, models, sources)))
                for m in order for t in m.tests]
@@ -251,8 +272,8 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
         if seed is not None:
             seed(con)
         ensure_declared_sources(con, project)
-        for model, sql in compiled:
-            _build_one(con, model, sql)
+        for model, sql, increment in compiled:
+            _build_one(con, model, sql, increment)
         _record_lineage(con, lineage(models, sources))
         # Day-file tables keep vintages per day (meta.partitions), not per key and load time:
         # the as-of macros cover the tables whose rows carry `_loaded_at`.
@@ -279,9 +300,11 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
     return order
 
 
-def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
+def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str, increment: str | None) -> None:
+    """Build one model whole, or (an incremental model whose table exists) its new rows only."""
+    kind = model.kind
     # A view may turn into a table (or back): drop whichever kind is there first.
-    other = "table" if model.materialized == "view" else "view"
+    other = "table" if kind == "view" else "view"
     exists_as_other = con.execute(
         "select count(*) from duckdb_" + ("tables" if other == "table" else "views") +
         "() where schema_name = ? and " + ("table_name" if other == "table" else "view_name") +
@@ -289,7 +312,13 @@ def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
     if exists_as_other:
         con.execute(f"drop {other} {model.relation}")
     try:
-        con.execute(f"create or replace {model.materialized} {model.relation} as\n{sql}")
+        changed = None
+        if increment is not None and model.name in relations(con, model.schema) and not exists_as_other:
+            changed = incremental_sql.build_rows(con, model.relation, increment, model.unique_key)
+        if changed is None:  # a whole build: the first, a full refresh, or the columns changed
+            con.execute(f"create or replace {kind} {model.relation} as\n{sql}")
+        else:
+            log.info("%s: incremental, %d row(s) replaced by %d", model.relation, *changed)
     except duckdb.Error as exc:
         raise ModelError(model.name, f"`{model.path}` failed to build: "
                          f"{str(exc).splitlines()[0]}") from None
@@ -367,7 +396,7 @@ def _record_lineage(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]
 
 
 def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    kind = model.materialized.upper()
+    kind = model.kind.upper()
     if model.description:
         con.execute(f"comment on {kind} {model.relation} is {sql_literal(model.description)}")
     if model.materialized == "view" and is_lake(con):
