@@ -7,10 +7,12 @@ A model over data that only grows (a year of 15-minute readings is billions of r
 
 and writes what a later build reads between `{% if is_incremental() %} … {% else %} … {% endif %}`
 (`{{ this }}` is the model's own table). The first build, a build with `full_refresh`, or a table
-whose columns no longer match the model's, builds the table whole from the `else` side. Later
-builds compute only the `if` side's rows, delete the table's rows that share a `unique_key`
-with them and insert them: the statements dbt-core's delete+insert runs on dbt-duckdb, so
-`dbt build` and our runner keep the same table.
+whose columns (names and types) are no longer the model's, builds the table whole from the `else`
+side. Later builds run the model's `pre_hook`s (SQL, with the same Jinja), compute only the `if`
+side's rows, delete the table's rows that share a `unique_key` with them and insert them: the
+statements dbt-core's delete+insert runs on dbt-duckdb, so `dbt build` and our runner keep the
+same table. One difference: on a model whose columns changed, we build whole where dbt, told
+`on_schema_change='fail'`, stops and asks for `--full-refresh`.
 """
 
 from __future__ import annotations
@@ -24,23 +26,23 @@ from warehouse.db import quote_ident
 _IF = re.compile(r"\{%-?\s*if\s+is_incremental\(\)\s*-?%\}(.*?)"
                  r"(?:\{%-?\s*else\s*-?%\}(.*?))?\{%-?\s*endif\s*-?%\}", re.S)
 _THIS = re.compile(r"\{\{\s*this\s*\}\}")
-_UNIQUE_KEY = re.compile(r"unique_key\s*=\s*(\[[^\]]*\]|'[^']*'|\"[^\"]*\")")
-_STRATEGY = re.compile(r"incremental_strategy\s*=\s*['\"]([^'\"]*)['\"]")
-_NAME = re.compile(r"['\"](\w+)['\"]")
 STRATEGIES = ("delete+insert",)
 
 
-def unique_key(config: str) -> tuple[str, ...] | str:
-    """The columns of an incremental model's `unique_key`, or what is wrong with its config()."""
-    strategy = _STRATEGY.search(config)
-    if not strategy or strategy.group(1) not in STRATEGIES:
+def settings(config: dict) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
+    """(unique_key columns, pre-hooks) of an incremental model's config(), or what is wrong."""
+    if config.get("incremental_strategy") not in STRATEGIES:
         return ("needs incremental_strategy='delete+insert' (the one strategy both our runner "
                 "and dbt-duckdb run alike)")
-    key = _UNIQUE_KEY.search(config)
-    names = tuple(_NAME.findall(key.group(1))) if key else ()
-    if not names:
+    key = config.get("unique_key")
+    key = (key,) if isinstance(key, str) else tuple(key) if isinstance(key, list | tuple) else ()
+    if not key or not all(isinstance(k, str) and k.isidentifier() for k in key):
         return "needs unique_key='<column>' or unique_key=['<column>', …]"
-    return names
+    hooks = config.get("pre_hook", [])
+    hooks = (hooks,) if isinstance(hooks, str) else tuple(hooks) if isinstance(hooks, list) else None
+    if hooks is None or not all(isinstance(h, str) for h in hooks):
+        return "needs pre_hook to be SQL text or a list of them"
+    return key, hooks
 
 
 def render(sql: str, relation: str, incremental: bool) -> str:
@@ -49,22 +51,29 @@ def render(sql: str, relation: str, incremental: bool) -> str:
     return _THIS.sub(relation, sql)
 
 
-def build_rows(con: duckdb.DuckDBPyConnection, relation: str, sql: str, key: tuple[str, ...]
-               ) -> tuple[int, int] | None:
-    """Replace the rows of `relation` that the new rows' keys name; (deleted, inserted).
+def same_columns(con: duckdb.DuckDBPyConnection, relation: str, sql: str) -> bool:
+    """Whether the model (its whole-build SQL, bound but not run) has the table's columns and types."""
+    wanted = [(r[0], r[1]) for r in con.execute(f"describe {sql}").fetchall()]
+    held = [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
+    return wanted == held
 
-    None, and nothing changed, when the new rows' columns are not the table's (the model
-    changed): the caller builds it whole.
+
+def build_rows(con: duckdb.DuckDBPyConnection, relation: str, hooks: tuple[str, ...], sql: str,
+               key: tuple[str, ...]) -> tuple[int, int]:
+    """Run the pre-hooks, then replace the rows whose key the new rows hold; (deleted, inserted).
+
+    A hook removes what the keys alone would leave (rows of a recomputed range that no new row
+    names), as a dbt `pre_hook` does.
     """
+    before = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    for hook in hooks:
+        con.execute(hook)
+    deleted = before - con.execute(f"select count(*) from {relation}").fetchone()[0]
     con.execute(f"create or replace temp table _incremental as\n{sql}")
     try:
-        new = [d[0] for d in con.execute("select * from _incremental limit 0").description]
-        held = [d[0] for d in con.execute(f"select * from {relation} limit 0").description]
-        if new != held:
-            return None
         match = " and ".join(f"_incremental.{quote_ident(k)} = {relation}.{quote_ident(k)}"
                              for k in key)
-        deleted = con.execute(f"delete from {relation} using _incremental where {match}").fetchone()[0]
+        deleted += con.execute(f"delete from {relation} using _incremental where {match}").fetchone()[0]
         inserted = con.execute(f"insert into {relation} by name select * from _incremental").fetchone()[0]
         return deleted, inserted
     finally:

@@ -30,6 +30,7 @@ from warehouse import model_tests
 from warehouse.backend import is_lake
 from warehouse.db import relations, sql_literal
 from warehouse.errors import ModelError
+from warehouse.model_config import find_config, without_config
 from warehouse.model_properties import (
     columns_of,
     grain_of,
@@ -45,8 +46,6 @@ log = logging.getLogger(__name__)
 LAYERS = ("staging", "marts", "kpi")
 _REF = re.compile(r"\{\{\s*ref\(\s*['\"]([\w]+)['\"]\s*\)\s*\}\}")
 _SOURCE = re.compile(r"\{\{\s*source\(\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]\s*\)\s*\}\}")
-_CONFIG = re.compile(r"\{\{\s*config\((.*?)\)\s*\}\}", re.S)
-_MATERIALIZED = re.compile(r"materialized\s*=\s*['\"](view|table|incremental)['\"]")
 _LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 # relationships tests name their parent as in dbt, without the braces
 _YML_REF = re.compile(r"\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*")
@@ -67,6 +66,7 @@ class Model:
     grain: tuple[str, ...] = ()  # the columns that identify a row
     tests: tuple[ModelTest, ...] = ()
     unique_key: tuple[str, ...] = ()  # an incremental model's (warehouse/incremental.py)
+    pre_hooks: tuple[str, ...] = ()  # SQL run before an incremental build's rows (with Jinja)
 
     @property
     def relation(self) -> str:
@@ -145,18 +145,17 @@ def _add(models: dict[str, Model], model: Model) -> None:
 
 
 def _model(name: str, layer: str, path: Path, sql: str, entry: dict, yml: Path) -> Model:
-    config = _CONFIG.search(sql)
-    materialized, key = "view", ()
-    if config:
-        match = _MATERIALIZED.search(config.group(1))
-        if not match:
-            raise ModelError(name, f"`{path}`: config() needs materialized='view', 'table' or "
-                             "'incremental'")
-        materialized = match.group(1)
-        if materialized == "incremental":
-            key = incremental_sql.unique_key(config.group(1))
-            if isinstance(key, str):
-                raise ModelError(name, f"`{path}`: an incremental model's config() {key}")
+    found = find_config(name, sql)
+    config = found[2] if found else {}
+    materialized, key, hooks = config.get("materialized", "view"), (), ()
+    if materialized not in ("view", "table", "incremental"):
+        raise ModelError(name, f"`{path}`: config() needs materialized='view', 'table' or "
+                         "'incremental'")
+    if materialized == "incremental":
+        settings = incremental_sql.settings(config)
+        if isinstance(settings, str):
+            raise ModelError(name, f"`{path}`: an incremental model's config() {settings}")
+        key, hooks = settings
     return Model(
         name=name, schema=layer, path=path, sql=sql, materialized=materialized,
         refs=tuple(dict.fromkeys(_REF.findall(sql))),
@@ -166,6 +165,7 @@ def _model(name: str, layer: str, path: Path, sql: str, entry: dict, yml: Path) 
         grain=grain_of(yml, name, entry),
         tests=model_tests.parse_tests(name, yml, entry),
         unique_key=key,
+        pre_hooks=hooks,
     )
 
 
@@ -226,6 +226,13 @@ def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str,
     `{% if is_incremental() %}` blocks and `{{ this }}` are rendered for a whole build, or for an
     incremental one (`incremental`).
     """
+    return _compile(model, without_config(model.sql, find_config(model.name, model.sql)), models,
+                    sources, incremental)
+
+
+def _compile(model: Model, sql: str, models: dict[str, Model], sources: dict[tuple[str, str], str],
+             incremental: bool) -> str:
+    """`compile_sql` of any SQL text of the model (its body, or a hook)."""
     def source(match: re.Match) -> str:
         key = (match.group(1), match.group(2))
         if key not in sources:
@@ -234,13 +241,14 @@ def compile_sql(model: Model, models: dict[str, Model], sources: dict[tuple[str,
                              f"sources.yml; declared: {known}")
         return sources[key]
 
-    sql = incremental_sql.render(_CONFIG.sub("", model.sql), model.relation, incremental)
+    sql = incremental_sql.render(sql, model.relation, incremental)
     sql = _REF.sub(lambda m: models[m.group(1)].relation, sql)
     sql = _SOURCE.sub(source, sql)
     leftover = _LEFTOVER.search(sql)
     if leftover:
         raise ModelError(model.name, f"unsupported template `{leftover.group(0)}`: only ref(), "
-                         "source() and config(materialized=...) are understood")
+                         "source(), config() and an incremental model's is_incremental() and this "
+                         "are understood")
     return sql.strip().rstrip(";")
 
 
@@ -259,9 +267,8 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
     models = discover(project, generated)
     sources = read_sources(project)
     order = build_order(models, select)
-    compiled = [(m, compile_sql(m, models, sources),
-                 compile_sql(m, models, sources, incremental=True)
-                 if m.materialized == "incremental" and not full_refresh else None) for m in order]
+    compiled = [(m, compile_sql(m, models, sources), _increment(m, models, sources, full_refresh))
+                for m in order]
     planned = [(t, m.relation, model_tests.compile_test(t, m.relation, m.grain,
                                                         lambda to, m=m: _resolve(to, m, models, sources)))
                for m in order for t in m.tests]
@@ -300,7 +307,17 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
     return order
 
 
-def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str, increment: str | None) -> None:
+def _increment(model: Model, models: dict[str, Model], sources: dict[tuple[str, str], str],
+               full_refresh: bool) -> tuple[tuple[str, ...], str] | None:
+    """An incremental model's (pre-hooks, SQL) for a build that adds to its table, else None."""
+    if model.materialized != "incremental" or full_refresh:
+        return None
+    hooks = tuple(filter(None, (_compile(model, h, models, sources, True) for h in model.pre_hooks)))
+    return hooks, compile_sql(model, models, sources, incremental=True)
+
+
+def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str,
+               increment: tuple[tuple[str, ...], str] | None) -> None:
     """Build one model whole, or (an incremental model whose table exists) its new rows only."""
     kind = model.kind
     # A view may turn into a table (or back): drop whichever kind is there first.
@@ -313,8 +330,9 @@ def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str, increment
         con.execute(f"drop {other} {model.relation}")
     try:
         changed = None
-        if increment is not None and model.name in relations(con, model.schema) and not exists_as_other:
-            changed = incremental_sql.build_rows(con, model.relation, increment, model.unique_key)
+        if increment is not None and model.name in relations(con, model.schema) and \
+                incremental_sql.same_columns(con, model.relation, sql):
+            changed = incremental_sql.build_rows(con, model.relation, *increment, model.unique_key)
         if changed is None:  # a whole build: the first, a full refresh, or the columns changed
             con.execute(f"create or replace {kind} {model.relation} as\n{sql}")
         else:

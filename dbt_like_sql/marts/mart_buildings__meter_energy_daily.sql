@@ -1,4 +1,10 @@
-{{ config(materialized='incremental', unique_key='energy_date', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized='incremental',
+    unique_key='energy_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where energy_date >= (select min(partition_day) - 1 from {{ source('meta', 'partitions') }} where dataset = 'buildings__meter_readings' and load_seq > (select max(_partitions_seq) from {{ this }})) or city_code is distinct from (select city_code from {{ source('config', 'city') }}){% endif %}"
+) }}
 
 -- Energy per sub-meter and day, from its cumulative counter: the costly step of the buildings'
 -- energy (a window over every reading), kept as a table that later builds only extend.
@@ -10,9 +16,9 @@
 -- Incremental: a later build recomputes the days from the day before the earliest day file
 -- loaded since (new, late or re-published: meta.partitions' load_seq is newer than the table's),
 -- each meter starting from its last reading before them; a build with nothing new reads no
--- readings. The days recomputed are replaced whole (unique_key energy_date). Left over: a day
--- whose intervals all disappear (a re-published day without its 00:00 readings, after a day
--- with no readings at all) keeps its old rows until a full refresh.
+-- readings. The pre_hook first deletes every row from that day on (and every row, when the
+-- city's code changed): a day whose intervals all disappeared (its readings re-published empty,
+-- or all set aside) must not keep its old rows, which replacing by unique_key alone would leave.
 with city as (
     -- the city the warehouse is about (config.city): a province unions its cities' marts on it
     select city_code from {{ source('config', 'city') }}
@@ -28,9 +34,17 @@ partitions as (
 ),
 
 since as (
-    -- intervals closing after this instant are computed; none when nothing is new
+    -- intervals closing after this instant (a reading at `since_ts` or later) are computed;
+    -- none when nothing is new, all of them when the table is of another city's code
     {% if is_incremental() %}
-        select cast(min(partition_day) - interval 1 day as timestamp) as since_ts
+        select
+            case
+                when exists (
+                        select 1 from {{ this }} as this
+                        where this.city_code is distinct from (select city.city_code from city)
+                    ) then cast('-infinity' as timestamp)
+                else cast(min(partition_day) - interval 1 day as timestamp) + interval 1 second
+            end as since_ts
         from partitions
         where load_seq > (select coalesce(max(this._partitions_seq), -1) from {{ this }} as this)
     {% else %}
@@ -44,17 +58,17 @@ recent as (
         r.ts,
         r.reading
     from readings as r
-    inner join since as s on r.ts > s.since_ts
+    inner join since as s on r.ts >= s.since_ts
 ),
 
 opening as (
-    -- each meter's last reading at or before `since`: the start of its first interval after it
+    -- each meter's last reading before `since`: the start of its first interval after it
     select
         r.meter_id,
         max(r.ts) as ts,
         arg_max(r.reading, r.ts) as reading
     from readings as r
-    inner join since as s on r.ts <= s.since_ts
+    inner join since as s on r.ts < s.since_ts
     group by r.meter_id
 ),
 
@@ -89,7 +103,7 @@ intervals as (
             when st.reading <= 0.1 * st.previous_reading then st.reading
         end as amount
     from steps as st
-    inner join since as s on st.ts > s.since_ts
+    inner join since as s on st.ts >= s.since_ts
     where st.previous_reading is not null
 ),
 

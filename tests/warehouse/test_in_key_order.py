@@ -38,6 +38,7 @@ JUMP = ("MY-B0011-E03", 50)  # a counter that jumps by 10⁶ kWh in 15 minutes: 
 # at the edge of what the unsorted scan keeps (steps over 0.5 kW/m² of the smallest floor area)
 SMALLEST = min(md.building_register(BUILDINGS), key=lambda b: b["floor_area_m2"])
 EDGE = (f"{SMALLEST['building_id']}-E01", 60)
+FRACTION = ("MY-B0013-E01", 30)  # half a second off the grid: `extract(second)` would not see it
 
 
 # -- the scan alone ----------------------------------------------------------------------------
@@ -80,6 +81,8 @@ def _planted_day() -> dict[str, np.ndarray]:
         assert len(rows) == 96 and set(table["unit"][rows]) == {"kWh"}  # a whole electric meter-day
         target = rows[interval:interval + 1] if meter == BACKWARDS[0] else rows[interval:]
         table["reading"][target] = change(table["reading"][target])
+    table["ts"] = table["ts"].copy()
+    table["ts"][np.flatnonzero(table["meter_id"] == FRACTION[0])[FRACTION[1]]] += np.timedelta64(500, "ms")
     return table
 
 
@@ -164,13 +167,19 @@ def test_the_planted_backward_counter_is_quarantined_and_the_jump_warned(loads, 
         counter = con.execute(
             "select raw_values->>'meter_id', raw_values->>'ts' from meta.quarantine "
             "where failed_checks like '%non-negative deltas%'").fetchall()
+        off_grid = con.execute(
+            "select raw_values->>'meter_id', raw_values->>'ts' from meta.quarantine "
+            "where failed_checks like '%15-minute grid%'").fetchall()
         checks = {kind: (count, detail) for kind, count, detail in con.execute(
             "select check_kind, unexpected_count, detail from meta.validation_results "
-            "where check_kind in ('counter', 'plausible_load')").fetchall()}
+            "where check_kind in ('counter', 'plausible_load', 'interval_grid')").fetchall()}
     finally:
         con.close()
     at = dt.datetime.combine(DAY, dt.time()) + dt.timedelta(minutes=15 * BACKWARDS[1])
     assert counter == [(BACKWARDS[0], at.isoformat(sep=" "))]
+    off = dt.datetime.combine(DAY, dt.time()) + dt.timedelta(minutes=15 * FRACTION[1], milliseconds=500)
+    assert checks["interval_grid"] == (1, "1 row(s) failed")
+    assert off_grid == [(FRACTION[0], f"{off:%Y-%m-%d %H:%M:%S}.5")]
     assert checks["counter"] == (1, "1 row(s) failed")
     # the jump and the edge; the backward meter's climb back (1,200 kWh) is 0.15 kW/m² of 31,010 m²
     count, detail = checks["plausible_load"]

@@ -23,19 +23,29 @@ from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
 from source_server.server import SourceServer
 from tests.helpers import build, fetch_and_check_on
+from tests.warehouse.native_support import landing_days, load_days
 from warehouse import incremental
+from warehouse.catalogue import read_catalogue
 from warehouse.db import connect
 from warehouse.errors import ModelError
 from warehouse.load import load_batches
+from warehouse.kpi_views import generated_models
 from warehouse.models import build_models
 
+GENERATED = generated_models(read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"))
 SOURCES = load_sources(PROJECT_ROOT / "config" / "mianyang" / "sources.yml")
-BUILDINGS_ONLY = dataclasses.replace(SOURCES, departments=(SOURCES.department("buildings"),))
+# the buildings' day files and registers, not the day so far: nothing follows the last day file,
+# so a day file emptied by a re-publication leaves no interval on its day at all
+_BUILDINGS = SOURCES.department("buildings")
+BUILDINGS_ONLY = dataclasses.replace(SOURCES, departments=(dataclasses.replace(
+    _BUILDINGS, datasets=tuple(d for d in _BUILDINGS.datasets if d.name != "meter_readings_today")),))
 METER_DAYS = "marts.mart_buildings__meter_energy_daily"
 DAILY = "marts.mart_buildings__energy_daily"
 START = dt.date(2026, 1, 30)
 ((LATE_DAY, LATE_PUBLISHED),) = md.late_days(START, START + dt.timedelta(days=7))
 REVISED_DAY = LATE_DAY - dt.timedelta(days=2)  # re-published after the late day arrives
+LAST_DAY = LATE_PUBLISHED - dt.timedelta(days=1)  # the newest day file once the late day is out
+BUILDINGS = 3
 
 
 def _rows(con, relation: str) -> list[tuple]:
@@ -51,7 +61,7 @@ def steps(tmp_path_factory) -> dict[str, dict]:
     """After each step: the rows, a full refresh's rows, and what the incremental build logged."""
     folder = tmp_path_factory.mktemp("incremental")
     warehouse = folder / "warehouse.duckdb"
-    feed = MetersFeed(buildings=3, start=START, as_of=LATE_PUBLISHED - dt.timedelta(days=1))
+    feed = MetersFeed(buildings=BUILDINGS, start=START, as_of=LATE_PUBLISHED - dt.timedelta(days=1))
     found: dict[str, dict] = {}
     with SourceServer(meters=feed) as server:
 
@@ -68,8 +78,9 @@ def steps(tmp_path_factory) -> dict[str, dict]:
             copy = folder / f"{name}-refreshed.duckdb"  # the same warehouse, built whole
             shutil.copyfile(warehouse, copy)
             con = connect(copy)
-            try:
-                build(con, SOURCES, as_of, full_refresh=True)
+            try:  # the two marts and what they read: the rest is built already
+                build_models(con, PROJECT_ROOT / "dbt_like_sql", select=f"+{DAILY.split('.')[1]}",
+                             full_refresh=True, generated=GENERATED)
                 whole = {r: _rows(con, r) for r in (METER_DAYS, DAILY)}
             finally:
                 con.close()
@@ -80,8 +91,31 @@ def steps(tmp_path_factory) -> dict[str, dict]:
         step("late", LATE_PUBLISHED)
         feed.set(revisions={REVISED_DAY: 1})
         step("revised", LATE_PUBLISHED)
+        _publish_refused_day(folder / "landing", warehouse)
+        step("emptied", LATE_PUBLISHED)
+        con = connect(warehouse)
+        try:  # as if the table had been built under another city code: rebuilt whole
+            con.execute(f"update {METER_DAYS} set city_code = '519901'")
+        finally:
+            con.close()
+        step("recoded", LATE_PUBLISHED)
         step("nothing new", LATE_PUBLISHED)
     return found
+
+
+def _publish_refused_day(landing: Path, warehouse: Path) -> None:
+    """The last day re-published with every reading in a unit the suite refuses: none loads.
+
+    Its new vintage has no rows, so its intervals vanish: replacing rows by key alone would
+    keep the old ones (the model's pre_hook deletes them).
+    """
+    table = md.day_readings(LAST_DAY, BUILDINGS)
+    table["unit"] = table["unit"].copy()
+    table["unit"][:] = "kW"
+    md.write_day_files(LAST_DAY, landing, BUILDINGS, formats=("csv",), readings=table)
+    result, _ = load_days(warehouse, landing_days(landing, warehouse), LATE_PUBLISHED)
+    assert result.rows_in and result.rows_loaded == 0  # all set aside (or exact repeats, dropped)
+    assert result.rows_quarantined + result.rows_duplicate == result.rows_in
 
 
 class _logged:
@@ -106,7 +140,7 @@ def _incremental_line(logged: list[str]) -> str | None:
     return next((line for line in logged if line.startswith(f"{METER_DAYS}: incremental")), None)
 
 
-@pytest.mark.parametrize("name", ["first", "late", "revised", "nothing new"])
+@pytest.mark.parametrize("name", ["first", "late", "revised", "emptied", "recoded", "nothing new"])
 def test_each_build_equals_a_full_refresh_row_for_row(steps, name):
     step = steps[name]
     assert step["rows"][METER_DAYS] and step["rows"][DAILY]
@@ -115,8 +149,22 @@ def test_each_build_equals_a_full_refresh_row_for_row(steps, name):
 
 def test_the_first_build_is_whole_and_later_ones_incremental(steps):
     assert _incremental_line(steps["first"]["logged"]) is None
-    for name in ("late", "revised", "nothing new"):
+    for name in ("late", "revised", "emptied", "recoded", "nothing new"):
         assert _incremental_line(steps[name]["logged"]) is not None, name
+
+
+def test_a_day_whose_readings_are_all_refused_loses_its_old_rows(steps):
+    # no interval is left on the emptied day, so no new row names it: the pre_hook removes it
+    def days(name: str) -> set[dt.date]:
+        return {r[2] for r in steps[name]["rows"][METER_DAYS]}
+    assert max(days("revised")) == LAST_DAY and max(days("emptied")) == LAST_DAY - dt.timedelta(days=1)
+
+
+def test_a_table_of_another_city_code_is_recomputed_whole(steps):
+    line = _incremental_line(steps["recoded"]["logged"])
+    rows = len(steps["recoded"]["rows"][METER_DAYS])
+    assert line.endswith(f"{rows} row(s) replaced by {rows}")
+    assert {r[0] for r in steps["recoded"]["rows"][METER_DAYS]} == {"510700"}
 
 
 def test_a_late_day_recomputes_from_the_day_before_it(steps):
@@ -137,7 +185,7 @@ def test_a_late_day_recomputes_from_the_day_before_it(steps):
 
 def test_a_build_with_nothing_new_moves_no_row(steps):
     assert _incremental_line(steps["nothing new"]["logged"]).endswith("0 row(s) replaced by 0")
-    assert steps["nothing new"]["rows"] == steps["revised"]["rows"]
+    assert steps["nothing new"]["rows"] == steps["recoded"]["rows"]
 
 
 # -- the runner's side ---------------------------------------------------------------------------
