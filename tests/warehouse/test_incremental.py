@@ -28,8 +28,8 @@ from warehouse import incremental
 from warehouse.catalogue import read_catalogue
 from warehouse.db import connect
 from warehouse.errors import ModelError
-from warehouse.load import load_batches
 from warehouse.kpi_views import generated_models
+from warehouse.load import load_batches
 from warehouse.models import build_models
 
 GENERATED = generated_models(read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml"))
