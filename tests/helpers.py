@@ -79,11 +79,13 @@ def ingest_and_build(config: SourcesConfig, url: str, token: str, warehouse: Pat
     return results
 
 
-def build(con, config: SourcesConfig, as_of=SNAPSHOT_DATE, full_refresh: bool = False) -> None:
-    """Build every model as the build flow does: Mianyang's catalogue and city, the age judged on `as_of`."""
+def build(con, config: SourcesConfig, as_of=SNAPSHOT_DATE, full_refresh: bool = False,
+          select: str | None = None) -> None:
+    """Build every model (or `select`) as the build flow does: Mianyang's catalogue, city, `as_of`."""
     catalogue = read_catalogue(PROJECT_ROOT / "config" / "mianyang" / "kpis.yml")
 
-    build_models(con, PROJECT_ROOT / "dbt_like_sql", seed=build_seed(catalogue, MIANYANG_CITY, config, as_of),
+    build_models(con, PROJECT_ROOT / "dbt_like_sql", select,
+                 seed=build_seed(catalogue, MIANYANG_CITY, config, as_of),
                  generated=generated_models(catalogue), full_refresh=full_refresh)
 
 
