@@ -27,6 +27,8 @@ _IF = re.compile(r"\{%-?\s*if\s+is_incremental\(\)\s*-?%\}(.*?)"
                  r"(?:\{%-?\s*else\s*-?%\}(.*?))?\{%-?\s*endif\s*-?%\}", re.S)
 _THIS = re.compile(r"\{\{\s*this\s*\}\}")
 STRATEGIES = ("delete+insert",)
+# what an incremental model's config() may say; anything else is refused, not ignored
+CONFIG_KEYS = ("materialized", "unique_key", "incremental_strategy", "on_schema_change", "pre_hook")
 
 
 def settings(config: dict) -> tuple[tuple[str, ...], tuple[str, ...]] | str:

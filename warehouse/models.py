@@ -151,6 +151,11 @@ def _model(name: str, layer: str, path: Path, sql: str, entry: dict, yml: Path) 
     if materialized not in ("view", "table", "incremental"):
         raise ModelError(name, f"`{path}`: config() needs materialized='view', 'table' or "
                          "'incremental'")
+    known = incremental_sql.CONFIG_KEYS if materialized == "incremental" else ("materialized",)
+    unknown = sorted(set(config) - set(known), key=str)
+    if unknown:
+        raise ModelError(name, f"`{path}`: config() argument `{unknown[0]}` is not understood for a "
+                         f"{materialized} model; understood: {', '.join(known)}")
     if materialized == "incremental":
         settings = incremental_sql.settings(config)
         if isinstance(settings, str):
@@ -267,8 +272,8 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
     models = discover(project, generated)
     sources = read_sources(project)
     order = build_order(models, select)
-    compiled = [(m, compile_sql(m, models, sources), _increment(m, models, sources, full_refresh))
-                for m in order]
+    compiled = [(m, compile_sql(m, models, sources), _hooks(m, models, sources, False),
+                 _increment(m, models, sources, full_refresh)) for m in order]
     planned = [(t, m.relation, model_tests.compile_test(t, m.relation, m.grain,
                                                         lambda to, m=m: _resolve(to, m, models, sources)))
                for m in order for t in m.tests]
@@ -279,8 +284,8 @@ def build_models(con: duckdb.DuckDBPyConnection, project: Path, select: str | No
         if seed is not None:
             seed(con)
         ensure_declared_sources(con, project)
-        for model, sql, increment in compiled:
-            _build_one(con, model, sql, increment)
+        for model, sql, hooks, increment in compiled:
+            _build_one(con, model, sql, hooks, increment)
         _record_lineage(con, lineage(models, sources))
         # Day-file tables keep vintages per day (meta.partitions), not per key and load time:
         # the as-of macros cover the tables whose rows carry `_loaded_at`.
@@ -312,11 +317,19 @@ def _increment(model: Model, models: dict[str, Model], sources: dict[tuple[str, 
     """An incremental model's (pre-hooks, SQL) for a build that adds to its table, else None."""
     if model.materialized != "incremental" or full_refresh:
         return None
-    hooks = tuple(filter(None, (_compile(model, h, models, sources, True) for h in model.pre_hooks)))
-    return hooks, compile_sql(model, models, sources, incremental=True)
+    return _hooks(model, models, sources, True), compile_sql(model, models, sources, incremental=True)
 
 
-def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str,
+def _hooks(model: Model, models: dict[str, Model], sources: dict[tuple[str, str], str],
+           incremental: bool) -> tuple[str, ...]:
+    """The model's pre-hooks for a whole (or incremental) build, as dbt runs them on both.
+
+    Empty ones (an `{% if is_incremental() %}` hook on a whole build) are left out.
+    """
+    return tuple(filter(None, (_compile(model, h, models, sources, incremental) for h in model.pre_hooks)))
+
+
+def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str, hooks: tuple[str, ...],
                increment: tuple[tuple[str, ...], str] | None) -> None:
     """Build one model whole, or (an incremental model whose table exists) its new rows only."""
     kind = model.kind
@@ -334,6 +347,8 @@ def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str,
                 incremental_sql.same_columns(con, model.relation, sql):
             changed = incremental_sql.build_rows(con, model.relation, *increment, model.unique_key)
         if changed is None:  # a whole build: the first, a full refresh, or the columns changed
+            for hook in hooks:
+                con.execute(hook)
             con.execute(f"create or replace {kind} {model.relation} as\n{sql}")
         else:
             log.info("%s: incremental, %d row(s) replaced by %d", model.relation, *changed)

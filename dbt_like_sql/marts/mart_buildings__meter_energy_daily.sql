@@ -19,6 +19,8 @@
 -- readings. The pre_hook first deletes every row from that day on (and every row, when the
 -- city's code changed): a day whose intervals all disappeared (its readings re-published empty,
 -- or all set aside) must not keep its old rows, which replacing by unique_key alone would leave.
+-- It relies on one writer of the readings at a time (the department's ingest holds its scope):
+-- a load numbered before another but committed after it would not be seen.
 with city as (
     -- the city the warehouse is about (config.city): a province unions its cities' marts on it
     select city_code from {{ source('config', 'city') }}
@@ -35,16 +37,10 @@ partitions as (
 
 since as (
     -- intervals closing after this instant (a reading at `since_ts` or later) are computed;
-    -- none when nothing is new, all of them when the table is of another city's code
+    -- none when nothing is new. A table of another city code was emptied by the pre_hook: its
+    -- newest load is then none, so every day is recomputed.
     {% if is_incremental() %}
-        select
-            case
-                when exists (
-                        select 1 from {{ this }} as this
-                        where this.city_code is distinct from (select city.city_code from city)
-                    ) then cast('-infinity' as timestamp)
-                else cast(min(partition_day) - interval 1 day as timestamp) + interval 1 second
-            end as since_ts
+        select cast(min(partition_day) - interval 1 day as timestamp) + interval 1 second as since_ts
         from partitions
         where load_seq > (select coalesce(max(this._partitions_seq), -1) from {{ this }} as this)
     {% else %}

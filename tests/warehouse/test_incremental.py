@@ -246,3 +246,37 @@ def test_new_keys_are_added_changed_ones_replaced_and_a_changed_model_is_rebuilt
         assert con.execute("select count(*) from marts.m").fetchone()[0] == 3
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("config, key", [
+    ("materialized='table', pre_hook='delete from raw.t'", "pre_hook"),
+    ("materialized='incremental', unique_key='id', incremental_strategy='delete+insert', "
+     "post_hook='select 1'", "post_hook"),
+])
+def test_a_config_argument_the_runner_would_not_honour_is_refused_not_ignored(tmp_path, config, key):
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        with pytest.raises(ModelError, match=f"argument `{key}` is not understood") as raised:
+            build_models(con, _project(tmp_path, config))
+    finally:
+        con.close()
+    assert "\n" not in str(raised.value)
+
+
+def test_a_pre_hook_runs_before_a_whole_build_too_as_in_dbt(tmp_path):
+    config = ("materialized='incremental', unique_key='id', incremental_strategy='delete+insert', "
+              'pre_hook="insert into raw.log values (\'{% if is_incremental() %}later{% else %}whole'
+              '{% endif %}\')"')
+    project = _project(tmp_path, config)
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        con.execute("create schema raw")
+        con.execute("create table raw.t as select * from (values (1, 'a')) v(id, v)")
+        con.execute("create table raw.log (build varchar)")
+        build_models(con, project)
+        build_models(con, project)
+        build_models(con, project, full_refresh=True)
+        assert [b for (b,) in con.execute("select build from raw.log").fetchall()] == [
+            "whole", "later", "whole"]
+    finally:
+        con.close()
