@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
@@ -32,6 +33,13 @@ def small_meters() -> MetersFeed:
     clean (no data-quality alert, every row loads), and the day-file tests inject the faults.
     """
     return MetersFeed(buildings=3, start=dt.date(2026, 2, 22), faults=md.NO_FAULTS)
+
+
+def datasets_of(config: SourcesConfig, department: str, keep) -> SourcesConfig:
+    """`config` with only `department`, and of it only the datasets `keep(spec)` accepts."""
+    dept = config.department(department)
+    return dataclasses.replace(config, departments=(dataclasses.replace(
+        dept, datasets=tuple(d for d in dept.datasets if keep(d))),))
 
 
 def fetch_and_check(config: SourcesConfig, url: str, token: str, warehouse: Path) -> list[Batch]:

@@ -17,19 +17,19 @@ import duckdb
 import numpy as np
 import pytest
 
-from connectors.fetch import fetch_dataset
-from expectations.gate import check_fetched
+from connectors.spec import load_sources
 from flows.settings import PROJECT_ROOT
 from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
 from source_server.server import SourceServer
-from tests.helpers import MIANYANG_CITY
-from tests.warehouse.native_support import DEPARTMENT, TABLE, landing_days, load_days
+from tests.helpers import datasets_of, fetch_and_check_on
+from tests.warehouse.native_support import TABLE, landing_days, load_days
 from warehouse.db import connect
 from warehouse.in_key_order import out_of_order_groups
 from warehouse.load import load_batches
-from warehouse.models import ensure_declared_sources
 
+REGISTER = datasets_of(load_sources(PROJECT_ROOT / "config" / "mianyang" / "sources.yml"), "buildings",
+                       lambda d: d.name == "monitored_buildings")
 DAY = dt.date(2026, 2, 3)
 BUILDINGS = 60
 BACKWARDS = ("MY-B0007-E01", 40)  # a counter that falls to half its value: an error, quarantined
@@ -90,10 +90,8 @@ def _load(folder: Path, table: dict[str, np.ndarray], server: SourceServer) -> P
     warehouse = folder / "warehouse.duckdb"
     con = connect(warehouse)
     try:  # the building register first, over HTTP as the flow fetches it: floor areas for kW/m²
-        ensure_declared_sources(con, PROJECT_ROOT / "dbt_like_sql")
-        (register,) = [s for s in DEPARTMENT.datasets if s.name == "monitored_buildings"]
-        fetched = fetch_dataset(register, DEPARTMENT, server.url, server.token, {})
-        load_batches(con, [check_fetched(f, con, MIANYANG_CITY, DAY) for f in fetched])
+        load_batches(con, fetch_and_check_on(con, REGISTER, server.url, server.token,
+                                             folder / "downloads"))
     finally:
         con.close()
     md.write_day_files(DAY, folder / "landing", BUILDINGS, formats=("csv",), readings=table)

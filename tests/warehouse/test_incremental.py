@@ -9,7 +9,6 @@ does the buildings' energy per day built on it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import shutil
@@ -22,7 +21,7 @@ from flows.settings import PROJECT_ROOT
 from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
 from source_server.server import SourceServer
-from tests.helpers import build, fetch_and_check_on
+from tests.helpers import build, datasets_of, fetch_and_check_on
 from tests.warehouse.native_support import landing_days, load_days
 from warehouse import incremental
 from warehouse.db import connect
@@ -33,9 +32,7 @@ from warehouse.models import build_models
 SOURCES = load_sources(PROJECT_ROOT / "config" / "mianyang" / "sources.yml")
 # the buildings' day files and registers, not the day so far: nothing follows the last day file,
 # so a day file emptied by a re-publication leaves no interval on its day at all
-_BUILDINGS = SOURCES.department("buildings")
-BUILDINGS_ONLY = dataclasses.replace(SOURCES, departments=(dataclasses.replace(
-    _BUILDINGS, datasets=tuple(d for d in _BUILDINGS.datasets if d.name != "meter_readings_today")),))
+BUILDINGS_ONLY = datasets_of(SOURCES, "buildings", lambda d: d.name != "meter_readings_today")
 METER_DAYS = "marts.mart_buildings__meter_energy_daily"
 DAILY = "marts.mart_buildings__energy_daily"
 SELECTED = "+mart_buildings__energy_daily"
