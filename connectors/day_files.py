@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.errors import SourceRejected
@@ -32,16 +32,18 @@ DAY_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 @dataclass(frozen=True)
 class DayFile:
-    """One day's file, on local disk, with where it came from."""
+    """One day's file, on local disk or held in memory, with where it came from."""
 
     day: dt.date
-    path: Path  # local file DuckDB reads
+    path: Path  # local file DuckDB reads; for a day held in `chunks`, the name of one never written
     state_key: str  # what the source is remembered by: its path on the server, or its local path
     url: str
     sha256: str
     size: int
     etag: str | None = None
     records: int | None = None  # records in the file when the fetch counted them (a JSON pull)
+    # a day pulled small enough to stay in memory (connectors/spool.py): its NDJSON, page by page
+    chunks: tuple[bytes, ...] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ The platform publishes a day as a file the day after; during the day it offers t
 far as pages of JSON. Page 1 is asked for conditionally (If-None-Match with the ETag of the last
 load: a 304 moves nothing) and says which day it holds (`partitions.day_key`) and how many pages
 there are; pages 2 … k are then fetched concurrently, one `requests.Session` per thread, each
-retried by `connectors.http`. The records are written in page order to one newline-delimited
-JSON file for the day, which DuckDB reads (warehouse/native.py) like a day file: the day loads as
-a provisional vintage of its partition, replaced by the next pull or by the day file. A server
-without ETags still moves nothing when the day's records are those of the last load.
+retried by `connectors.http`. The records are kept in page order as newline-delimited JSON,
+in memory for a day of up to 256 MB and in one file beyond (connectors/spool.py), which DuckDB
+reads (warehouse/native.py) like a day file: the day loads as a provisional vintage of its
+partition, replaced by the next pull or by the day file. A server without ETags still moves
+nothing when the day's records are those of the last load.
 
 Records are not parsed into Python objects: a page laid out compactly (`[{…},{…}]`) is split at
 its `},{` boundaries when their count is exactly the number of records the page must hold, and
@@ -36,6 +37,7 @@ from connectors.errors import SourceRejected
 from connectors.http import FileResponse, RetryPolicy, get_file, join_url, looks_like_html, make_session
 from connectors.result import Provenance, SourceState
 from connectors.spec import DatasetSpec
+from connectors.spool import MEMORY_BYTES, Spool
 from core.redact import get_logger
 
 log = get_logger(__name__)
@@ -49,7 +51,7 @@ class _Page:
     """One page as NDJSON lines, with what it said about itself."""
 
     number: int
-    lines: bytes
+    lines: bytes  # its records one per line, without a line end after the last
     records: int
     envelope: dict  # the page without its records
     etag: str | None
@@ -66,13 +68,16 @@ class _DayGrew(Exception):
 
 
 def fetch_json_day(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPolicy,
-                   states: dict[str, SourceState], download_dir: Path, workers: int = WORKERS
-                   ) -> DayFiles:
-    """Pull the day's pages into `download_dir/<table>__<dataset>__<day>.ndjson`; 304 → no file."""
+                   states: dict[str, SourceState], download_dir: Path, workers: int = WORKERS,
+                   memory_bytes: int = MEMORY_BYTES) -> DayFiles:
+    """Pull the day's pages as NDJSON, in memory or in `download_dir/<table>__<dataset>__<day>.ndjson`.
+
+    A 304, or records equal to the last load's, give no file.
+    """
     download_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _pull(spec, base_url, token, policy, states, download_dir, workers)
+            return _pull(spec, base_url, token, policy, states, download_dir, workers, memory_bytes)
         except _DayGrew as grew:
             if attempt == ATTEMPTS:
                 raise SourceRejected(spec.source_name, grew.page.url, f"the day changed while it "
@@ -84,7 +89,8 @@ def fetch_json_day(spec: DatasetSpec, base_url: str, token: str | None, policy: 
 
 
 def _pull(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPolicy,
-          states: dict[str, SourceState], download_dir: Path, workers: int) -> DayFiles:
+          states: dict[str, SourceState], download_dir: Path, workers: int, memory_bytes: int
+          ) -> DayFiles:
     url, previous = join_url(base_url, spec.path), states.get(spec.path)
     fetched_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     size = spec.pagination.page_size
@@ -104,42 +110,46 @@ def _pull(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPoli
         raise SourceRejected(spec.source_name, first.url, f"page 1 says {total} records in {pages} "
                              f"pages of {size}; expected {max(1, -(-total // size))} pages")
     dest = download_dir / f"{spec.table_name}__{spec.name}__{day.isoformat()}.ndjson"
-    part = dest.with_name(dest.name + ".part")
-    digest, records, written = hashlib.sha256(), 0, 0
+    spool = Spool(dest.with_name(dest.name + ".part"), memory_bytes)
+    digest, records = hashlib.sha256(), 0
     try:
         # closed here, not when the traceback is dropped: its threads stop asking for pages
-        with part.open("wb") as out, contextlib.closing(
-                _pages(spec, url, token, policy, first, pages, total, size, workers)) as fetched:
+        with contextlib.closing(_pages(spec, url, token, policy, first, pages, total, size,
+                                       workers)) as fetched:
             for page in fetched:
                 if page.etag != first.etag or page.envelope.get(spec.partitions.day_key) != \
                         first.envelope.get(spec.partitions.day_key):
                     raise _DayGrew(page, first)
-                digest.update(page.lines)
-                out.write(page.lines)
+                if page.lines:  # the day's bytes: its lines, each ended (as on disk)
+                    digest.update(page.lines)
+                    digest.update(b"\n")
+                spool.write(page.lines)
                 records += page.records
-                written += len(page.lines)
+        spool.close()
         if records != total:
             raise SourceRejected(spec.source_name, first.url, f"the pages held {records} records "
                                  f"but page 1 says `total` {total}")
     except BaseException:
-        part.unlink(missing_ok=True)
+        spool.discard()
         raise
     if not records:  # nothing read yet today: no partition to replace
-        part.unlink()
+        spool.discard()
         provenance = Provenance(spec.source_name, first.url, fetched_at, "", pages, 0,
                                 etag=first.etag, not_modified=True, state_key=spec.path)
         return DayFiles(spec, (), (), provenance)
     sha256, key = digest.hexdigest(), f"{spec.path}#{day.isoformat()}"
     if states.get(key) is not None and states[key].sha256 == sha256:  # a server without ETags
-        part.unlink()
+        spool.discard()
         log.info("%s: %s unchanged since the last pull (same records)", spec.source_name, day)
         provenance = Provenance(spec.source_name, first.url, fetched_at, sha256, pages, records,
                                 etag=first.etag, not_modified=True, state_key=spec.path)
         return DayFiles(spec, (), (key,), provenance)
-    part.replace(dest)
-    log.info("%s: %s, %d records in %d pages (%.1f MB)", spec.source_name, day, records, pages,
-             written / 2**20)
-    file = DayFile(day, dest, key, first.url, sha256, written, first.etag, records)
+    if spool.on_disk:
+        spool.path.replace(dest)
+    log.info("%s: %s, %d records in %d pages (%.1f MB%s)", spec.source_name, day, records, pages,
+             spool.size / 2**20, ", on disk" if spool.on_disk else "")
+    file = DayFile(day, dest, key, first.url, sha256, spool.size, first.etag, records,
+                   chunks=None if spool.on_disk else tuple(spool.chunks))
     provenance = Provenance(spec.source_name, first.url, fetched_at, sha256, pages, records,
                             etag=first.etag, state_key=spec.path)
     return DayFiles(spec, (file,), (), provenance)
@@ -205,7 +215,7 @@ def _to_lines(spec: DatasetSpec, answer: FileResponse, number: int, expected: in
         if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
             raise SourceRejected(spec.source_name, answer.url, f"page {number}: expected a list of "
                                  f"objects under `{key}` (pagination.records_key)")
-        lines = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in items)
+        lines = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in items)
         records = len(items)
     if expected is not None and records != expected:
         raise SourceRejected(spec.source_name, answer.url, f"page {number} holds {records} records; "
@@ -220,18 +230,17 @@ def _split(body: bytes, key: bytes, expected: int | None) -> tuple[dict, bytes, 
     The array is the body's last value (`… "data": [ … ]}`); replaced by `null` the rest must parse
     with `null` under the key, and `},{` must occur exactly once fewer than the records the page
     holds (`expected`; for page 1, its `total` and `page_size` say), so none is inside a record.
-    Whether each record is valid JSON is left to DuckDB's reader.
+    Whether each record is valid JSON is left to DuckDB's reader. The body is searched by index,
+    not sliced: the records are copied twice (cut out, then split into lines), not five times.
     """
     marker = b'"' + key + b'":'
     at = body.rfind(marker)
-    tail = body.rstrip()
-    if at < 0 or not tail.endswith(b"}"):
+    end = _skip_back(body, len(body))
+    if at < 0 or not end or body[end - 1] != ord("}"):
         return None
-    start = at + len(marker)
-    while body[start:start + 1] in (b" ", b"\n", b"\r", b"\t"):
-        start += 1
-    end = len(tail[:-1].rstrip()) - 1  # the array's closing bracket
-    if body[start:start + 1] != b"[" or body[end:end + 1] != b"]" or end < start:
+    start = _skip(body, at + len(marker), end)
+    end = _skip_back(body, end - 1) - 1  # the array's closing bracket
+    if end < start or body[start] != ord("[") or body[end] != ord("]"):
         return None
     try:
         envelope = json.loads(body[:start] + b"null" + body[end + 1:])
@@ -239,17 +248,36 @@ def _split(body: bytes, key: bytes, expected: int | None) -> tuple[dict, bytes, 
         return None
     if not isinstance(envelope, dict) or key.decode() not in envelope or envelope[key.decode()] is not None:
         return None
-    inner = body[start + 1:end].strip()
+    first = _skip(body, start + 1, end)
+    last = _skip_back(body, end, first)  # the records are body[first:last]
     if expected is None:
         expected = _expected_on_first(envelope)
         if expected is None:
             return None
-    if not inner:
+    if first == last:
         return (envelope, b"", 0) if expected == 0 else None
-    if not (inner.startswith(b"{") and inner.endswith(b"}")) or inner.count(b"},{") != expected - 1 \
-            or b"\n" in inner or b"\r" in inner:  # a line break between tokens would split a record
-        return None
-    return envelope, inner.replace(b"},{", b"}\n{") + b"\n", expected
+    if body[first] != ord("{") or body[last - 1] != ord("}") \
+            or body.count(b"},{", first, last) != expected - 1 \
+            or body.find(b"\n", first, last) >= 0 or body.find(b"\r", first, last) >= 0:
+        return None  # (a line break between tokens would split a record)
+    return envelope, body[first:last].replace(b"},{", b"}\n{"), expected
+
+
+_BLANK = b" \t\r\n"
+
+
+def _skip(body: bytes, at: int, stop: int) -> int:
+    """The first index from `at` (before `stop`) that is not JSON whitespace."""
+    while at < stop and body[at] in _BLANK:
+        at += 1
+    return at
+
+
+def _skip_back(body: bytes, end: int, stop: int = 0) -> int:
+    """`end` moved back over the JSON whitespace before it (not past `stop`)."""
+    while end > stop and body[end - 1] in _BLANK:
+        end -= 1
+    return end
 
 
 def _expected_on_first(envelope: dict) -> int | None:

@@ -32,6 +32,7 @@ from connectors.spec import DatasetSpec
 from connectors.units import CONVERSIONS
 from warehouse.backend import next_load_seq
 from warehouse.db import quote_ident, sql_literal
+from warehouse.held_files import held_files
 from warehouse.in_key_order import out_of_order_groups
 from warehouse.raw import SQL_TYPES, ensure_meta, ensure_raw_table
 
@@ -107,9 +108,18 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
 
 
 def _insert_file(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile) -> None:
+    if file.chunks is None:
+        _insert(con, staged, file, sql_literal(str(file.path)))
+    else:  # a day pulled into memory: read from there, never written to disk
+        with held_files(con, file.chunks, file.path.suffix) as names:
+            _insert(con, staged, file, names)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile, path: str) -> None:
+    """Insert the rows of `file`, which DuckDB reads at `path` (a SQL string or list of them)."""
     spec = staged.spec
     try:
-        source = _reader(con, spec, file)
+        source = _reader(con, spec, file, path)
     except duckdb.Error as exc:
         raise _unreadable(spec, file, exc) from None
     names = [quote_ident(c.name) for c in spec.columns]
@@ -132,7 +142,7 @@ def _insert_file(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile) 
         con.execute(f"set preserve_insertion_order = {'true' if ordered else 'false'}")
     staged.rows_read += inserted
     if inserted != file.records:  # a counted file whose every record went in has no reject
-        staged.rejects += _cast_rejects(con, spec, file)
+        staged.rejects += _cast_rejects(con, spec, file, path)
 
 
 def _unreadable(spec: DatasetSpec, file: DayFile, exc: duckdb.Error) -> Exception:
@@ -153,14 +163,13 @@ def _value(spec: DatasetSpec, name: str, day: dt.date) -> str:
     return value
 
 
-def _reader(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile) -> str:
+def _reader(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile, path: str) -> str:
     """`read_csv` / `read_parquet` / `read_json(...)` of the file, typed by name; refuses a changed header.
 
     Parquet and newline-delimited JSON (a day pulled from a paged API, `.ndjson`) are cast with
     `try_cast`, keeping only rows whose every non-null value fits; `_cast_rejects` finds the others.
     """
     mapped = [c for c in spec.columns if c.name != spec.partitions.column]
-    path = sql_literal(str(file.path))
     if spec.format == "parquet" or file.path.suffix == ".ndjson":
         if spec.format == "parquet":
             source = f"read_parquet({path})"
@@ -195,14 +204,14 @@ def _check_header(spec: DatasetSpec, file: DayFile, header: list[str], mapped: l
                              "Fix the column map in sources.yml")
 
 
-def _cast_rejects(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile) -> list[Reject]:
+def _cast_rejects(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile, path: str
+                  ) -> list[Reject]:
     """Rows the reader refused, with DuckDB's own reason (cast errors, broken lines)."""
     if spec.format == "parquet" or file.path.suffix == ".ndjson":
         mapped = [c for c in spec.columns if c.name != spec.partitions.column]
         bad = " or ".join(f"({quote_ident(c.source_field)} is not null and try_cast("
                           f"{quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) is null)"
                           for c in mapped)
-        path = sql_literal(str(file.path))
         if spec.format == "parquet":
             source = f"read_parquet({path}, file_row_number = true)"
             record = "to_json(src)"

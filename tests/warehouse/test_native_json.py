@@ -214,12 +214,36 @@ def test_pages_fetched_side_by_side_come_out_in_page_order(tmp_path):
     with SourceServer(meters=feed()) as server:
         server.set_faults(delay_seconds=0.05, delay_next=0)  # every page slow: all in flight at once
         (file,) = pull(server, tmp_path / "w.duckdb", tmp_path / "d", SMALL_PAGES, workers=8).files
-    lines = [json.loads(line) for line in file.path.read_text(encoding="utf-8").splitlines()]
+    lines = [json.loads(line) for line in _day_bytes(file).decode().splitlines()]
     t = md.day_readings(DAY, BUILDINGS)
     keep = t["ts"] <= pd.Timestamp(dt.datetime.combine(DAY, NOON)).to_datetime64()
     assert [(r["meter_id"], r["ts"], r["reading"]) for r in lines] == [
         (m, str(ts.item()), float(v)) for m, ts, v in zip(t["meter_id"][keep], t["ts"][keep],
                                                           t["reading"][keep], strict=True)]
+
+
+def _day_bytes(file: DayFile) -> bytes:
+    """The day's NDJSON, held in memory or spooled to disk."""
+    return file.path.read_bytes() if file.chunks is None else b"".join(c + b"\n" for c in file.chunks)
+
+
+def test_a_day_over_the_memory_bound_is_spooled_to_disk_and_loads_the_same(tmp_path):
+    with SourceServer(meters=feed()) as server:
+        held = pull(server, tmp_path / "held.duckdb", tmp_path / "held", SMALL_PAGES)
+        spooled = pull(server, tmp_path / "spooled.duckdb", tmp_path / "spooled", SMALL_PAGES,
+                       memory_bytes=50_000)  # ~400 readings: three of the day's pages
+    (in_memory,), (on_disk,) = held.files, spooled.files
+    assert len(in_memory.chunks) == held.provenance.pages > 3 and not in_memory.path.exists()
+    assert on_disk.chunks is None and on_disk.path.exists()
+    assert list((tmp_path / "spooled").iterdir()) == [on_disk.path]  # no part file left
+    assert _day_bytes(in_memory) == _day_bytes(on_disk)
+    assert (in_memory.sha256, in_memory.size) == (on_disk.sha256, on_disk.size)
+    expected = so_far(DAY, NOON)
+    for name, fetched in (("held", held), ("spooled", spooled)):
+        result = load(tmp_path / f"{name}.duckdb", fetched)
+        con = connect(tmp_path / f"{name}.duckdb", read_only=True)
+        assert set(current(con)) == expected and result.rows_loaded == len(expected), name
+        con.close()
 
 
 class GrowingFeed(MetersFeed):
@@ -269,22 +293,28 @@ def test_the_flows_dispatch_pulls_the_day_through_the_department_settings(tmp_pa
     assert retry_policy(DEPARTMENT).max_attempts >= 2
 
 
-def _ndjson_day(folder: Path, lines: list[str]) -> DayFiles:
+def _ndjson_day(folder: Path, lines: list[str], held: bool = False) -> DayFiles:
+    """The lines as a pulled day: on disk, or held in memory one chunk (page) per line."""
     path = folder / f"{TABLE}__{DAY}.ndjson"
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    file = DayFile(DAY, path, f"{TODAY_SPEC.path}#{DAY}", "http://test/", "0" * 64, path.stat().st_size)
+    text = "".join(line + "\n" for line in lines)
+    if not held:
+        path.write_text(text, encoding="utf-8")
+    chunks = tuple(line.encode() for line in lines) if held else None
+    file = DayFile(DAY, path, f"{TODAY_SPEC.path}#{DAY}", "http://test/", "0" * 64, len(text.encode()),
+                   chunks=chunks)
     provenance = Provenance(TODAY_SPEC.source_name, "http://test/", dt.datetime.now(dt.UTC), "0" * 64,
                             1, len(lines), state_key=TODAY_SPEC.path)
     return DayFiles(TODAY_SPEC, (file,), (), provenance, owns_files=False)
 
 
-def test_a_json_value_that_does_not_fit_its_type_is_quarantined_with_its_line(tmp_path):
+@pytest.mark.parametrize("held", [False, True], ids=["on disk", "in memory"])
+def test_a_json_value_that_does_not_fit_its_type_is_quarantined_with_its_line(tmp_path, held):
     good = [json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01",
                         "ts": f"{DAY} {h:02d}:00:00", "reading": 100.0 + h, "unit": "kWh"})
             for h in range(3)]
     bad_reading = good[1].replace('"reading": 101.0', '"reading": "n/a"')
     bad_ts = good[2].replace(f'"{DAY} 02:00:00"', '"yesterday"')
-    fetched = _ndjson_day(tmp_path, [good[0], bad_reading, bad_ts])
+    fetched = _ndjson_day(tmp_path, [good[0], bad_reading, bad_ts], held)
     result, _ = load_days(tmp_path / "w.duckdb", fetched, DAY)
     assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
     con = connect(tmp_path / "w.duckdb", read_only=True)
