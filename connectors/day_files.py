@@ -23,6 +23,7 @@ from connectors.http import RetryPolicy, download_file, get_file, join_url, make
 from connectors.result import Provenance, SourceState
 from connectors.safety import check_url_path
 from connectors.spec import DatasetSpec
+from connectors.spool import Held
 from core.errors import ConfigError
 from core.redact import get_logger
 
@@ -43,7 +44,7 @@ class DayFile:
     etag: str | None = None
     records: int | None = None  # records in the file when the fetch counted them (a JSON pull)
     # a day pulled small enough to stay in memory (connectors/spool.py): its NDJSON, page by page
-    chunks: tuple[bytes, ...] | None = field(default=None, repr=False, compare=False)
+    chunks: Held | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from connectors.errors import SourceRejected
 from connectors.http import FileResponse, RetryPolicy, get_file, join_url, looks_like_html, make_session
 from connectors.result import Provenance, SourceState
 from connectors.spec import DatasetSpec
-from connectors.spool import MEMORY_BYTES, Spool
+from connectors.spool import MEMORY_BYTES, Held, Spool
 from core.redact import get_logger
 
 log = get_logger(__name__)
@@ -149,7 +149,7 @@ def _pull(spec: DatasetSpec, base_url: str, token: str | None, policy: RetryPoli
     log.info("%s: %s, %d records in %d pages (%.1f MB%s)", spec.source_name, day, records, pages,
              spool.size / 2**20, ", on disk" if spool.on_disk else "")
     file = DayFile(day, dest, key, first.url, sha256, spool.size, first.etag, records,
-                   chunks=None if spool.on_disk else tuple(spool.chunks))
+                   chunks=None if spool.on_disk else Held(spool.chunks))
     provenance = Provenance(spec.source_name, first.url, fetched_at, sha256, pages, records,
                             etag=first.etag, state_key=spec.path)
     return DayFiles(spec, (file,), (), provenance)

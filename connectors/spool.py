@@ -59,3 +59,23 @@ class Spool:
         assert self._file is not None
         self._file.write(chunk)
         self._file.write(self.separator)
+
+
+class Held:
+    """A day's chunks held in memory, given once to the reader that loads them.
+
+    A department's batches live until its load ends, the GX checks and its other datasets
+    included; the day's bytes need not. `take()` hands them over and forgets them, so they are
+    freed as soon as the warehouse has read them.
+    """
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks: tuple[bytes, ...] | None = tuple(chunks)
+        self.count = len(chunks)
+
+    def take(self) -> tuple[bytes, ...]:
+        if self._chunks is None:
+            raise RuntimeError("this day's records were read into the warehouse already and are "
+                               "no longer held; pull the day again")
+        chunks, self._chunks = self._chunks, None
+        return chunks

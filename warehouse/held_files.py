@@ -1,39 +1,69 @@
-"""Bytes held in memory, read by DuckDB as files (fsspec's in-memory file system).
+"""Bytes held in memory, read by DuckDB as files, through a file system of their own.
 
 A day pulled from a paged API stays in memory when it is small enough (connectors/spool.py):
-writing it to disk only for DuckDB to read it back cost as long as pulling it. DuckDB reads a
-Python file system registered on its connection; each chunk goes into fsspec's in-memory store
-under a name no other load uses (the store is shared by the whole process), is read as one file
-of a list, in order, and leaves the store when the block ends. The chunks are not copied in:
-an in-memory file shares its bytes until it is written to, and these never are.
+writing it to disk only for DuckDB to read it back cost as long as pulling it. DuckDB reads any
+fsspec file system registered on its connection. Each load registers one of its own, under a
+protocol name no other load uses, holding just its chunks, one file each, and unregisters it
+when the block ends. Not fsspec's `memory://`: its store is shared by the whole process, scanned
+whole on every size lookup (quadratic in the files), and copies a file's bytes to tell its size.
+Here a file is opened as a `BytesIO` over the chunk, which shares its bytes: nothing is copied.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import duckdb
-from fsspec.implementations.memory import MemoryFileSystem
+from fsspec import AbstractFileSystem
 
 from warehouse.db import sql_literal
 
-PROTOCOL = "memory"
+
+class _Held(AbstractFileSystem):
+    """Read-only files named `part-000001.ndjson` …, one per chunk."""
+
+    cachable = False  # one per load, never looked up again
+
+    def __init__(self, protocol: str) -> None:
+        # fsspec hashes every constructor argument (its instance cache), cachable or not: the
+        # chunks are given after construction, not to it (hashing a 100 MB day took 0.4 s)
+        super().__init__()
+        self.protocol = protocol  # the name DuckDB routes `<protocol>://…` paths by
+        self.files: dict[str, bytes] = {}
+
+    def _bytes(self, path: str) -> bytes:
+        name = path.split("://", 1)[-1].lstrip("/")
+        if name not in self.files:
+            raise FileNotFoundError(path)
+        return self.files[name]
+
+    def _open(self, path: str, mode: str = "rb", **kwargs) -> io.BytesIO:
+        if mode != "rb":
+            raise PermissionError(f"{path}: held in memory, read-only")
+        return io.BytesIO(self._bytes(path))
+
+    def info(self, path: str, **kwargs) -> dict:
+        return {"name": path, "size": len(self._bytes(path)), "type": "file"}
+
+    def ls(self, path: str, detail: bool = True, **kwargs) -> list:
+        return [self.info(name) if detail else name for name in self.files]
+
+    def glob(self, path: str, **kwargs) -> list[str]:  # names are given whole, never patterns
+        return [path] if path.split("://", 1)[-1].lstrip("/") in self.files else []
 
 
 @contextlib.contextmanager
-def held_files(con: duckdb.DuckDBPyConnection, chunks: tuple[bytes, ...], suffix: str) -> Iterator[str]:
-    """The SQL list of file names (`['memory://…', …]`) under which DuckDB reads `chunks`."""
-    store = MemoryFileSystem()
-    if PROTOCOL not in con.list_filesystems():
-        con.register_filesystem(store)
-    folder = f"/carbonpeak-{uuid.uuid4().hex}"
-    names = [f"{folder}/{number:06d}{suffix}" for number in range(len(chunks))]
+def held_files(con: duckdb.DuckDBPyConnection, chunks: Sequence[bytes], suffix: str) -> Iterator[str]:
+    """The SQL list of file names (`['held…://part-000001…', …]`) under which DuckDB reads `chunks`."""
+    protocol = f"held{uuid.uuid4().hex[:12]}"
+    files = {f"part-{number:06d}{suffix}": chunk for number, chunk in enumerate(chunks, 1)}
+    held = _Held(protocol)
+    held.files = files
+    con.register_filesystem(held)
     try:
-        for name, chunk in zip(names, chunks, strict=True):
-            store.pipe_file(name, chunk)
-        yield "[" + ", ".join(sql_literal(f"{PROTOCOL}://{name}") for name in names) + "]"
+        yield "[" + ", ".join(sql_literal(f"{protocol}://{name}") for name in files) + "]"
     finally:
-        for name in names:  # (pipe_file makes no directory entries: nothing else to remove)
-            store.store.pop(name, None)
+        con.unregister_filesystem(protocol)

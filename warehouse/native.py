@@ -110,8 +110,8 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
 def _insert_file(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile) -> None:
     if file.chunks is None:
         _insert(con, staged, file, sql_literal(str(file.path)))
-    else:  # a day pulled into memory: read from there, never written to disk
-        with held_files(con, file.chunks, file.path.suffix) as names:
+    else:  # a day pulled into memory: read from there (and then freed), never written to disk
+        with held_files(con, file.chunks.take(), file.path.suffix) as names:
             _insert(con, staged, file, names)
 
 

@@ -8,6 +8,7 @@ evening (a new vintage), then the day file of the same day the next morning (ano
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from connectors.fetch import fetch_dataset, retry_policy
 from connectors.http import RetryPolicy
 from connectors.json_pages import fetch_json_day
 from connectors.result import Provenance
+from connectors.spool import Held
 from expectations.gate import Batch
 from source_server import meters_data as md
 from source_server.meters_feed import MetersFeed
@@ -214,7 +216,7 @@ def test_pages_fetched_side_by_side_come_out_in_page_order(tmp_path):
     with SourceServer(meters=feed()) as server:
         server.set_faults(delay_seconds=0.05, delay_next=0)  # every page slow: all in flight at once
         (file,) = pull(server, tmp_path / "w.duckdb", tmp_path / "d", SMALL_PAGES, workers=8).files
-    lines = [json.loads(line) for line in _day_bytes(file).decode().splitlines()]
+    lines = [json.loads(line) for line in _day_bytes(file)[1].decode().splitlines()]
     t = md.day_readings(DAY, BUILDINGS)
     keep = t["ts"] <= pd.Timestamp(dt.datetime.combine(DAY, NOON)).to_datetime64()
     assert [(r["meter_id"], r["ts"], r["reading"]) for r in lines] == [
@@ -222,9 +224,12 @@ def test_pages_fetched_side_by_side_come_out_in_page_order(tmp_path):
                                                           t["reading"][keep], strict=True)]
 
 
-def _day_bytes(file: DayFile) -> bytes:
-    """The day's NDJSON, held in memory or spooled to disk."""
-    return file.path.read_bytes() if file.chunks is None else b"".join(c + b"\n" for c in file.chunks)
+def _day_bytes(file: DayFile) -> tuple[DayFile, bytes]:
+    """The day's NDJSON, held in memory or spooled to disk, and the file to load it from."""
+    if file.chunks is None:
+        return file, file.path.read_bytes()
+    chunks = file.chunks.take()  # given once: the file to load holds them anew
+    return replace(file, chunks=Held(list(chunks))), b"".join(c + b"\n" for c in chunks)
 
 
 def test_a_day_over_the_memory_bound_is_spooled_to_disk_and_loads_the_same(tmp_path):
@@ -233,17 +238,21 @@ def test_a_day_over_the_memory_bound_is_spooled_to_disk_and_loads_the_same(tmp_p
         spooled = pull(server, tmp_path / "spooled.duckdb", tmp_path / "spooled", SMALL_PAGES,
                        memory_bytes=50_000)  # ~400 readings: three of the day's pages
     (in_memory,), (on_disk,) = held.files, spooled.files
-    assert len(in_memory.chunks) == held.provenance.pages > 3 and not in_memory.path.exists()
+    assert in_memory.chunks.count == held.provenance.pages > 3 and not in_memory.path.exists()
     assert on_disk.chunks is None and on_disk.path.exists()
     assert list((tmp_path / "spooled").iterdir()) == [on_disk.path]  # no part file left
-    assert _day_bytes(in_memory) == _day_bytes(on_disk)
-    assert (in_memory.sha256, in_memory.size) == (on_disk.sha256, on_disk.size)
+    (in_memory, held_bytes), (_, spooled_bytes) = _day_bytes(in_memory), _day_bytes(on_disk)
+    assert held_bytes == spooled_bytes and len(held_bytes) == in_memory.size == on_disk.size
+    assert in_memory.sha256 == on_disk.sha256 == hashlib.sha256(held_bytes).hexdigest()
+    held = replace(held, files=(in_memory,))
     expected = so_far(DAY, NOON)
     for name, fetched in (("held", held), ("spooled", spooled)):
         result = load(tmp_path / f"{name}.duckdb", fetched)
         con = connect(tmp_path / f"{name}.duckdb", read_only=True)
         assert set(current(con)) == expected and result.rows_loaded == len(expected), name
         con.close()
+    with pytest.raises(RuntimeError, match="no longer held; pull the day again"):
+        in_memory.chunks.take()  # read into the warehouse: freed, not kept for the load's length
 
 
 class GrowingFeed(MetersFeed):
@@ -299,7 +308,7 @@ def _ndjson_day(folder: Path, lines: list[str], held: bool = False) -> DayFiles:
     text = "".join(line + "\n" for line in lines)
     if not held:
         path.write_text(text, encoding="utf-8")
-    chunks = tuple(line.encode() for line in lines) if held else None
+    chunks = Held([line.encode() for line in lines]) if held else None
     file = DayFile(DAY, path, f"{TODAY_SPEC.path}#{DAY}", "http://test/", "0" * 64, len(text.encode()),
                    chunks=chunks)
     provenance = Provenance(TODAY_SPEC.source_name, "http://test/", dt.datetime.now(dt.UTC), "0" * 64,
