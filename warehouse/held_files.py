@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 
@@ -21,9 +22,11 @@ from fsspec import AbstractFileSystem
 
 from warehouse.db import sql_literal
 
+_NAME = re.compile(r'(?:file )?"?held[0-9a-f]{12}://page-0*(\d+)[.\w]*"?')
+
 
 class _Held(AbstractFileSystem):
-    """Read-only files named `part-000001.ndjson` …, one per chunk."""
+    """Read-only files named `page-000001.ndjson` …, one per chunk (a pulled page)."""
 
     cachable = False  # one per load, never looked up again
 
@@ -57,9 +60,9 @@ class _Held(AbstractFileSystem):
 
 @contextlib.contextmanager
 def held_files(con: duckdb.DuckDBPyConnection, chunks: Sequence[bytes], suffix: str) -> Iterator[str]:
-    """The SQL list of file names (`['held…://part-000001…', …]`) under which DuckDB reads `chunks`."""
+    """The SQL list of file names (`['held…://page-000001…', …]`) under which DuckDB reads `chunks`."""
     protocol = f"held{uuid.uuid4().hex[:12]}"
-    files = {f"part-{number:06d}{suffix}": chunk for number, chunk in enumerate(chunks, 1)}
+    files = {f"page-{number:06d}{suffix}": chunk for number, chunk in enumerate(chunks, 1)}
     held = _Held(protocol)
     held.files = files
     con.register_filesystem(held)
@@ -67,3 +70,12 @@ def held_files(con: duckdb.DuckDBPyConnection, chunks: Sequence[bytes], suffix: 
         yield "[" + ", ".join(sql_literal(f"{protocol}://{name}") for name in files) + "]"
     finally:
         con.unregister_filesystem(protocol)
+
+
+def plain_names(message: str) -> str:
+    """DuckDB's `message` with each held file named as its page ("page 5 of the pull").
+
+    A pulled page holds at least one record (json_pages.py refuses a short page), so the Nth
+    chunk is the pull's page N.
+    """
+    return _NAME.sub(lambda match: f"page {int(match.group(1))} of the pull", message)

@@ -32,7 +32,7 @@ from connectors.spec import DatasetSpec
 from connectors.units import CONVERSIONS
 from warehouse.backend import next_load_seq
 from warehouse.db import quote_ident, sql_literal
-from warehouse.held_files import held_files
+from warehouse.held_files import held_files, plain_names
 from warehouse.in_key_order import out_of_order_groups
 from warehouse.raw import SQL_TYPES, ensure_meta, ensure_raw_table
 
@@ -156,7 +156,8 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile, path:
 
 
 def _unreadable(spec: DatasetSpec, file: DayFile, exc: duckdb.Error) -> Exception:
-    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    text = plain_names(str(exc)).strip()  # a held page by its number, not its in-memory name
+    first = text.splitlines()[0][:200] if text else type(exc).__name__
     return SourceRejected(spec.source_name, file.url, f"the {file.day} file cannot be read as "
                           f"{spec.format} ({first}); ask the department to publish it again, as "
                           "sources.yml describes it")

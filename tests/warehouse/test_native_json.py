@@ -335,6 +335,22 @@ def test_a_json_value_that_does_not_fit_its_type_is_quarantined_with_its_line(tm
         (2, "n/a", f"{DAY} 01:00:00"), (3, "102.0", "yesterday")]
 
 
+def test_a_broken_line_in_a_held_day_names_its_page_and_loads_nothing(tmp_path):
+    good = [json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01",
+                        "ts": f"{DAY} {h:02d}:00:00", "reading": 100.0 + h, "unit": "kWh"})
+            for h in range(6)]
+    lines = [*good[:4], '{"building_id": "MY-B0001", "meter_id": ', good[5]]  # page 5 cut short
+    with pytest.raises(SourceRejected) as caught:
+        load_days(tmp_path / "w.duckdb", _ndjson_day(tmp_path, lines, held=True), DAY)
+    message = str(caught.value)
+    assert "Malformed JSON in page 5 of the pull" in message, message
+    assert "held" not in message and "\n" not in message  # not DuckDB's name for it
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    assert con.execute(f"select count(*) from raw.{TABLE}").fetchone()[0] == 0
+    assert con.execute("select count(*) from meta.pending_loads").fetchone()[0] == 0
+    con.close()
+
+
 def test_a_renamed_json_field_refuses_the_day_naming_it(tmp_path):
     line = json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01", "ts": f"{DAY} 00:00:00",
                        "value": 1.0, "unit": "kWh"})
