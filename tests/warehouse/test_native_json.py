@@ -335,6 +335,22 @@ def test_a_json_value_that_does_not_fit_its_type_is_quarantined_with_its_line(tm
         (2, "n/a", f"{DAY} 01:00:00"), (3, "102.0", "yesterday")]
 
 
+def test_nan_and_infinity_readings_are_quarantined_not_loaded(tmp_path):
+    lines = [json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01",
+                         "ts": f"{DAY} {h:02d}:00:00", "reading": 100.0 + h, "unit": "kWh"})
+             for h in range(4)]
+    lines[1] = lines[1].replace('"reading": 101.0', '"reading": NaN')  # what DuckDB's reader takes
+    lines[2] = lines[2].replace('"reading": 102.0', '"reading": Infinity')
+    result, _ = load_days(tmp_path / "w.duckdb", _ndjson_day(tmp_path, lines, held=True), DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (4, 2, 2)
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    checks = [c for (c,) in con.execute("select failed_checks from meta.quarantine").fetchall()]
+    readings = con.execute(f"select reading from raw.{TABLE} order by ts").fetchall()
+    con.close()
+    assert len(checks) == 2 and all("readings are finite numbers" in c for c in checks), checks
+    assert readings == [(100.0,), (103.0,)]
+
+
 def test_a_broken_line_in_a_held_day_names_its_page_and_loads_nothing(tmp_path):
     good = [json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01",
                         "ts": f"{DAY} {h:02d}:00:00", "reading": 100.0 + h, "unit": "kWh"})
