@@ -72,6 +72,8 @@ def _cast(values: pd.Series, column: ColumnSpec) -> pd.Series:
     """Cast one published column; unparseable cells become NA (the caller finds them)."""
     if column.type in ("integer", "double"):
         numbers = _numbers(values)
+        # `inf`, `Infinity` and JSON's 1e400 parse as infinite floats: no statistic, a reject
+        numbers = numbers.mask(numbers.isin([float("inf"), float("-inf")]))
         if column.type == "integer":
             numbers = numbers.where(numbers == numbers.round())
             return numbers.astype("Float64").astype("Int64")

@@ -54,6 +54,13 @@ def test_words_and_json_booleans_are_still_rejects():
     assert list(frame["v"]) == [5.0]
 
 
+@pytest.mark.parametrize("cell", ["inf", "Infinity", "-inf", "∞", 1e400, float("-inf")])
+def test_infinite_numbers_are_rejects_not_values(cell):
+    frame, rejects = parse_records(spec(ColumnSpec("v", "值", "double")), [{"值": cell}, {"值": 5}])
+    assert [r.row_number for r in rejects] == [1] and "is not a valid double" in rejects[0].reason
+    assert list(frame["v"]) == [5.0]
+
+
 def test_integer_with_separator():
     frame, _ = parse_records(spec(ColumnSpec("n", "人数", "integer")), [{"人数": "1,024"}])
     assert frame["n"].iloc[0] == 1024
