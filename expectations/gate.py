@@ -24,6 +24,7 @@ from connectors.day_files import DayFiles
 from connectors.parse import ROW_NUMBER
 from connectors.result import FetchResult, Provenance
 from connectors.spec import DatasetSpec
+from expectations.derived import build_derived
 from expectations.rejection import explain_rejection
 from expectations.suites import SUITES_DIR, load_suite
 from expectations.validate import CheckRecord, Finding, validate_table
@@ -151,8 +152,7 @@ def check_staged(staged: Staged, con: duckdb.DuckDBPyConnection, suites_dir: Pat
     day = spec.partitions.column
     loaded = load_suite(spec.table_name, suites_dir, facts)
     try:
-        for table, query in loaded.prepare:  # derived once, read by several checks
-            con.execute(f"create or replace table {table} as {query.replace('{batch}', staged.view)}")
+        build_derived(con, loaded.prepare, staged.view)  # derived once, read by several checks
         outcome = validate_table(con, schema, view, loaded, identity=(day, *spec.primary_key),
                                  partition=day)
     finally:  # the view and its tables never outlive the check (they would reach the snapshot)

@@ -94,7 +94,7 @@ def ensure_declared_sources(con: duckdb.DuckDBPyConnection, project: Path) -> li
         if table in held[schema] or not source.columns:
             continue
         columns = [f'"{name}" {data_type}' for name, data_type in source.columns]
-        if not any(name == "_load_id" for name, _ in source.columns):  # a partitioned table
+        if not any(name == "_load_seq" for name, _ in source.columns):  # a partitioned table
             columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]  # declares its own
         con.execute(f"create schema if not exists {schema}")
         con.execute(f"create table {source.relation} ({', '.join(columns)})")

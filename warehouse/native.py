@@ -3,11 +3,12 @@
 A partitioned dataset (`partitions:` in sources.yml) is loaded in three steps, so its rows are
 written once, straight from the file into the raw table:
 
-1. `stage_day_files` inserts every file's rows into `raw.<table>` under a new, *pending* load id
-   (committed, so GX can read them through its own cursor). Nothing reads pending rows: the
-   current rows of a day are those of the load `meta.partitions` names for it, and a pending load
-   is named nowhere until step 3. Rows DuckDB cannot cast are kept with DuckDB's reason (its
-   rejects table) for quarantine; exact repeats of a row inside a file are dropped and counted.
+1. `stage_day_files` inserts every file's rows into `raw.<table>` under a new, *pending* load
+   number, `_load_seq` (committed, so GX can read them through its own cursor). Nothing reads
+   pending rows: the current rows of a day are those of the load `meta.partitions` names for it,
+   and a pending load is named nowhere until step 3. Rows DuckDB cannot cast are kept with
+   DuckDB's reason (its rejects table) for quarantine; exact repeats of a row inside a file are
+   dropped and counted.
 2. The gate validates the pending rows through the view `stage.<table>__<id>` (expectations/).
 3. `commit_staged`, inside the department's load transaction, deletes the quarantined rows and
    the rows of rejected days, and points `meta.partitions` at the new load for every accepted
@@ -82,9 +83,8 @@ def raw_table(spec: DatasetSpec) -> str:
 def of_load(staged: Staged, alias: str = "") -> str:
     """SQL true for the rows of the pending load: by its number, which no other load has.
 
-    Not by its id: that is a 50-character string on every row, compared row by row, where the
-    number is an integer whose row-group statistics let DuckDB skip every other load's rows
-    (0.3 s of a 10 M-row day alone, and it would grow with every day the table holds).
+    Day-file rows carry no load id (warehouse/raw.py, PARTITION_LINEAGE); the number is an
+    integer whose row-group statistics let DuckDB skip every other load's rows.
     """
     return f"{alias}_load_seq = {int(staged.load_seq)}"
 
@@ -100,7 +100,8 @@ def stage_day_files(con: duckdb.DuckDBPyConnection, fetched: DayFiles) -> Staged
     now = dt.datetime.now(dt.UTC)
     load_id = f"{spec.table_name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     # listed before any row is written: a run killed from here on leaves a known orphan
-    con.execute("insert into meta.pending_loads values (?, ?, ?)", [load_id, spec.source_name, now])
+    con.execute("insert into meta.pending_loads (load_id, source, started_at, load_seq) "
+                "values (?, ?, ?, ?)", [load_id, spec.source_name, now, load_seq])
     staged = Staged(spec, fetched, load_id, load_seq)
     try:
         for file in fetched.files:
@@ -143,8 +144,8 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged, file: DayFile, path:
         # the day and the load are literals, not parameters: DuckDB folds a literal once, where a
         # parameter is cast again on every row (0.5 s of a 10 M-row day)
         inserted = con.execute(
-            f"insert into {raw_table(spec)} ({', '.join(names)}, _load_id, _load_seq) "
-            f"select {', '.join(values)}, {sql_literal(staged.load_id)}, {int(staged.load_seq)} "
+            f"insert into {raw_table(spec)} ({', '.join(names)}, _load_seq) "
+            f"select {', '.join(values)}, {int(staged.load_seq)} "
             f"from {source}").fetchone()[0]
     except duckdb.Error as exc:  # not a CSV / Parquet / JSON file DuckDB can read at all
         raise _unreadable(spec, file, exc) from None
@@ -311,9 +312,10 @@ def discard_orphans(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
     run: loads are listed by dataset, not by table. Listing them costs nothing, where finding
     them in raw would scan it whole.
     """
-    for (load_id,) in con.execute("select load_id from meta.pending_loads where source = ?",
-                                  [spec.source_name]).fetchall():
-        con.execute(f"delete from {raw_table(spec)} where _load_id = ?", [load_id])
+    for load_id, load_seq in con.execute("select load_id, load_seq from meta.pending_loads "
+                                         "where source = ?", [spec.source_name]).fetchall():
+        if load_seq is not None:  # none: listed, then killed before its rows got a number
+            con.execute(f"delete from {raw_table(spec)} where _load_seq = ?", [load_seq])
         con.execute("delete from meta.pending_loads where load_id = ?", [load_id])
 
 
@@ -326,8 +328,8 @@ def discard_staged(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 def current_rows_sql(spec: DatasetSpec) -> str:
     """The current vintage of every day: what models and checks read (never pending rows)."""
-    return (f"select r.* from {raw_table(spec)} r join meta.partitions p "
-            f"on p.dataset = {sql_literal(spec.table_name)} and p.load_id = r._load_id "
+    return (f"select r.*, p.load_id as _load_id from {raw_table(spec)} r join meta.partitions p "
+            f"on p.dataset = {sql_literal(spec.table_name)} and p.load_seq = r._load_seq "
             f"and p.partition_day = r.{quote_ident(spec.partitions.column)}")
 
 

@@ -13,21 +13,21 @@ from warehouse.lake import connect_lake
 def half_loads(con) -> tuple[int, list[str]]:
     """In one snapshot: how many loads the log calls loaded, and those whose rows are not all in raw.
 
-    A load's rows carry its id, and the log counts what it wrote (day files: what it kept after
-    the gate), so the two agree for every committed load.
+    A load's rows carry its number, and the log counts what it wrote (day files: what it kept
+    after the gate), so the two agree for every committed load.
     """
     con.execute("begin transaction")  # one snapshot for the log and every table
     try:
-        logged = con.execute("select load_id, dataset, rows_loaded from meta.load_log "
+        logged = con.execute("select load_id, load_seq, dataset, rows_loaded from meta.load_log "
                              "where status = 'loaded'").fetchall()
-        held: dict[str, int] = {}
-        for dataset in sorted({d for _, d, _ in logged}):
-            held |= dict(con.execute(f"select _load_id, count(*) from raw.{quote_ident(dataset)} "
+        held: dict[int, int] = {}
+        for dataset in sorted({d for _, _, d, _ in logged}):
+            held |= dict(con.execute(f"select _load_seq, count(*) from raw.{quote_ident(dataset)} "
                                      "group by all").fetchall())
     finally:
         con.execute("commit")
-    return len(logged), [f"{load_id} ({dataset}): {loaded} rows logged, {held.get(load_id, 0)} in raw"
-                         for load_id, dataset, loaded in logged if held.get(load_id, 0) != loaded]
+    return len(logged), [f"{load_id} ({dataset}): {loaded} rows logged, {held.get(seq, 0)} in raw"
+                         for load_id, seq, dataset, loaded in logged if held.get(seq, 0) != loaded]
 
 
 def read_loop(conninfo: str, stop: threading.Event, seen: list, problems: list,

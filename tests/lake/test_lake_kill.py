@@ -25,8 +25,8 @@ from warehouse.lake import connect_lake
 DEPARTMENT = "buildings"
 
 
-def kill_when_pending(process: subprocess.Popen, reader) -> str:
-    """SIGKILL the writer once a pending load's rows are in raw (the gate then runs); its id.
+def kill_when_pending(process: subprocess.Popen, reader) -> tuple[str, int]:
+    """SIGKILL the writer once a pending load's rows are in raw (the gate then runs); its id and number.
 
     The load is listed before its rows are inserted, so the kill waits for the rows: the rerun
     must then remove them, which is what this test is about.
@@ -34,13 +34,13 @@ def kill_when_pending(process: subprocess.Popen, reader) -> str:
     deadline = time.monotonic() + 300
     while process.poll() is None and time.monotonic() < deadline:
         pending = reader.execute("""
-            select l.load_id from meta.pending_loads l
-            where exists (select 1 from raw.buildings__meter_readings r where r._load_id = l.load_id)
+            select l.load_id, l.load_seq from meta.pending_loads l
+            where exists (select 1 from raw.buildings__meter_readings r where r._load_seq = l.load_seq)
             """).fetchall()
         if pending:
             process.send_signal(signal.SIGKILL)
             process.communicate(timeout=60)
-            return pending[0][0]
+            return pending[0]
         time.sleep(0.01)
     process.kill()
     _, err = process.communicate(timeout=60)
@@ -55,14 +55,15 @@ def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
     reader = connect_lake(analyst.conninfo, read_only=True)
     try:
         with SourceServer(meters=small_meters()) as server:
-            killed = kill_when_pending(start(written.conninfo, DEPARTMENT, server, downloads), reader)
+            writer = start(written.conninfo, DEPARTMENT, server, downloads)
+            killed, killed_seq = kill_when_pending(writer, reader)
 
             # the lake as the kill left it: the load still pending with its rows in raw (not
             # committed in the instant before the kill), readable, and no reader sees the load
             assert reader.execute("select count(*) from meta.pending_loads where load_id = ?",
                                   [killed]).fetchone()[0] == 1, "the load committed before the kill"
-            assert reader.execute("select count(*) from raw.buildings__meter_readings where _load_id = ?",
-                                  [killed]).fetchone()[0] > 0
+            assert reader.execute("select count(*) from raw.buildings__meter_readings where _load_seq = ?",
+                                  [killed_seq]).fetchone()[0] > 0
             assert reader.execute("select count(*) from meta.load_log where load_id = ?",
                                   [killed]).fetchone()[0] == 0
             assert reader.execute("select count(*) from meta.partitions where load_id = ?",
@@ -71,7 +72,7 @@ def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
             for load_id, day, loaded, held in reader.execute("""
                     select p.load_id, p.partition_day, p.rows_loaded,
                            (select count(*) from raw.buildings__meter_readings r
-                            where r._load_id = p.load_id and r.reading_date = p.partition_day)
+                            where r._load_seq = p.load_seq and r.reading_date = p.partition_day)
                     from meta.partitions p""").fetchall():
                 assert held == loaded, (load_id, day)
 
@@ -88,8 +89,8 @@ def test_a_writer_killed_mid_load_leaves_the_lake_whole_and_the_rerun_exact(
     try:
         assert con.execute("select count(*) from meta.pending_loads").fetchone()[0] == 0
         # the killed load's rows are gone, and the rerun loaded each day exactly once
-        assert con.execute("select count(*) from raw.buildings__meter_readings where _load_id = ?",
-                           [killed]).fetchone()[0] == 0
+        assert con.execute("select count(*) from raw.buildings__meter_readings where _load_seq = ?",
+                           [killed_seq]).fetchone()[0] == 0
         for relation in raw_tables(mianyang_sources, [DEPARTMENT]):
             assert rows(con, relation) == rows(file, relation), relation
     finally:

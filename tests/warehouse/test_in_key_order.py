@@ -120,12 +120,12 @@ def _outcome(warehouse: Path) -> dict:
     try:
         load = con.execute("select rows_in, rows_loaded, rows_quarantined, rows_duplicate, "
                            "rows_rejected from meta.load_log where dataset = ?", [TABLE]).fetchall()
-        load_id = con.execute("select load_id from meta.partitions where dataset = ?", [TABLE]
-                              ).fetchone()[0]
+        load_seq = con.execute("select load_seq from meta.partitions where dataset = ?", [TABLE]
+                               ).fetchone()[0]
         return {
             "load": load,
             "rows": set(con.execute(f"select reading_date, meter_id, ts, reading from raw.{TABLE} "
-                                    "where _load_id = ?", [load_id]).fetchall()),
+                                    "where _load_seq = ?", [load_seq]).fetchall()),
             "quarantine": sorted(con.execute(
                 "select failed_checks, raw_values::varchar from meta.quarantine where dataset = ?",
                 [TABLE]).fetchall()),
@@ -133,7 +133,7 @@ def _outcome(warehouse: Path) -> dict:
                 "select check_kind, success, unexpected_count from meta.validation_results "
                 "where dataset = ?", [TABLE]).fetchall()),
             "out_of_order": len(con.execute(out_of_order_groups(
-                f"raw.{TABLE}", f"_load_id = '{load_id}'", ["reading_date", "meter_id"], "ts")
+                f"raw.{TABLE}", f"_load_seq = {load_seq}", ["reading_date", "meter_id"], "ts")
             ).fetchall()),
             "meter_days": con.execute(f"select count(distinct meter_id) from raw.{TABLE}").fetchone()[0],
         }

@@ -182,7 +182,8 @@ def test_a_later_pull_replaces_the_partition_with_more_rows_and_no_duplicates(hi
     assert partition(con)[:2] == (step.result.load_id, len(expected))
     assert step.result.load_id != history.steps["noon"].result.load_id
     # the noon pull stays in raw as the previous vintage, named by no partition
-    vintages = dict(con.execute(f"select _load_id, count(*) from raw.{TABLE} group by 1").fetchall())
+    vintages = dict(con.execute(f"select l.load_id, count(*) from raw.{TABLE} r join meta.load_log l "
+                                "on l.load_seq = r._load_seq group by 1").fetchall())
     assert vintages == {history.steps["noon"].result.load_id: len(so_far(DAY, NOON)),
                         step.result.load_id: len(expected)}
     con.close()

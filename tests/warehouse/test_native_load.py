@@ -109,6 +109,11 @@ def _current(con, day: dt.date | None = None) -> set[tuple]:
     return set(con.execute(spec_sql + " where reading_date = ?", [day]).fetchall())
 
 
+def _seq(con, load_id: str) -> int:
+    """The number a load's rows carry (day-file rows carry no id: meta.load_log maps the two)."""
+    return con.execute("select load_seq from meta.load_log where load_id = ?", [load_id]).fetchone()[0]
+
+
 def _partitions(con) -> dict[dt.date, tuple[str, int]]:
     return {d: (load_id, rows) for d, load_id, rows in con.execute(
         "select partition_day, load_id, rows_loaded from meta.partitions where dataset = ?",
@@ -192,8 +197,8 @@ def test_a_late_day_loads_on_its_own_and_leaves_the_earlier_days_alone(history):
     for day in new_days:
         assert _current(late, day) == expected_day(day, BUILDINGS).kept
     assert _current(late) - _current(first) == expected_days(new_days, BUILDINGS).kept
-    first_load = history.steps["first"].result.load_id
-    count = f"select count(*) from raw.{TABLE} where _load_id = ?"
+    first_load = _seq(first, history.steps["first"].result.load_id)
+    count = f"select count(*) from raw.{TABLE} where _load_seq = ?"
     assert late.execute(count, [first_load]).fetchone() == first.execute(count, [first_load]).fetchone()
     first.close()
     late.close()
@@ -211,8 +216,9 @@ def test_a_republished_day_becomes_a_new_vintage_of_that_day_only(history):
         {d: v for d, v in old.items() if d != REVISED_DAY}
 
     # the old rows stay in raw as the earlier vintage
-    old_vintage = after.execute(f"select count(*) from raw.{TABLE} where _load_id = ? "
-                                "and reading_date = ?", [old[REVISED_DAY][0], REVISED_DAY]).fetchone()[0]
+    old_vintage = after.execute(f"select count(*) from raw.{TABLE} where _load_seq = ? and "
+                                "reading_date = ?", [_seq(after, old[REVISED_DAY][0]), REVISED_DAY]
+                                ).fetchone()[0]
     assert old_vintage == old[REVISED_DAY][1] > 0
     # current rows: one vintage per day, the revised values for the revised day, same count
     duplicated = after.execute(f"select count(*) from (select reading_date, meter_id, ts from "
@@ -428,8 +434,8 @@ def test_a_load_that_fails_after_staging_leaves_no_pending_rows(tmp_path, monkey
     try:
         batch = stage_and_check(con, landing_days(tmp_path / "b", warehouse), day_b)
         staged = batch.staged
-        assert con.execute(f"select count(*) from raw.{TABLE} where _load_id = ?",
-                           [staged.load_id]).fetchone()[0] == 1920
+        assert con.execute(f"select count(*) from raw.{TABLE} where _load_seq = ?",
+                           [staged.load_seq]).fetchone()[0] == 1920
         with pytest.raises(OSError, match="No space left"):
             load_batches(con, [batch])
         discard_staged(con, staged)  # as the load task does when load_batches raises
@@ -438,7 +444,7 @@ def test_a_load_that_fails_after_staging_leaves_no_pending_rows(tmp_path, monkey
     finally:
         con.close()
     assert views == 0
-    assert _raw_count(warehouse, "_load_id = ?", [staged.load_id]) == 0
+    assert _raw_count(warehouse, "_load_seq = ?", [staged.load_seq]) == 0
     assert _raw_count(warehouse) == 1920  # day A, untouched
     con = connect(warehouse, read_only=True)
     assert sorted(_partitions(con)) == [day_a]
@@ -453,16 +459,59 @@ def test_rows_a_killed_run_staged_are_removed_by_the_next_stage(tmp_path):
     con = connect(warehouse)
     killed = stage_day_files(con, landing_days(landing, warehouse))
     con.close()  # the run dies here: no verdict, no commit, no discard
-    assert _raw_count(warehouse, "_load_id = ?", [killed.load_id]) == 1920
+    assert _raw_count(warehouse, "_load_seq = ?", [killed.load_seq]) == 1920
 
     result, batch = load_days(warehouse, landing_days(landing, warehouse), day)
     assert batch.staged.load_id != killed.load_id
-    assert _raw_count(warehouse, "_load_id = ?", [killed.load_id]) == 0
+    assert _raw_count(warehouse, "_load_seq = ?", [killed.load_seq]) == 0
     assert _raw_count(warehouse) == result.rows_loaded == 1920
     con = connect(warehouse, read_only=True)
     assert _current(con) == expected_day(day, 2).kept
     con.close()
 
+
+def test_a_warehouse_whose_day_rows_carry_load_ids_drops_them_on_the_next_load_losing_nothing(tmp_path):
+    """Day-file rows used to carry their load's id; the next stage drops the column.
+
+    A committed load keeps its rows and stays current; a killed load listed without a number
+    (as it was listed then) gets one from its rows, so the same stage still removes it.
+    """
+    warehouse, landing = tmp_path / "w.duckdb", tmp_path / "landing"
+    day_a, day_b = CLEAN[:2]
+    _land(landing, [day_a])
+    first, _ = load_days(warehouse, landing_days(landing, warehouse), day_a)
+    _land(landing, [day_b])
+    con = connect(warehouse)
+    killed = stage_day_files(con, landing_days(landing, warehouse))  # then the run dies
+    # the layout from before: every row with its load's id, pending loads listed by id alone
+    con.execute(f"alter table raw.{TABLE} add column _load_id varchar")
+    con.execute(f"""update raw.{TABLE} as r set _load_id = l.load_id
+                    from (select load_id, load_seq from meta.load_log union all
+                          select load_id, load_seq from meta.pending_loads) as l
+                    where l.load_seq = r._load_seq""")
+    con.execute("update meta.pending_loads set load_seq = null")
+    assert con.execute(f"select count(*) from raw.{TABLE} where _load_id = ?",
+                       [killed.load_id]).fetchone()[0] == 1920
+    con.close()
+
+    result, _ = load_days(warehouse, landing_days(landing, warehouse), day_b)
+    con = connect(warehouse, read_only=True)
+    try:
+        columns = [c for (c,) in con.execute(f"select column_name from duckdb_columns() where "
+                                             f"table_name = '{TABLE}' and schema_name = 'raw'").fetchall()]
+        assert "_load_id" not in columns and "_load_seq" in columns
+        assert con.execute("select count(*) from meta.pending_loads").fetchone()[0] == 0
+        orphans = con.execute(f"select count(*) from raw.{TABLE} where _load_seq = ?",
+                              [killed.load_seq]).fetchone()[0]
+        assert orphans == 0
+        assert _current(con) == expected_day(day_a, 2).kept | expected_day(day_b, 2).kept
+        # each current row names its load, through meta.partitions
+        named = dict(con.execute(f"select reading_date, any_value(_load_id) from "
+                                 f"({current_rows_sql(SPEC)}) group by all").fetchall())
+        assert named == {day_a: first.load_id, day_b: result.load_id}
+    finally:
+        con.close()
+    assert _raw_count(warehouse) == first.rows_loaded + result.rows_loaded == 2 * 1920
 
 # -- hostile manifests ---------------------------------------------------------------------------
 
