@@ -352,6 +352,22 @@ def test_nan_and_infinity_readings_are_quarantined_not_loaded(tmp_path):
     assert readings == [(100.0,), (103.0,)]
 
 
+def test_a_reading_off_the_15_minute_grid_by_any_fraction_is_quarantined(tmp_path):
+    times = ["00:00:00", "00:15:00.000001", "00:30:30", "00:37:00", "00:45:00", "01:00:00"]
+    lines = [json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01", "ts": f"{DAY} {t}",
+                         "reading": 100.0 + k, "unit": "kWh"}) for k, t in enumerate(times)]
+    result, _ = load_days(tmp_path / "w.duckdb", _ndjson_day(tmp_path, lines), DAY)
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    aside = con.execute("select raw_values ->> 'ts', failed_checks from meta.quarantine order by 1"
+                        ).fetchall()
+    kept = con.execute(f"select strftime(ts, '%H:%M:%S') from raw.{TABLE} order by ts").fetchall()
+    con.close()
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (6, 3, 3)
+    assert [ts.split(" ")[1] for ts, _ in aside] == ["00:15:00.000001", "00:30:30", "00:37:00"]
+    assert all("readings on the 15-minute grid" in checks for _, checks in aside), aside
+    assert kept == [("00:00:00",), ("00:45:00",), ("01:00:00",)]
+
+
 def test_a_broken_line_in_a_held_day_names_its_page_and_loads_nothing(tmp_path):
     good = [json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01",
                         "ts": f"{DAY} {h:02d}:00:00", "reading": 100.0 + h, "unit": "kWh"})
