@@ -282,21 +282,25 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
         if not exact and not con.execute("select count(*) from _repeated").fetchone()[0]:
             return
         match = " and ".join(f"t.{quote_ident(k)} is not distinct from d.{quote_ident(k)}" for k in key)
-        clashing = con.execute(f"select to_json(t) from {table} t join _repeated d on {match} "
-                               f"where {of_load(staged, 't.')} and d.versions > 1").fetchall()
+        by_key = ", ".join(f"t.{quote_ident(k)}" for k in key)
+        # one join finds every row to drop: each copy of a clash (read, to set it aside) and
+        # every copy of an exact repeat but its first
+        con.execute(f"""
+            create or replace temp table _dropped as
+            select t.rowid as row_id, if(d.versions > 1, to_json(t), null) as clash
+            from {table} t join _repeated d on {match}
+            where {of_load(staged, "t.")}
+            qualify d.versions > 1 or row_number() over (partition by {by_key} order by t.rowid) > 1""")
+        clashing = con.execute("select clash from _dropped where clash is not null").fetchall()
         for (raw,) in clashing:
             row = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}  # not lineage
             shown = ", ".join(f"{k}={row.get(k)}" for k in key)
             staged.rejects.append(Reject(dt.date.fromisoformat(str(row[key[0]])), None, row,
                                          f"{CLASH}: {shown} published more than once with "
                                          "different values"))
-        by_key = ", ".join(f"t.{quote_ident(k)}" for k in key)
-        con.execute(f"""
-            delete from {table} where rowid in (
-                select t.rowid from {table} t join _repeated d on {match}
-                where {of_load(staged, "t.")}
-                qualify d.versions > 1 or row_number() over (partition by {by_key} order by t.rowid) > 1)""")
+        con.execute(f"delete from {table} where rowid in (select row_id from _dropped)")
     finally:
+        con.execute("drop table if exists _dropped")
         con.execute("drop table if exists _repeated")
         con.execute("drop table if exists _suspects")
     staged.duplicates += exact
@@ -379,13 +383,14 @@ def _set_aside(con: duckdb.DuckDBPyConnection, staged: Staged, failed_keys: dict
                         columns=[*key, "_checks"])
     match = " and ".join(f"t.{quote_ident(k)} is not distinct from f.{quote_ident(k)}" for k in key)
     con.register("_failed", keys)
-    try:
-        rows = con.execute(f"select to_json(t), f._checks from {table} t join _failed f on {match} "
-                           f"where {load}").fetchall()
-        con.execute(f"delete from {table} where rowid in (select t.rowid from {table} t "
-                    f"join _failed f on {match} where {load})")
+    try:  # one join finds the rows, to read and to delete (a second one cost 0.08 s a 10 M-row day)
+        con.execute(f"create or replace temp table _aside as select t.rowid as row_id, to_json(t) as "
+                    f"record, f._checks from {table} t join _failed f on {match} where {load}")
+        rows = con.execute("select record, _checks from _aside").fetchall()
+        con.execute(f"delete from {table} where rowid in (select row_id from _aside)")
     finally:
         con.unregister("_failed")
+        con.execute("drop table if exists _aside")
     aside = []
     for raw, checks in rows:
         row = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
