@@ -26,8 +26,8 @@ from expectations.gate import Batch, QuarantinedRow
 from warehouse.backend import next_load_seq, retry_on_conflict
 from warehouse.db import quote_ident, transaction
 from warehouse.errors import AccountingError
-from warehouse.native import apply_verdict, point_partitions
-from warehouse.raw import ensure_meta, ensure_raw_table
+from warehouse.native import SET_ASIDE, apply_verdict, point_partitions
+from warehouse.raw import NATIVE_ROW_HASH, ensure_meta, ensure_raw_table
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | None) 
                 [load_id, load_seq, run_id, spec.department, spec.table_name, status, prov.url,
                  prov.sha256, prov.fetched_at, now, rows_in, inserted, quarantined, unchanged,
                  batch.duplicates, rejected, batch.rejected_reason])
-    _record_validation(con, batch, load_id, status)
+    _record_validation(con, batch, load_id, status, quarantined > 0)
     log.info("%s: %s; %d in, %d loaded, %d quarantined, %d unchanged, %d duplicate, %d rejected",
              table, status, rows_in, inserted, quarantined, unchanged, batch.duplicates, rejected)
     return result
@@ -165,7 +165,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | Non
     verdict = apply_verdict(con, staged, batch.failed_keys, batch.rejected_days, reject_all)
     status = "rejected" if reject_all else "loaded"
     loaded = sum(verdict.loaded_by_day.values())
-    quarantined = len(verdict.quarantined)
+    quarantined = verdict.quarantined
     rows_in, duplicates, rejected = staged.rows_in, staged.duplicates, verdict.rejected_rows
     if rows_in != loaded + quarantined + duplicates + rejected:
         raise AccountingError(
@@ -177,8 +177,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | Non
     ) or None
     if quarantined:
         batch.quarantined = [QuarantinedRow(r.row_number, {"day": str(r.day), **r.raw}, (r.reason,))
-                             for r in verdict.quarantined]
-        _quarantine(con, batch, staged.load_id, now)
+                             for r in verdict.rejects]
+        _quarantine(con, batch, staged.load_id, now, verdict.set_aside)
     kept = point_partitions(con, staged, verdict.loaded_by_day, now)
     if kept:  # loaded as a vintage, but the complete day it would have replaced stays current
         detail = "; ".join(filter(None, [detail, "not current: " + ", ".join(map(str, kept)) +
@@ -192,7 +192,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str | Non
                 [staged.load_id, staged.load_seq, run_id, spec.department, spec.table_name, status,
                  prov.url, prov.sha256, prov.fetched_at, now, rows_in, loaded, quarantined, 0,
                  duplicates, rejected, detail])
-    _record_validation(con, batch, staged.load_id, status)
+    _record_validation(con, batch, staged.load_id, status, quarantined > 0)
     log.info("raw.%s: %s; %d in, %d loaded (%d day(s)), %d quarantined, %d duplicate, %d rejected",
              spec.table_name, status, rows_in, loaded, len(verdict.loaded_by_day), quarantined,
              duplicates, rejected)
@@ -229,14 +229,15 @@ def _insert_new_vintages(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: 
         con.unregister("_incoming")
 
 
-def _record_validation(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, status: str) -> None:
+def _record_validation(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, status: str,
+                       quarantined: bool) -> None:
     """Keep what the suite said about this batch: one row per expectation, and GX's document."""
     if not batch.checks:
         return
     failed = [c for c in batch.checks if not c.success]
     errors = sum(c.severity == "error" for c in failed)
     warns = sum(c.severity == "warn" for c in failed)
-    outcome = ("rejected" if status == "rejected" else "quarantined" if batch.quarantined
+    outcome = ("rejected" if status == "rejected" else "quarantined" if quarantined
                else "warned" if warns else "passed")
     at = batch.validated_at or dt.datetime.now(dt.UTC)
     con.execute("insert into meta.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -258,31 +259,54 @@ def _record_validation(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: st
         con.unregister("_checks")
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, now: dt.datetime) -> None:
-    """Upsert the batch's rejected rows in one statement (row-by-row inserts take minutes at 10^4)."""
+def _quarantine(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, now: dt.datetime,
+                set_aside: int = 0) -> None:
+    """Upsert the batch's rejected rows in one statement (row-by-row inserts take minutes at 10^4).
+
+    A row's hash is the md5 of its record as JSON, which makes a record seen again one row. A
+    parsed batch hashes the JSON Python writes. A natively loaded one (day files) hashes the JSON
+    DuckDB writes (`json()`, whoever wrote the record): its rows refused in Python (cast, clash)
+    and those the gate set aside in DuckDB (`set_aside` rows in native.SET_ASIDE) hash alike.
+    """
     spec, prov = batch.spec, batch.provenance
-    records = {}
-    for row in batch.quarantined:
+    native = batch.staged is not None
+    records = []
+    for order, row in enumerate(batch.quarantined):
         raw_json = json.dumps(row.raw, ensure_ascii=False, sort_keys=True)
-        row_hash = hashlib.md5(raw_json.encode()).hexdigest()
-        # the same record twice in one statement would break ON CONFLICT: keep the first
-        records.setdefault(row_hash, (spec.table_name, row_hash, _row_key(spec, row.raw),
-                                      row.row_number, prov.url, "; ".join(row.failed_checks),
-                                      raw_json, load_id, now, now))
-    frame = pd.DataFrame(list(records.values()), columns=[
-        "dataset", "row_hash", "row_key", "row_number", "source_url", "failed_checks",
-        "raw_values", "load_id", "first_seen_at", "last_seen_at"])
-    con.register("_quarantined", frame)
+        row_hash = None if native else hashlib.md5(raw_json.encode()).hexdigest()
+        records.append((order, row_hash, _row_key(spec, row.raw), row.row_number,
+                        "; ".join(row.failed_checks), raw_json))
+    frame = pd.DataFrame(records, columns=["ord", "row_hash", "row_key", "row_number",
+                                           "failed_checks", "raw_values"])
+    parts = []
+    if records:
+        parts.append("select ord, row_hash, row_key, cast(row_number as bigint) as row_number, "
+                     "failed_checks, cast(raw_values as varchar) as raw_values from _quarantined")
+    if set_aside:
+        parts.append(f"select {len(records)} + row_number() over () as ord, null as row_hash, row_key, "
+                     "cast(null as bigint) as row_number, checks as failed_checks, "
+                     f"cast(record as varchar) as raw_values from {SET_ASIDE}")
+    row_hash = NATIVE_ROW_HASH if native else "row_hash"
+    if records:
+        con.register("_quarantined", frame)
     try:
-        con.execute("""
+        # the same record twice in one statement would break the merge: keep the first
+        con.execute(f"""
             merge into meta.quarantine as t
-            using _quarantined as s
+            using (select ?::varchar as dataset, {row_hash} as row_hash, row_key, row_number,
+                          ?::varchar as source_url, failed_checks, raw_values,
+                          ?::varchar as load_id, ?::timestamptz as now
+                   from ({" union all ".join(parts)}) as q
+                   qualify row_number() over (partition by {row_hash} order by ord) = 1) as s
             on t.dataset = s.dataset and t.row_hash = s.row_hash
-            when matched then update set last_seen_at = s.last_seen_at,
+            when matched then update set last_seen_at = s.now,
                 failed_checks = s.failed_checks, replayed_at = null, replay_load_id = null
             when not matched then insert values (
                 s.dataset, s.row_hash, s.row_key, s.row_number, s.source_url, s.failed_checks,
-                cast(s.raw_values as json), s.load_id, s.first_seen_at, s.last_seen_at, null, null)
-        """)
+                cast(s.raw_values as json), s.load_id, s.now, s.now, null, null)
+        """, [spec.table_name, prov.url, load_id, now])
     finally:
-        con.unregister("_quarantined")
+        if records:
+            con.unregister("_quarantined")
+        if set_aside:
+            con.execute(f"drop table if exists {SET_ASIDE}")

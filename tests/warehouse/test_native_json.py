@@ -449,3 +449,37 @@ def test_the_day_so_far_is_not_a_day_short_of_readings(history):
     whole_day = {e: ok for e, ok in checks.items() if "96 readings a day" in e or "stuck all day" in e}
     assert len(whole_day) == 2 and all(whole_day.values())
     assert len(checks) > 10
+
+
+def test_a_record_quarantined_before_the_hash_moved_to_duckdb_stays_one_row_when_seen_again(tmp_path):
+    """A warehouse from before: day-file rows carry load ids, quarantine hashes Python's JSON.
+
+    Its next load drops the ids and rehashes; the same bad record published again then updates
+    its quarantine row, as before, instead of adding a second one.
+    """
+    warehouse = tmp_path / "w.duckdb"
+    lines = [json.dumps({"building_id": "MY-B0001", "meter_id": "MY-B0001-E01",
+                         "ts": f"{DAY} {h:02d}:00:00", "reading": 100.0 + h, "unit": "kWh"})
+             for h in range(4)]
+    lines[1] = lines[1].replace('"reading": 101.0', '"reading": NaN')
+    (tmp_path / "a").mkdir()
+    load_days(warehouse, _ndjson_day(tmp_path / "a", lines), DAY)
+    con = connect(warehouse)
+    con.execute(f"alter table raw.{TABLE} add column _load_id varchar")
+    (raw, first_seen) = con.execute("select raw_values::varchar, first_seen_at from meta.quarantine"
+                                    ).fetchone()
+    python_json = json.dumps(json.loads(raw), ensure_ascii=False, sort_keys=True)
+    con.execute("update meta.quarantine set row_hash = ?", [hashlib.md5(python_json.encode()).hexdigest()])
+    con.close()
+
+    republished = [*lines, lines[3].replace("03:00:00", "04:00:00").replace("103.0", "104.0")]
+    (tmp_path / "b").mkdir()
+    result, _ = load_days(warehouse, _ndjson_day(tmp_path / "b", republished), DAY)
+    con = connect(warehouse, read_only=True)
+    rows = con.execute("select row_hash, md5(json(raw_values)::varchar), first_seen_at, last_seen_at "
+                       "from meta.quarantine").fetchall()
+    con.close()
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (5, 4, 1)
+    assert len(rows) == 1, rows
+    row_hash, duckdb_hash, first, last = rows[0]
+    assert row_hash == duckdb_hash and first == first_seen < last
