@@ -187,7 +187,9 @@ def _reader(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile, pa
             source = f"read_parquet({path})"
             described = source
         else:  # every field read as text, so a value of the wrong type is a reject, not an error
-            described = f"read_json({path}, format = 'newline_delimited')"
+            # the fields are those of the first page's records (up to 20,480): sampling up to 32
+            # pages, DuckDB's default, took 0.14 s of a held day of 96 pages
+            described = f"read_json({path}, format = 'newline_delimited', maximum_sample_files = 1)"
             text = ", ".join(f"{sql_literal(c.source_field)}: 'VARCHAR'" for c in mapped)
             source = f"read_json({path}, format = 'newline_delimited', columns = {{{text}}})"
         header = [r[0] for r in con.execute(f"describe select * from {described}").fetchall()]
