@@ -9,6 +9,7 @@ back. Each batch that arrived leaves one row in `meta.load_log` and its validati
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -308,5 +309,6 @@ def _quarantine(con: duckdb.DuckDBPyConnection, batch: Batch, load_id: str, now:
     finally:
         if records:
             con.unregister("_quarantined")
-        if set_aside:
-            con.execute(f"drop table if exists {SET_ASIDE}")
+        if native:  # after a failed merge the transaction is aborted and its rollback drops it
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"drop table if exists {SET_ASIDE}")

@@ -32,7 +32,7 @@ from connectors.errors import SourceRejected
 from connectors.spec import DatasetSpec
 from connectors.units import CONVERSIONS
 from warehouse.backend import next_load_seq
-from warehouse.db import quote_ident, sql_literal
+from warehouse.db import quote_ident, sql_literal, transaction
 from warehouse.held_files import held_files, plain_names
 from warehouse.in_key_order import out_of_order_groups
 from warehouse.raw import SQL_TYPES, ensure_meta, ensure_raw_table
@@ -286,21 +286,23 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
         match = " and ".join(f"t.{quote_ident(k)} is not distinct from d.{quote_ident(k)}" for k in key)
         by_key = ", ".join(f"t.{quote_ident(k)}" for k in key)
         # one join finds every row to drop: each copy of a clash (read, to set it aside) and
-        # every copy of an exact repeat but its first
-        con.execute(f"""
-            create or replace temp table _dropped as
-            select t.rowid as row_id, if(d.versions > 1, to_json(t), null) as clash
-            from {table} t join _repeated d on {match}
-            where {of_load(staged, "t.")}
-            qualify d.versions > 1 or row_number() over (partition by {by_key} order by t.rowid) > 1""")
-        clashing = con.execute("select clash from _dropped where clash is not null").fetchall()
+        # every copy of an exact repeat but its first. Row ids hold inside one transaction only
+        # (a checkpoint may renumber them).
+        with transaction(con):
+            con.execute(f"""
+                create or replace temp table _dropped as
+                select t.rowid as row_id, if(d.versions > 1, to_json(t), null) as clash
+                from {table} t join _repeated d on {match}
+                where {of_load(staged, "t.")}
+                qualify d.versions > 1 or row_number() over (partition by {by_key} order by t.rowid) > 1""")
+            con.execute(f"delete from {table} where rowid in (select row_id from _dropped)")
+            clashing = con.execute("select clash from _dropped where clash is not null").fetchall()
         for (raw,) in clashing:
             row = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}  # not lineage
             shown = ", ".join(f"{k}={row.get(k)}" for k in key)
             staged.rejects.append(Reject(dt.date.fromisoformat(str(row[key[0]])), None, row,
                                          f"{CLASH}: {shown} published more than once with "
                                          "different values"))
-        con.execute(f"delete from {table} where rowid in (select row_id from _dropped)")
     finally:
         con.execute("drop table if exists _dropped")
         con.execute("drop table if exists _repeated")
@@ -411,8 +413,11 @@ def _set_aside(con: duckdb.DuckDBPyConnection, staged: Staged, failed_keys: dict
         con.execute(f"create or replace temp table {SET_ASIDE} as select t.rowid as row_id, "
                     f"{record} as record, {row_key} as row_key, f._checks as checks "
                     f"from {table} t join _failed f on {match} where {load}")
-        return con.execute(f"delete from {table} where rowid in (select row_id from {SET_ASIDE})"
-                           ).fetchone()[0]
+        moved = con.execute(f"delete from {table} where rowid in (select row_id from {SET_ASIDE})"
+                            ).fetchone()[0]
+        if not moved:  # nothing for the quarantine to read
+            con.execute(f"drop table {SET_ASIDE}")
+        return moved
     finally:
         con.unregister("_failed")
 

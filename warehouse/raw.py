@@ -209,6 +209,8 @@ def _drop_partition_load_ids(con: duckdb.DuckDBPyConnection, table: str) -> None
     earlier in this run by another dataset of the table) gets its number in meta.pending_loads
     first, so it can still be discarded, by number, as every load is now. The table's quarantined
     records are hashed as they are hashed since (NATIVE_ROW_HASH): one seen again stays one row.
+    Views over the table (the staging model) still select the column and would fail when read:
+    they are dropped, and the build that follows the load in every run re-creates them.
     """
     held = con.execute("select count(*) from duckdb_columns() where schema_name = 'raw' and "
                        "table_name = ? and column_name = '_load_id' and "
@@ -224,6 +226,10 @@ def _drop_partition_load_ids(con: duckdb.DuckDBPyConnection, table: str) -> None
             where p.load_id = r._load_id and p.load_seq is null""")
         con.execute(f"alter table {raw} drop column _load_id")
         con.execute(f"update meta.quarantine set row_hash = {NATIVE_ROW_HASH} where dataset = ?", [table])
+        for schema, view in con.execute(
+                "select schema_name, view_name from duckdb_views() where not internal and "
+                "database_name = current_database() and contains(sql, ?)", [table]).fetchall():
+            con.execute(f"drop view {quote_ident(schema)}.{quote_ident(view)}")
 
 
 def check_contract(config: SourcesConfig, declared: dict[str, tuple[tuple[str, str], ...]]) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -43,6 +44,7 @@ from tests.warehouse.native_support import (
 from warehouse.db import connect
 from warehouse.load import LoadResult, load_batches
 from warehouse.native import current_rows_sql, discard_staged, stage_day_files
+from warehouse.raw import ensure_meta
 
 # 4 buildings from 30 January: the first load's 8 days hold every fault the loader handles (see the
 # guard in the first test), and 5 February is published 5 days late, after the days that follow it.
@@ -341,6 +343,45 @@ def test_a_row_duckdb_cannot_cast_is_quarantined_with_duckdbs_reason(tmp_path):
     assert kept == expected - lost  # the rest of the day loads, values and all
 
 
+def test_a_quarantine_that_cannot_be_written_raises_its_own_error_and_loads_nothing(tmp_path):
+    """A quarantine write that fails reports its own error, not its cleanup's.
+
+    It fails inside the load's transaction (a constraint here; a full disk in life), and the
+    cleanup after it cannot run in the aborted transaction.
+    """
+    warehouse, day = tmp_path / "w.duckdb", CLEAN[0]
+    path = _land(tmp_path / "landing", [day])[day]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[7].rstrip("\n").split(",")
+    fields[2] = fields[2].replace(":00", ":07", 1)  # 7 minutes off the grid: the gate sets it aside
+    lines[7] = ",".join(fields) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    con = connect(warehouse)
+    ensure_meta(con)  # then the same table, but refusing every record
+    ddl = con.execute("select sql from duckdb_tables() where schema_name = 'meta' and "
+                      "table_name = 'quarantine'").fetchone()[0]
+    con.execute("drop table meta.quarantine")
+    body = ddl.rstrip().rstrip(";")
+    assert body.endswith(")")
+    con.execute(body[:-1] + ", check (failed_checks = 'none'))")
+    con.close()
+
+    with pytest.raises(duckdb.ConstraintException, match="CHECK constraint failed"):
+        load_days(warehouse, landing_days(tmp_path / "landing", warehouse), day)
+    con = connect(warehouse)
+    try:  # nothing committed: the staged rows wait as a listed pending load, read by no one
+        assert con.execute("select count(*) from meta.load_log").fetchone()[0] == 0
+        assert con.execute("select count(*) from meta.pending_loads").fetchone()[0] == 1
+        assert _current(con) == set()
+        con.execute("drop table meta.quarantine")
+        con.execute(ddl)  # the disk has room again
+    finally:
+        con.close()
+    result, _ = load_days(warehouse, landing_days(tmp_path / "landing", warehouse), day)
+    assert (result.rows_loaded, result.rows_quarantined) == (1919, 1)
+    assert _raw_count(warehouse) == 1919  # the failed load's rows are gone, not loaded twice
+
+
 @pytest.fixture
 def renamed_header(tmp_path) -> tuple[Path, dt.date, SourceRejected]:
     """A good day, then a day whose file calls `reading` `value`, staged as the validate task does."""
@@ -490,6 +531,8 @@ def test_a_warehouse_whose_day_rows_carry_load_ids_drops_them_on_the_next_load_l
                           select load_id, load_seq from meta.pending_loads) as l
                     where l.load_seq = r._load_seq""")
     con.execute("update meta.pending_loads set load_seq = null")
+    con.execute("create schema if not exists staging")  # the staging model as it was then
+    con.execute(f"create view staging.stg_meters as select r._load_id from raw.{TABLE} as r")
     assert con.execute(f"select count(*) from raw.{TABLE} where _load_id = ?",
                        [killed.load_id]).fetchone()[0] == 1920
     con.close()
@@ -500,6 +543,9 @@ def test_a_warehouse_whose_day_rows_carry_load_ids_drops_them_on_the_next_load_l
         columns = [c for (c,) in con.execute(f"select column_name from duckdb_columns() where "
                                              f"table_name = '{TABLE}' and schema_name = 'raw'").fetchall()]
         assert "_load_id" not in columns and "_load_seq" in columns
+        # a view still selecting the column is dropped (the build re-creates it), not left broken
+        assert con.execute("select count(*) from duckdb_views() where view_name = 'stg_meters'"
+                           ).fetchone()[0] == 0
         assert con.execute("select count(*) from meta.pending_loads").fetchone()[0] == 0
         orphans = con.execute(f"select count(*) from raw.{TABLE} where _load_seq = ?",
                               [killed.load_seq]).fetchone()[0]
