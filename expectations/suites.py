@@ -84,6 +84,13 @@ def load_suite(dataset: str, suites_dir: Path = SUITES_DIR, params: dict | None 
             isinstance(n, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,30}", n) for n in prepare):
         raise SuiteError(str(path), "`meta.prepare` must map names (lowercase identifiers) to "
                          "queries over {batch}")
+    # the tables are built side by side, each after those it reads (expectations/derived.py):
+    # a query may read only tables declared before it
+    for number, (name, query) in enumerate(prepare.items()):
+        later = [n for n in list(prepare)[number:] if "{" + n + "}" in json.dumps(query)]
+        if later:
+            raise SuiteError(str(path), f"`meta.prepare.{name}` reads {{{later[0]}}}, which is not "
+                             "declared before it; declare each table after the tables it reads")
     batch = (params or {}).get("batch_table", f"stage.{dataset}")  # the gate names the batch
     params = {**(params or {}), **{name: f"{batch}__{name}" for name in prepare}}
     prepared = tuple((params[name], _substitute(query, params, path)) for name, query in prepare.items())

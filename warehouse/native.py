@@ -193,6 +193,12 @@ def _reader(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, file: DayFile, pa
             text = ", ".join(f"{sql_literal(c.source_field)}: 'VARCHAR'" for c in mapped)
             source = f"read_json({path}, format = 'newline_delimited', columns = {{{text}}})"
         header = [r[0] for r in con.execute(f"describe select * from {described}").fetchall()]
+        if spec.format != "parquet" and any(c.source_field not in header for c in mapped):
+            # a field every record of the first page omits (null, left out) may be in a later
+            # one: read every record of the day before calling the field renamed
+            described = (f"read_json({path}, format = 'newline_delimited', "
+                         "maximum_sample_files = -1, sample_size = -1)")
+            header = [r[0] for r in con.execute(f"describe select * from {described}").fetchall()]
         _check_header(spec, file, header, mapped)
         casts = ", ".join(f"try_cast({quote_ident(c.source_field)} as {SQL_TYPES[c.type]}) as "
                           f"{quote_ident(c.source_field)}" for c in mapped)

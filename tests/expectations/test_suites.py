@@ -83,3 +83,18 @@ def test_every_suite_checks_continuity_or_freshness_and_says_why(mianyang_source
             meta = e.get("meta") or {}
             if meta.get("check") in ("continuity", "freshness", "published_totals", "cross_dataset"):
                 assert meta.get("reason"), (spec.table_name, meta["check"])
+
+
+def test_a_derived_table_read_before_it_is_declared_is_refused(tmp_path):
+    """Derived tables are built side by side, each after the tables declared before it."""
+    prepare = {"late_reader": "select * from {totals}", "totals": "select count(*) from {batch}"}
+    (tmp_path / "d.json").write_text(json.dumps({"name": "d", "expectations": [],
+                                                 "meta": {"prepare": prepare}}), encoding="utf-8")
+    with pytest.raises(SuiteError, match=r"`meta.prepare.late_reader` reads \{totals\}, which is not "
+                                         "declared before it"):
+        load_suite("d", tmp_path)
+    prepare = {"totals": "select count(*) from {batch}", "reader": "select * from {totals}"}
+    (tmp_path / "d.json").write_text(json.dumps({"name": "d", "expectations": [],
+                                                 "meta": {"prepare": prepare}}), encoding="utf-8")
+    assert [table for table, _ in load_suite("d", tmp_path).prepare] == ["stage.d__totals",
+                                                                        "stage.d__reader"]

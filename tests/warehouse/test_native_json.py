@@ -391,6 +391,28 @@ def test_a_renamed_json_field_refuses_the_day_naming_it(tmp_path):
         load_days(tmp_path / "w.duckdb", _ndjson_day(tmp_path, [line]), DAY)
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["on disk", "in memory"])
+def test_a_field_the_first_page_leaves_out_is_not_taken_for_a_renamed_one(tmp_path, held):
+    """The fields are read from the first page; one it omits is looked for in the others."""
+    lines = [{"building_id": "MY-B0001", "meter_id": "MY-B0001-E01", "ts": f"{DAY} {h:02d}:00:00",
+              "reading": 100.0 + h, "unit": "kWh"} for h in range(3)]
+    del lines[0]["unit"]  # the first page (one record when held) has no unit at all
+    result, _ = load_days(tmp_path / "w.duckdb",
+                          _ndjson_day(tmp_path, [json.dumps(line) for line in lines], held), DAY)
+    # the record without a unit fails the suite's unit check; the others load
+    assert (result.status, result.rows_in, result.rows_loaded, result.rows_quarantined) == (
+        "loaded", 3, 2, 1)
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:
+        units = dict(con.execute(f"select ts, unit from raw.{TABLE}").fetchall())
+        (checks,) = con.execute("select failed_checks from meta.quarantine").fetchone()
+    finally:
+        con.close()
+    later = {dt.datetime.combine(DAY, dt.time(h)) for h in (1, 2)}
+    assert units == dict.fromkeys(later, "kWh")
+    assert "unit" in checks and "not_be_null" in checks
+
+
 def test_both_datasets_fill_one_raw_table_with_one_suite():
     assert TODAY_SPEC.table_name == SPEC.table_name == TABLE
     assert TODAY_SPEC.format == "json_api" and TODAY_SPEC.partitions.column == "reading_date"
