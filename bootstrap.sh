@@ -88,5 +88,10 @@ else
   # two workers by default (CARBONPEAK_TEST_WORKERS=0 runs in one process): the slow tests are
   # end-to-end runs that mostly wait on Prefect and subprocesses
   # the slowest tests are listed at the end: the suite is kept under ten minutes
-  exec .venv/bin/python -m pytest -n "${CARBONPEAK_TEST_WORKERS:-2}" --durations=15 "${@:2}"
+  # (the longest tests start first, tests/conftest.py RUN_FIRST; an idle worker takes tests
+  # queued for the other)
+  workers="${CARBONPEAK_TEST_WORKERS:-2}"
+  dist=()
+  if [ "$workers" != 0 ]; then dist=(--dist worksteal); fi
+  exec .venv/bin/python -m pytest -n "$workers" "${dist[@]}" --durations=15 "${@:2}"
 fi

@@ -199,12 +199,11 @@ def test_unit_slip_in_a_csv_is_quarantined_not_loaded(source_server, mianyang_so
 
 
 def test_revised_past_year_in_a_workbook_becomes_a_new_vintage(source_server, mianyang_sources,
-                                                                  tmp_path):
+                                                                  warehouse_copy):
     from tests.helpers import ingest_and_build
     from warehouse.db import connect
 
-    warehouse = tmp_path / "w.duckdb"
-    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+    warehouse = warehouse_copy  # the default scenario, loaded from a server with the same data
     source_server.set_faults(revise={"year": 2020, "field": "利用量", "factor": 1.1})
     results = ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
     waste = next(r for r in results if r.dataset == "waste__industrial_waste")

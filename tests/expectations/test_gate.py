@@ -10,7 +10,7 @@ import json
 
 from connectors.json_api import fetch_json_api
 from source_server import energy_data
-from tests.helpers import build, check, fingerprint, ingest_and_build
+from tests.helpers import build, check, fingerprint
 from warehouse.db import connect
 from warehouse.load import load_batches
 
@@ -60,12 +60,11 @@ def test_duplicated_records_load_once(source_server, mianyang_sources, tmp_path)
 
 
 def test_unit_slip_quarantines_every_row_and_keeps_the_previous_data(source_server, mianyang_sources,
-                                                                     tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+                                                                     warehouse_copy):
+    warehouse = warehouse_copy  # the default scenario, loaded from a server with the same data
     # 万千瓦 published as 千瓦 (×10 000): every row out of range
     source_server.set_faults(scale_field={"capacity_10mw": 10_000})
-    batch = check(fetch(mianyang_sources, source_server, "power_capacity"), tmp_path / "w.duckdb")
+    batch = check(fetch(mianyang_sources, source_server, "power_capacity"), warehouse)
     too_large = [r for r in energy_data.power_capacity() if r["capacity_10mw"] * 10 * 10_000 > 100_000]
     assert len(batch.quarantined) == len(too_large) > 80  # zero-capacity years still pass
     con = connect(warehouse)
@@ -77,13 +76,12 @@ def test_unit_slip_quarantines_every_row_and_keeps_the_previous_data(source_serv
     assert value == 218.7
 
 
-def test_failing_batch_is_not_loaded_and_old_data_stays(source_server, mianyang_sources, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+def test_failing_batch_is_not_loaded_and_old_data_stays(source_server, mianyang_sources, warehouse_copy):
+    warehouse = warehouse_copy  # the default scenario, loaded from a server with the same data
     before = fingerprint(warehouse)
 
     source_server.set_faults(empty=True)  # the department's export came out empty
-    batch = check(fetch(mianyang_sources, source_server, "gdp"), tmp_path / "w.duckdb")
+    batch = check(fetch(mianyang_sources, source_server, "gdp"), warehouse)
     assert batch.rejected_reason and "expect_table_row_count_to_be_between" in batch.rejected_reason
 
     con = connect(warehouse)

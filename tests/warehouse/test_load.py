@@ -45,9 +45,9 @@ def test_rerun_leaves_every_row_count_unchanged(source_server, mianyang_sources,
     assert checked == datasets  # ... but the time each source was asked is kept
 
 
-def test_revised_past_value_wins_and_the_old_vintage_is_kept(source_server, mianyang_sources, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+def test_revised_past_value_wins_and_the_old_vintage_is_kept(source_server, mianyang_sources,
+                                                             warehouse_copy):
+    warehouse = warehouse_copy  # the default scenario, loaded from a server with the same data
     source_server.set_faults(revise={"year": 2020, "field": "gdp_2020_prices_100m_cny", "factor": 1.01})
     results = ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
     gdp = next(r for r in results if r.dataset == "energy__gdp")
@@ -62,9 +62,8 @@ def test_revised_past_value_wins_and_the_old_vintage_is_kept(source_server, mian
     assert current == pytest.approx(3040.1e8)
 
 
-def test_a_failure_in_one_batch_writes_nothing_at_all(source_server, mianyang_sources, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    ingest_and_build(mianyang_sources, source_server.url, source_server.token, warehouse)
+def test_a_failure_in_one_batch_writes_nothing_at_all(source_server, mianyang_sources, warehouse_copy):
+    warehouse = warehouse_copy  # the default scenario, loaded from a server with the same data
     before = fingerprint(warehouse)
     source_server.set_faults(revise={"year": 2024, "field": "capacity_10mw", "factor": 2})
     batches = fetch_and_check(mianyang_sources, source_server.url, source_server.token, warehouse)
