@@ -10,6 +10,7 @@ echoes them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -45,10 +46,17 @@ class RetryPolicy:
 class FileResponse:
     url: str
     payload: bytes | None  # None when the server answered 304 Not Modified
-    sha256: str | None
     etag: str | None
     last_modified: str | None
     content_type: str | None = None  # as the server declared it (an HTML login page says text/html)
+
+    @functools.cached_property
+    def sha256(self) -> str | None:
+        """The body's sha256 (None for a 304), computed when first asked for.
+
+        A paged pull hashes its day, not each page: a page's hash cost as much CPU as receiving it.
+        """
+        return None if self.payload is None else hashlib.sha256(self.payload).hexdigest()
 
 
 def make_session(token: str | None) -> requests.Session:
@@ -89,10 +97,9 @@ def get_file(session: requests.Session, url: str, *, source: str, policy: RetryP
     response, payload = _get(session, url, params or {}, source=source, policy=policy, headers=headers)
     content_type = response.headers.get("Content-Type")
     if response.status_code == 304:
-        return FileResponse(response.url, None, None, etag, last_modified, content_type)
-    return FileResponse(response.url, payload, hashlib.sha256(payload).hexdigest(),
-                        response.headers.get("ETag"), response.headers.get("Last-Modified"),
-                        content_type)
+        return FileResponse(response.url, None, etag, last_modified, content_type)
+    return FileResponse(response.url, payload, response.headers.get("ETag"),
+                        response.headers.get("Last-Modified"), content_type)
 
 
 @dataclass(frozen=True)
@@ -235,9 +242,16 @@ def _answer(response: requests.Response, source: str, shown: str, policy: RetryP
 
 
 def _read_body(response: requests.Response, source: str, shown: str, cap: int) -> bytes:
-    """Read a streamed body, refusing it as soon as it passes `cap` bytes (decompressed)."""
+    """Read a streamed body, refusing it as soon as it passes `cap` bytes (decompressed).
+
+    A plain body of a declared length (already checked against `cap`) is read in one call:
+    in 64 KB pieces a paged pull spent as long joining them as receiving them.
+    """
+    declared = response.headers.get("Content-Length", "")
+    plain = response.headers.get("Content-Encoding", "identity").lower() == "identity"
+    step = int(declared) if plain and declared.isdigit() and 0 < int(declared) <= cap else CHUNK_BYTES
     chunks, size = [], 0
-    for chunk in response.iter_content(CHUNK_BYTES):
+    for chunk in response.iter_content(step):
         size += len(chunk)
         if size > cap:  # a chunked or lying body: stop here, the rest is never read
             raise _too_large(source, shown, cap, f"more than {cap:,} bytes arrived")

@@ -430,7 +430,7 @@ def test_a_page_is_cut_into_lines_whatever_its_layout(layout, tricky):
                {"meter_id": "M-2", "reading": None}, {"meter_id": "米", "reading": 3}]
     body = json.dumps({"day": str(DAY), "page_size": 10, "total": 3, "data": records},
                       ensure_ascii=False, **layout).encode()
-    page = _to_lines(TODAY_SPEC, FileResponse("http://test/", body, None, '"e"', None), 1, None)
+    page = _to_lines(TODAY_SPEC, FileResponse("http://test/", body, '"e"', None), 1, None)
     assert page.records == 3 and page.etag == '"e"' and page.envelope["day"] == str(DAY)
     assert [json.loads(line) for line in page.lines.decode().splitlines()] == records
 
