@@ -230,26 +230,35 @@ def _answer(response: requests.Response, source: str, shown: str, policy: RetryP
     if status == 304:
         return b""
     cap = policy.max_body_bytes
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > cap:
-        raise _too_large(source, shown, cap, f"it announces {int(declared):,} bytes")
+    declared = _declared_length(response)
+    if declared is not None and declared > cap:
+        raise _too_large(source, shown, cap, f"it announces {declared:,} bytes")
     payload = (read or _read_body)(response, source, shown, cap)
     # With Content-Encoding the length is of the compressed body: only compare a plain one.
-    plain = response.headers.get("Content-Encoding", "identity").lower() == "identity"
-    if plain and declared.isdigit() and int(declared) != len(payload):
+    if _plain(response) and declared is not None and declared != len(payload):
         return f"body truncated ({len(payload)} of {declared} bytes)", None
     return payload
+
+
+def _declared_length(response: requests.Response) -> int | None:
+    """The body's length as its Content-Length header gives it, or None without one."""
+    declared = response.headers.get("Content-Length", "")
+    return int(declared) if declared.isdigit() else None
+
+
+def _plain(response: requests.Response) -> bool:
+    """Whether the body is sent as is (no Content-Encoding): its declared length is its size."""
+    return response.headers.get("Content-Encoding", "identity").lower() == "identity"
 
 
 def _read_body(response: requests.Response, source: str, shown: str, cap: int) -> bytes:
     """Read a streamed body, refusing it as soon as it passes `cap` bytes (decompressed).
 
-    A plain body of a declared length (already checked against `cap`) is read in one call:
+    A plain body of a declared length (`_answer` refused it if over `cap`) is read in one call:
     in 64 KB pieces a paged pull spent as long joining them as receiving them.
     """
-    declared = response.headers.get("Content-Length", "")
-    plain = response.headers.get("Content-Encoding", "identity").lower() == "identity"
-    step = int(declared) if plain and declared.isdigit() and 0 < int(declared) <= cap else CHUNK_BYTES
+    declared = _declared_length(response)
+    step = declared if _plain(response) and declared and declared <= cap else CHUNK_BYTES
     chunks, size = [], 0
     for chunk in response.iter_content(step):
         size += len(chunk)
