@@ -201,6 +201,8 @@ def main() -> None:
     parser.add_argument("--now", default="23:45")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians reported")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     process, server = start_server(args.buildings, args.now)
     rows = server["rows"]
     print(f"server: {rows:,} rows in {server['pages']} pages, built in {server['build_seconds']:.1f} s; "
@@ -216,14 +218,14 @@ def main() -> None:
                     for name, threads, decode in LIMITS:
                         step = run_step(LIMIT, server, work / f"{name}{suffix} {round_}", threads,
                                         str(PAGE_SIZE), decode)
-                        runs.setdefault(name + suffix, []).append({**step, "rows": rows})
+                        runs.setdefault(name + suffix, []).append(_with_rate({**step, "rows": rows}))
                         print(f"  round {round_} {name + suffix}: {step['seconds']:.2f} s", flush=True)
                     step = run_step(CARBONPEAK, server, work / f"carbonpeak{suffix} {round_}")
-                    runs.setdefault("carbonpeak" + suffix, []).append(step)
+                    runs.setdefault("carbonpeak" + suffix, []).append(_with_rate(step))
                     print(f"  round {round_} carbonpeak{suffix}: {step['seconds']:.2f} s", flush=True)
                     if not latency:  # on the warehouse the round's load just filled
                         rerun = run_step(CARBONPEAK, server, work / f"carbonpeak {round_}")
-                        runs.setdefault("carbonpeak rerun (304)", []).append(rerun)
+                        runs.setdefault("carbonpeak rerun (304)", []).append(_with_rate(rerun))
                         print(f"  round {round_} carbonpeak rerun (304): {rerun['seconds']:.2f} s",
                               flush=True)
         server["peak_rss_mib"] = server_rss_mib(process.pid)
@@ -237,7 +239,7 @@ def main() -> None:
                            ("to_limit_sequential", "limit sequential"),
                            ("to_limit_json_8_threads", "limit 8 threads .json()")):
             ours[key] = ours["rows_per_s"] / steps[limit + suffix]["rows_per_s"]
-            # each round against the same round's limit (the seconds, as the rows are the same)
+            # each round against the same round's limit
             ours["rounds_" + key] = [mine["rows_per_s"] / theirs["rows_per_s"] for mine, theirs
                                      in zip(runs["carbonpeak" + suffix], runs[limit + suffix],
                                             strict=True)]
@@ -263,6 +265,11 @@ def main() -> None:
     print(f"wrote {out.relative_to(ROOT)}")
 
 
+def _with_rate(step: dict) -> dict:
+    step["rows_per_s"] = step["rows"] / step["seconds"] if step["rows"] else 0
+    return step
+
+
 def _median_step(done: list[dict]) -> dict:
     """The run of median time (its phases and accounting as they were), with every round's time.
 
@@ -271,9 +278,6 @@ def _median_step(done: list[dict]) -> dict:
     """
     seconds = statistics.median_low([d["seconds"] for d in done])
     step = dict(next(d for d in done if d["seconds"] == seconds))
-    step["rows_per_s"] = step["rows"] / step["seconds"] if step["rows"] else 0
-    for d in done:
-        d["rows_per_s"] = d["rows"] / d["seconds"] if d["rows"] else 0
     step["rounds_seconds"] = [d["seconds"] for d in done]
     step["peak_rss_mib"] = max(d["peak_rss_mib"] for d in done)
     return step
