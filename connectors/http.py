@@ -241,9 +241,13 @@ def _answer(response: requests.Response, source: str, shown: str, policy: RetryP
 
 
 def _declared_length(response: requests.Response) -> int | None:
-    """The body's length as its Content-Length header gives it, or None without one."""
+    """The body's length as its Content-Length header gives it, or None without a usable one.
+
+    ASCII digits only: `str.isdigit` also takes `²` (a latin-1 header byte), which `int` refuses.
+    A header that is no length is ignored, as http.client ignores it: the body is read to its end.
+    """
     declared = response.headers.get("Content-Length", "")
-    return int(declared) if declared.isdigit() else None
+    return int(declared) if declared.isascii() and declared.isdigit() else None
 
 
 def _plain(response: requests.Response) -> bool:

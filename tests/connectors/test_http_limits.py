@@ -1,19 +1,22 @@
 """Hostile bodies over HTTP: larger than the size cap, or an HTML login page where JSON belongs.
 
 Each is a `SourceRejected` naming the source, the URL and what to do, not a traceback, and is
-not retried. The server is the embedded departmental source with its hostile switches on.
+not retried. The server is the embedded departmental source with its hostile switches on (an
+odd header no server of ours would send comes from a server of its own).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import http.server
+import threading
 import tracemalloc
 
 import pytest
 
 from connectors.errors import SourceRejected
 from connectors.fetch import retry_policy
-from connectors.http import RetryPolicy, looks_like_html
+from connectors.http import RetryPolicy, get_file, looks_like_html, make_session
 from connectors.json_api import fetch_json_api
 from tests.connectors.test_json_api import spec_of
 
@@ -93,3 +96,30 @@ def test_an_html_login_page_instead_of_json_is_named_as_such(source_server, mian
 ])
 def test_looks_like_html(payload, content_type, expected):
     assert looks_like_html(payload, content_type) is expected
+
+
+def test_a_content_length_that_is_no_number_is_ignored_not_a_traceback():
+    """`Content-Length: ²` passes `str.isdigit` but not `int`: it is no length, the body is read."""
+    body = b'{"data": []}'
+
+    class Odd(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Length", "\u00b2")  # sent as latin-1 byte 0xB2
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Odd)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with make_session(None) as session:
+            answer = get_file(session, f"http://127.0.0.1:{server.server_port}/x", source="odd",
+                              policy=CAPPED)
+        assert answer.payload == body
+    finally:
+        server.shutdown()
+        server.server_close()
